@@ -1,0 +1,143 @@
+"""Settings: one pydantic-settings class, read from the environment (and an optional `.env`).
+
+Unsafe or contradictory values fail at start-up with a message that names the variable, not at the
+first request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineName = Literal["auto", "llm", "extractive"]
+StructuredMode = Literal["json_schema", "json_object_schema", "json_object"]
+
+_CACHE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "memory://", "none")
+_MIN_API_KEY_CHARS = 16
+
+
+def _env(*names: str) -> AliasChoices:
+    """Accept the documented environment name and the field's own name (handy in tests)."""
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    engine: EngineName = Field("auto", validation_alias=_env("SUMMARIZER_ENGINE", "engine"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY", "openai_api_key"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url"))
+    model: str = Field("gpt-4o-mini", min_length=1, validation_alias=_env("SUMMARIZER_MODEL", "model"))
+    structured_mode: StructuredMode = Field(
+        "json_schema", validation_alias=_env("SUMMARIZER_STRUCTURED_MODE", "structured_mode")
+    )
+    max_output_tokens: int = Field(
+        2048, ge=256, le=32768, validation_alias=_env("SUMMARIZER_MAX_TOKENS", "max_output_tokens")
+    )
+    timeout_s: float = Field(60.0, gt=0, le=600, validation_alias=_env("SUMMARIZER_TIMEOUT_S", "timeout_s"))
+    deadline_s: float = Field(120.0, gt=0, le=1800, validation_alias=_env("SUMMARIZER_DEADLINE_S", "deadline_s"))
+    max_retries: int = Field(3, ge=0, le=10, validation_alias=_env("SUMMARIZER_MAX_RETRIES", "max_retries"))
+    max_repairs: int = Field(2, ge=0, le=5, validation_alias=_env("SUMMARIZER_MAX_REPAIRS", "max_repairs"))
+    retry_after_cap_s: float = Field(
+        30.0, gt=0, le=600, validation_alias=_env("SUMMARIZER_RETRY_AFTER_CAP_S", "retry_after_cap_s")
+    )
+    fallback: Literal["none", "extractive"] = Field(
+        "none", validation_alias=_env("SUMMARIZER_FALLBACK", "fallback")
+    )
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, validation_alias=_env("SUMMARIZER_BREAKER_FAILURES", "breaker_failures")
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, gt=0, le=3600, validation_alias=_env("SUMMARIZER_BREAKER_COOLDOWN_S", "breaker_cooldown_s")
+    )
+
+    cache_url: str = Field("sqlite:///./data/cache.sqlite3", validation_alias=_env("CACHE_URL", "cache_url"))
+    cache_ttl_s: int = Field(30 * 24 * 3600, gt=0, validation_alias=_env("CACHE_TTL_S", "cache_ttl_s"))
+    degraded_ttl_s: int = Field(
+        600, gt=0, validation_alias=_env("CACHE_DEGRADED_TTL_S", "degraded_ttl_s")
+    )
+
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), validation_alias=_env("API_KEYS", "api_keys")
+    )
+    rate_limit_per_minute: int = Field(
+        120, ge=0, validation_alias=_env("RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute")
+    )
+    rate_limit_burst: int = Field(20, ge=1, validation_alias=_env("RATE_LIMIT_BURST", "rate_limit_burst"))
+    max_article_chars: int = Field(
+        200_000, ge=1_000, le=5_000_000, validation_alias=_env("MAX_ARTICLE_CHARS", "max_article_chars")
+    )
+    max_sentences: int = Field(2_000, ge=10, validation_alias=_env("MAX_SENTENCES", "max_sentences"))
+    max_body_bytes: int = Field(
+        2_000_000, ge=10_000, validation_alias=_env("MAX_BODY_BYTES", "max_body_bytes")
+    )
+
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token"))
+    slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL", "slack_api_url"))
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("LOG_LEVEL", "log_level")
+    )
+    workers: int = Field(1, ge=1, le=64, validation_alias=_env("WEB_CONCURRENCY", "workers"))
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_long_enough(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for key in keys:
+            if len(key.get_secret_value()) < _MIN_API_KEY_CHARS:
+                raise ValueError(f"API_KEYS: every key needs at least {_MIN_API_KEY_CHARS} characters")
+        return keys
+
+    @field_validator("cache_url")
+    @classmethod
+    def _known_cache(cls, url: str) -> str:
+        if not url.startswith(_CACHE_SCHEMES):
+            raise ValueError(f"CACHE_URL must start with one of {', '.join(_CACHE_SCHEMES)}")
+        return url
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_base_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("OPENAI_BASE_URL must be an http(s) URL")
+        return url or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.timeout_s > self.deadline_s:
+            raise ValueError("SUMMARIZER_TIMEOUT_S must not exceed SUMMARIZER_DEADLINE_S")
+        if self.engine == "llm" and self.openai_api_key is None and self.openai_base_url is None:
+            raise ValueError("SUMMARIZER_ENGINE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        if self.degraded_ttl_s > self.cache_ttl_s:
+            raise ValueError("CACHE_DEGRADED_TTL_S must not exceed CACHE_TTL_S")
+        return self
+
+    @property
+    def resolved_engine(self) -> Literal["llm", "extractive"]:
+        """`auto` means the LLM when an endpoint is configured, else the built-in extractive engine."""
+        if self.engine != "auto":
+            return self.engine
+        if self.openai_api_key is not None or self.openai_base_url is not None:
+            return "llm"
+        return "extractive"
+
+    def api_key_values(self) -> tuple[str, ...]:
+        return tuple(key.get_secret_value() for key in self.api_keys)

@@ -1,0 +1,1 @@
+"""Engines turn a prepared article into an `IncidentSummary`; see `base.Engine`."""

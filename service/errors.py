@@ -1,0 +1,169 @@
+"""The typed error hierarchy of the domain.
+
+Data lives in attributes (limits, retry hints, violations, usage), so that `problems.py` — the one place that
+knows about HTTP — can build a response, and the CLI and the Slack bot can build a message, from the same
+error without parsing strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One failed validation rule, precise enough to be fed back to a model as a repair instruction."""
+
+    path: str
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule}: {self.detail}"
+
+
+class SummarizerError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- the caller's input ---------------------------------------------------------------------------
+
+
+class InputError(SummarizerError):
+    """The article cannot be summarized as given; the caller must change the request."""
+
+
+class EmptyInput(InputError):
+    pass
+
+
+class ConflictingInput(InputError):
+    """Both `text` and `html`, or neither."""
+
+
+class InputTooLarge(InputError):
+    def __init__(self, message: str, *, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.size = size
+
+
+class NoSentences(InputError):
+    pass
+
+
+class TooManySentences(InputError):
+    def __init__(self, message: str, *, limit: int, count: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.count = count
+
+
+class InvalidOption(InputError):
+    """A request option has a value the service cannot use (e.g. an unknown output format)."""
+
+
+class NotFound(SummarizerError):
+    def __init__(self, message: str, *, summary_id: str) -> None:
+        super().__init__(message)
+        self.summary_id = summary_id
+
+
+# --- the clients of the API -----------------------------------------------------------------------
+
+
+class Unauthorized(SummarizerError):
+    pass
+
+
+class ClientRateLimited(SummarizerError):
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# --- the upstream model ---------------------------------------------------------------------------
+
+
+class UpstreamError(SummarizerError):
+    """The LLM endpoint failed; `attempts` and `usage` count every call made before giving up."""
+
+    def __init__(self, message: str, *, attempts: int = 0, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.usage = usage or Usage()
+
+
+class UpstreamRateLimited(UpstreamError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(UpstreamError):
+    """5xx or connection failures after every retry, or the circuit breaker is open."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class UpstreamTimeout(UpstreamError):
+    pass
+
+
+class DeadlineExceeded(UpstreamTimeout):
+    """The whole request ran out of `SUMMARIZER_DEADLINE_S`."""
+
+
+class UpstreamRejected(UpstreamError):
+    """400/401/403/404/422 from upstream: our request or our credentials are wrong; retrying will not help."""
+
+    def __init__(self, message: str, *, status_code: int, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.status_code = status_code
+
+
+# --- the model's output ---------------------------------------------------------------------------
+
+
+class OutputError(SummarizerError):
+    """The model's answer failed validation and every repair turn failed too."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        violations: Sequence[Violation] = (),
+        attempts: int = 0,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
+        self.attempts = attempts
+        self.usage = usage or Usage()
+
+
+class Refusal(OutputError):
+    """The model refused to answer."""
+
+    def __init__(self, message: str, *, refusal: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.refusal = refusal

@@ -1,0 +1,158 @@
+"""Grounding: is every fact of a summary supported by the sentences it cites?
+
+The same check runs on every engine's output. A failure is a `Violation` (path, rule, detail) precise enough to
+be shown to a model in a repair turn. Rules:
+
+- `unknown_citation`: a citation names no sentence of the article.
+- `missing_citation`: an item that must cite cites nothing.
+- `number_not_in_citations`: a casualty figure (or a number in a summary statement) that no cited sentence states
+  as digits, number words or a vague quantity ("several" -> 2, "dozens" -> 12).
+- `name_not_in_citations`: an actor, place, claim source or reporting source not found (fuzzy) in its citations.
+- `date_text_not_in_citations`: `date.text` is not in a cited sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from service.article import Article
+from service.errors import Violation
+from service.numbers import find_quantities, supported_values
+from service.schema import IncidentSummary, Range
+
+_FUZZY_TOKEN = 85
+_STOPWORDS = frozenset(
+    "the a an of and in on at for to from by with al el forces force group groups people local state".split()
+)
+
+
+@lru_cache(maxsize=4096)
+def _fold(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form: "U.S.-led Coalition" -> "us led coalition"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace(".", "").replace("’", "'"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+
+
+def name_in_text(name: str, text: str) -> bool:
+    """True when `name` appears in `text`, allowing spelling variants and dropped small words."""
+    folded_name, folded_text = _fold(name), _fold(text)
+    if not folded_name:
+        return False
+    if f" {folded_name} " in f" {folded_text} ":
+        return True
+    tokens = [t for t in folded_name.split() if t not in _STOPWORDS] or folded_name.split()
+    text_tokens = set(folded_text.split())
+    matched = 0
+    for token in tokens:
+        if token in text_tokens or (
+            len(token) > 3 and any(fuzz.ratio(token, other) >= _FUZZY_TOKEN for other in text_tokens)
+        ):
+            matched += 1
+    return matched > 0 and matched / len(tokens) >= 0.6
+
+
+def _cited_text(article: Article, citations: Sequence[str]) -> str:
+    return " ".join(article.by_id[c].text for c in citations if c in article.by_id)
+
+
+def _citation_violations(summary: IncidentSummary, article: Article) -> Iterator[Violation]:
+    last = len(article.sentences)
+
+    def walk(node: object, path: str) -> Iterator[Violation]:
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                yield from walk(item, f"{path}[{i}]")
+            return
+        fields = getattr(type(node), "model_fields", None)
+        if fields is None:
+            return
+        for name in fields:
+            value = getattr(node, name)
+            sub = f"{path}.{name}" if path else name
+            if name != "citations":
+                yield from walk(value, sub)
+                continue
+            if not value:
+                yield Violation(sub, "missing_citation", "cite at least one sentence id")
+            for i, cid in enumerate(value):
+                if cid not in article.by_id:
+                    yield Violation(
+                        f"{sub}[{i}]", "unknown_citation", f"{cid} is not a sentence; use S1..S{last}"
+                    )
+
+    yield from walk(summary, "")
+
+
+def _range_violations(rng: Range | None, path: str, cited: str) -> Iterator[Violation]:
+    if rng is None:
+        return
+    supported = supported_values(cited)
+    for part in ("low", "best", "high"):
+        value = getattr(rng, part)
+        if value is None or value in supported:
+            continue
+        if part == "best" and rng.low in supported and rng.high in supported:
+            continue  # a best estimate inside a reported range
+        yield Violation(
+            f"{path}.{part}",
+            "number_not_in_citations",
+            f"{value} is not stated in the cited sentences; cite the sentence that gives it or use null",
+        )
+
+
+def _name_violation(name: str | None, path: str, cited: str) -> Iterator[Violation]:
+    if name and cited and not name_in_text(name, cited):
+        yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
+
+
+def check(summary: IncidentSummary, article: Article) -> list[Violation]:
+    """Every grounding failure of `summary` against `article`; an empty list means the summary is grounded."""
+    violations = list(_citation_violations(summary, article))
+
+    def cited(citations: Sequence[str]) -> str:
+        return _cited_text(article, citations)
+
+    for i, statement in enumerate(summary.summary):
+        supported = supported_values(cited(statement.citations))
+        for q in find_quantities(statement.text):
+            values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
+            if not q.vague and any(v not in supported for v in values):
+                violations.append(
+                    Violation(
+                        f"summary[{i}].text",
+                        "number_not_in_citations",
+                        f"{q.text!r} is not stated in the cited sentences",
+                    )
+                )
+    if summary.date is not None:
+        text = cited(summary.date.citations)
+        if text and _fold(summary.date.text) not in _fold(text):
+            violations.append(
+                Violation(
+                    "date.text",
+                    "date_text_not_in_citations",
+                    f"{summary.date.text!r} must be copied exactly from a cited sentence",
+                )
+            )
+    for i, loc in enumerate(summary.locations):
+        violations.extend(_name_violation(loc.name, f"locations[{i}].name", cited(loc.citations)))
+    for i, actor in enumerate(summary.actors):
+        violations.extend(_name_violation(actor.name, f"actors[{i}].name", cited(actor.citations)))
+    for i, cas in enumerate(summary.casualties):
+        text = cited(cas.citations)
+        violations.extend(_range_violations(cas.killed, f"casualties[{i}].killed", text))
+        violations.extend(_range_violations(cas.injured, f"casualties[{i}].injured", text))
+        violations.extend(_name_violation(cas.reported_by, f"casualties[{i}].reported_by", text))
+    for i, claim in enumerate(summary.claims):
+        violations.extend(_name_violation(claim.source, f"claims[{i}].source", cited(claim.citations)))
+    for i, dispute in enumerate(summary.disputes):
+        for j, pos in enumerate(dispute.positions):
+            path = f"disputes[{i}].positions[{j}].source"
+            violations.extend(_name_violation(pos.source, path, cited(pos.citations)))
+    return violations

@@ -1,0 +1,158 @@
+"""Reading counts in English news text: digits, number words, qualifiers and ACLED's vague quantities.
+
+Shared by the grounding check (is a figure supported by a sentence?) and the extractive engine (what figure
+does a sentence report?), so both read "at least four" and "several" the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+
+# Vague quantities as the product maps them (SPEC §3, after ACLED): value is the conservative low figure.
+VAGUE: dict[str, int] = {
+    "a couple of": 2,
+    "a few": 2,
+    "several": 2,
+    "a number of": 2,
+    "a handful of": 2,
+    "numerous": 2,
+    "many": 2,
+    "a dozen": 12,
+    "dozens of": 12,
+    "dozens": 12,
+    "scores of": 20,
+    "hundreds of": 100,
+    "hundreds": 100,
+    "thousands of": 1000,
+    "thousands": 1000,
+}
+
+_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=True))
+_NUMBER_WORDS = rf"(?:(?:{_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_WORD}))*)"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+_NUMBER = rf"(?:{_DIGITS}|{_NUMBER_WORDS})"
+_VAGUE_RE = "|".join(re.escape(v) for v in sorted(VAGUE, key=len, reverse=True))
+
+_QUALIFIERS = {
+    "at least": "low",
+    "no fewer than": "low",
+    "no less than": "low",
+    "more than": "above",
+    "over": "above",
+    "up to": "high",
+    "as many as": "high",
+    "at most": "high",
+    "nearly": "high",
+    "almost": "high",
+    "about": "best",
+    "around": "best",
+    "approximately": "best",
+    "roughly": "best",
+    "some": "best",
+    "an estimated": "best",
+}
+_QUAL_RE = "|".join(re.escape(q) for q in sorted(_QUALIFIERS, key=len, reverse=True))
+
+_QUANTITY = re.compile(
+    rf"\b(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
+    rf"|(?P<from>{_DIGITS})\s*[-–]\s*(?P<to>{_DIGITS})|(?P<from_w>{_NUMBER})\s+to\s+(?P<to_w>{_NUMBER})"
+    rf"|(?:(?P<qual>{_QUAL_RE})\s+)?(?P<num>{_NUMBER})"
+    rf"|(?P<vague>{_VAGUE_RE}))\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(no|none|not|without|zero|nobody|no one|neither|nor)\b", re.IGNORECASE)
+_ONE = re.compile(r"\b(a|an|one|another|single|lone)\b", re.IGNORECASE)
+
+
+def number_value(words: str) -> int | None:
+    """The integer a numeral denotes: "12", "1,200", "four", "twenty-one", "two hundred and five"."""
+    text = words.strip().lower()
+    if re.fullmatch(_DIGITS, text):
+        return int(text.replace(",", ""))
+    total, current, seen = 0, 0, False
+    for token in re.split(r"[\s-]+", text):
+        if token == "and":
+            continue
+        if token in _UNITS:
+            current += _UNITS[token]
+        elif token in _TENS:
+            current += _TENS[token]
+        elif token in _SCALES:
+            scale = _SCALES[token]
+            current = max(current, 1) * scale
+            if scale >= 1000:
+                total, current = total + current, 0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A count found in text, as a range; `start`/`end` are offsets into the text searched."""
+
+    text: str
+    start: int
+    end: int
+    low: int | None
+    best: int | None
+    high: int | None
+    vague: bool = False
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every count expressed in `text`, with its qualifier applied ("at least four" -> low 4, high None)."""
+    found: list[Quantity] = []
+    for m in _QUANTITY.finditer(text):
+        span = (m.group(0), m.start(), m.end())
+        if m.group("between") or m.group("from") or m.group("from_w"):
+            a = number_value(m.group("a") or m.group("from") or m.group("from_w"))
+            b = number_value(m.group("b") or m.group("to") or m.group("to_w"))
+            if a is not None and b is not None and a <= b:
+                found.append(Quantity(*span, low=a, best=None, high=b))
+            continue
+        if m.group("vague"):
+            value = VAGUE[m.group("vague").lower()]
+            found.append(Quantity(*span, low=value, best=value, high=None, vague=True))
+            continue
+        value = number_value(m.group("num"))
+        if value is None:
+            continue
+        qual = _QUALIFIERS.get((m.group("qual") or "").lower())
+        if qual == "low":
+            found.append(Quantity(*span, low=value, best=value, high=None))
+        elif qual == "above":
+            found.append(Quantity(*span, low=value + 1, best=value + 1, high=None))
+        elif qual == "high":
+            found.append(Quantity(*span, low=None, best=value, high=value))
+        else:
+            found.append(Quantity(*span, low=value, best=value, high=value))
+    return found
+
+
+def supported_values(text: str) -> set[int]:
+    """Every figure a sentence can be cited for: its numbers, their qualified bounds, vague quantities,
+    1 for "a"/"one"/"another", and 0 where the sentence negates ("no one was killed")."""
+    values: set[int] = set()
+    for q in find_quantities(text):
+        values.update(v for v in (q.low, q.best, q.high) if v is not None)
+        if q.low is not None and q.high is None and not q.vague:
+            values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
+    if _ONE.search(text):
+        values.add(1)
+    if _NEGATION.search(text):
+        values.add(0)
+    return values

@@ -1,0 +1,39 @@
+"""The API's answer: the summary, the sentences it cites, and how it was made."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from service.schema import IncidentSummary
+
+
+class SentenceOut(BaseModel):
+    id: str = Field(description="Stable sentence id, S1..Sn, in article order.")
+    text: str
+    start: int = Field(description="Offset of the first character in the normalised article text.")
+    end: int = Field(description="Offset one past the last character (half-open).")
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Meta(BaseModel):
+    engine: str = Field(description="The engine that wrote the summary: llm or extractive.")
+    model: str = Field(description="The model sent upstream, or the extractive engine's version.")
+    prompt_version: str = Field(description="Hash of the prompt files used (part of the cache key).")
+    schema_version: str
+    cached: bool = Field(description="True when served from the cache without computing.")
+    attempts: int = Field(description="Upstream calls made, failed ones included (1 for extractive).")
+    usage: UsageOut = Field(description="Tokens summed over every upstream call.")
+    latency_ms: float = Field(description="Time spent serving this request.")
+    warnings: list[str] = Field(description="Non-fatal notes (e.g. why the fallback engine answered).")
+    degraded: bool = Field(description="True when the fallback engine answered because the LLM failed.")
+
+
+class SummaryResult(BaseModel):
+    id: str = Field(description="The result's id; GET /v1/summaries/{id} returns it while it is cached.")
+    summary: IncidentSummary
+    sentences: list[SentenceOut]
+    meta: Meta
