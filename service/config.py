@@ -43,7 +43,9 @@ class Settings(BaseSettings):
         2048, ge=256, le=32768, validation_alias=_env("SUMMARIZER_MAX_TOKENS", "max_output_tokens")
     )
     timeout_s: float = Field(60.0, gt=0, le=600, validation_alias=_env("SUMMARIZER_TIMEOUT_S", "timeout_s"))
-    deadline_s: float = Field(120.0, gt=0, le=1800, validation_alias=_env("SUMMARIZER_DEADLINE_S", "deadline_s"))
+    deadline_s: float = Field(
+        120.0, gt=0, le=1800, validation_alias=_env("SUMMARIZER_DEADLINE_S", "deadline_s")
+    )
     max_retries: int = Field(3, ge=0, le=10, validation_alias=_env("SUMMARIZER_MAX_RETRIES", "max_retries"))
     max_repairs: int = Field(2, ge=0, le=5, validation_alias=_env("SUMMARIZER_MAX_REPAIRS", "max_repairs"))
     retry_after_cap_s: float = Field(
@@ -61,9 +63,7 @@ class Settings(BaseSettings):
 
     cache_url: str = Field("sqlite:///./data/cache.sqlite3", validation_alias=_env("CACHE_URL", "cache_url"))
     cache_ttl_s: int = Field(30 * 24 * 3600, gt=0, validation_alias=_env("CACHE_TTL_S", "cache_ttl_s"))
-    degraded_ttl_s: int = Field(
-        600, gt=0, validation_alias=_env("CACHE_DEGRADED_TTL_S", "degraded_ttl_s")
-    )
+    degraded_ttl_s: int = Field(600, gt=0, validation_alias=_env("CACHE_DEGRADED_TTL_S", "degraded_ttl_s"))
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), validation_alias=_env("API_KEYS", "api_keys")
@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL", "slack_api_url"))
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -27,7 +27,7 @@ from service.schema import IncidentSummary, Range
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(
-    "the a an of and in on at for to from by with al el forces force group groups people local state".split()
+    ["the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "from", "by", "with", "al", "el", "forces", "force", "group", "groups", "people", "local", "state"]
 )
 
 

@@ -9,21 +9,21 @@ from service.schema import IncidentSummary
 
 class SentenceOut(BaseModel):
     id: str = Field(description="Stable sentence id, S1..Sn, in article order.")
-    text: str
+    text: str = Field(description="The sentence as it stands in the normalised article text.")
     start: int = Field(description="Offset of the first character in the normalised article text.")
     end: int = Field(description="Offset one past the last character (half-open).")
 
 
 class UsageOut(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int = Field(0, description="Tokens sent upstream, summed over every call.")
+    completion_tokens: int = Field(0, description="Tokens the model wrote, summed over every call.")
 
 
 class Meta(BaseModel):
     engine: str = Field(description="The engine that wrote the summary: llm or extractive.")
     model: str = Field(description="The model sent upstream, or the extractive engine's version.")
     prompt_version: str = Field(description="Hash of the prompt files used (part of the cache key).")
-    schema_version: str
+    schema_version: str = Field(description="Version of the summary schema (SPEC §3).")
     cached: bool = Field(description="True when served from the cache without computing.")
     attempts: int = Field(description="Upstream calls made, failed ones included (1 for extractive).")
     usage: UsageOut = Field(description="Tokens summed over every upstream call.")
@@ -33,7 +33,9 @@ class Meta(BaseModel):
 
 
 class SummaryResult(BaseModel):
+    """A validated, cited summary of one article."""
+
     id: str = Field(description="The result's id; GET /v1/summaries/{id} returns it while it is cached.")
-    summary: IncidentSummary
-    sentences: list[SentenceOut]
-    meta: Meta
+    summary: IncidentSummary = Field(description="The incident summary; every fact cites sentence ids.")
+    sentences: list[SentenceOut] = Field(description="The article's citable sentences, S1..Sn.")
+    meta: Meta = Field(description="How the summary was made.")

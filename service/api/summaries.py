@@ -1,0 +1,60 @@
+"""`POST /v1/summaries` and `GET /v1/summaries/{id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from service.api import formats
+from service.api.deps import SummarizerDep, require_api_key
+from service.article import ArticleIn
+from service.problems import openapi_responses
+from service.result import SummaryResult
+
+router = APIRouter(prefix="/v1", tags=["summaries"], dependencies=[Depends(require_api_key)])
+
+FormatQuery = Annotated[
+    formats.Format | None,
+    Query(alias="format", description="Rendering of the result; overrides the Accept header."),
+]
+
+
+@router.post(
+    "/summaries",
+    response_model=SummaryResult,
+    summary="Summarize an article",
+    responses={
+        200: {"content": formats.openapi_content()},
+        **openapi_responses(401, 413, 422, 429, 502, 503, 504),
+    },
+)
+async def create_summary(
+    article: ArticleIn,
+    request: Request,
+    summarizer: SummarizerDep,
+    fmt: FormatQuery = None,
+    cache_control: Annotated[
+        str | None, Header(description="`no-cache` recomputes the summary and overwrites the cached one.")
+    ] = None,
+) -> Response:
+    """A cited incident summary of one article (`text` or `html`). Served from the cache when the same
+    article was summarized before with the same engine, model, prompt and schema."""
+    refresh = "no-cache" in (cache_control or "").lower()
+    result = await summarizer.summarize(article, refresh=refresh)
+    fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
+    return formats.render(result, fmt_chosen, headers={"Location": f"/v1/summaries/{result.id}"})
+
+
+@router.get(
+    "/summaries/{summary_id}",
+    response_model=SummaryResult,
+    summary="A cached summary",
+    responses={200: {"content": formats.openapi_content()}, **openapi_responses(401, 404, 429)},
+)
+async def read_summary(
+    summary_id: str, request: Request, summarizer: SummarizerDep, fmt: FormatQuery = None
+) -> Response:
+    """The summary with this id while it is cached; 404 once it has expired or if it never existed."""
+    result = await summarizer.get(summary_id)
+    return formats.render(result, formats.negotiate(fmt, request.headers.get("accept")))

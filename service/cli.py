@@ -1,0 +1,145 @@
+"""The `incident-summarizer` command: summarize, serve, eval (and batch).
+
+Each command builds what it needs from `Settings` and runs the same summarizer as the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from service.article import ArticleIn
+from service.config import Settings
+from service.errors import InputError, SummarizerError
+from service.main import build_summarizer
+from service.render import markdown
+from service.result import SummaryResult
+
+app = typer.Typer(
+    help="Cited incident summaries of news articles.", no_args_is_help=True, add_completion=False
+)
+
+EngineOption = Annotated[
+    Literal["auto", "llm", "extractive"] | None,
+    typer.Option("--engine", help="Override SUMMARIZER_ENGINE for this run."),
+]
+
+
+def _settings(engine: str | None) -> Settings:
+    try:
+        return Settings(engine=engine) if engine else Settings()
+    except ValueError as e:
+        typer.echo(f"configuration error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def _read(path: str, as_html: bool, published_at: date | None) -> ArticleIn:
+    raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    html = as_html or path.lower().endswith((".html", ".htm"))
+    return ArticleIn(html=raw) if html else ArticleIn(text=raw, published_at=published_at)
+
+
+async def _summarize_all(settings: Settings, articles: list[ArticleIn], refresh: bool) -> list[object]:
+    summarizer = build_summarizer(settings)
+    try:
+        outcomes: list[object] = []
+        for article in articles:
+            try:
+                outcomes.append(await summarizer.summarize(article, refresh=refresh))
+            except SummarizerError as e:
+                outcomes.append(e)
+        return outcomes
+    finally:
+        await summarizer.aclose()
+
+
+@app.command()
+def summarize(
+    files: Annotated[
+        list[str], typer.Argument(help="Article files (.txt or .html), or - for standard input.")
+    ],
+    fmt: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "json",
+    published_at: Annotated[
+        str | None,
+        typer.Option("--published-at", help="Publication date YYYY-MM-DD (anchors relative dates)."),
+    ] = None,
+    as_html: Annotated[bool, typer.Option("--html", help="Treat the input as HTML.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--no-cache", help="Recompute and overwrite cached results.")
+    ] = False,
+    engine: EngineOption = None,
+) -> None:
+    """Summarize articles and print the results (one JSON object, or a JSON array for several files)."""
+    settings = _settings(engine)
+    try:
+        anchor = date.fromisoformat(published_at) if published_at else None
+        articles = [_read(path, as_html, anchor) for path in files]
+    except (OSError, ValueError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    outcomes = asyncio.run(_summarize_all(settings, articles, refresh))
+    failed = 0
+    rendered: list[object] = []
+    for path, outcome in zip(files, outcomes, strict=True):
+        if isinstance(outcome, SummarizerError):
+            failed += 1
+            typer.echo(f"{path}: {type(outcome).__name__}: {outcome.message}", err=True)
+        elif isinstance(outcome, SummaryResult):
+            rendered.append(outcome)
+    if fmt == "markdown":
+        typer.echo(
+            "\n---\n\n".join(markdown.render(r) for r in rendered if isinstance(r, SummaryResult)), nl=False
+        )
+    else:
+        data = [r.model_dump(mode="json") for r in rendered if isinstance(r, SummaryResult)]
+        if data:
+            typer.echo(json.dumps(data[0] if len(files) == 1 else data, ensure_ascii=False, indent=2))
+    if failed:
+        only_input = all(isinstance(o, InputError) for o in outcomes if isinstance(o, SummarizerError))
+        raise typer.Exit(2 if only_input else 1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: WEB_CONCURRENCY or 1).")
+    ] = None,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    settings = _settings(None)
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command(name="eval")
+def evaluate(
+    file: Annotated[
+        Path, typer.Argument(help="Gold-annotated articles, one JSON object per line (SPEC §7).")
+    ],
+    engine: Annotated[Literal["extractive", "llm"], typer.Option(help="Engine to score.")] = "extractive",
+) -> None:
+    """Score an engine on gold-annotated articles; prints one JSON object of metrics."""
+    from service import eval as harness
+
+    raise typer.Exit(harness.main([str(file), "--engine", engine]))
+
+
+if __name__ == "__main__":
+    app()

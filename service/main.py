@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` builds everything the service needs, once, from settings.
+
+Run with `uvicorn --factory service.main:create_app` or `incident-summarizer serve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import problems
+from service.api import health, summaries
+from service.cache import build_cache
+from service.config import Settings
+from service.engines.factory import build_engine, build_fallback, prompt_version
+from service.prompts import Prompts
+from service.summarizer import Summarizer
+
+API_DESCRIPTION = """
+Turns a news article about an incident into a structured summary in which every fact cites the article's own
+sentences (`S1..Sn`). Errors are RFC 9457 problem details (`application/problem+json`) with a stable `type`.
+"""
+
+
+def build_summarizer(settings: Settings) -> Summarizer:
+    """The summarizer the settings describe: engine, fallback, cache. Constructors do no I/O."""
+    prompts = Prompts.load()
+    engine = build_engine(settings, prompts)
+    return Summarizer(
+        settings=settings,
+        engine=engine,
+        cache=build_cache(settings.cache_url),
+        prompt_version=prompt_version(engine, prompts, settings),
+        fallback=build_fallback(settings, prompts),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    summarizer = build_summarizer(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await summarizer.cache.ping()  # opens the cache (SQLite: file, WAL and schema, once)
+        try:
+            yield
+        finally:
+            await summarizer.aclose()
+
+    app = FastAPI(
+        title="incident-summarizer",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        exception_handlers=problems.exception_handlers(),
+    )
+    app.state.settings = settings
+    app.state.summarizer = summarizer
+    app.include_router(health.router)
+    app.include_router(summaries.router)
+    if settings.slack_signing_secret is not None:
+        from service.slack.routes import slack_router
+
+        app.include_router(slack_router(settings, summarizer))
+    return app

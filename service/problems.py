@@ -1,0 +1,181 @@
+"""The one place that maps errors to HTTP: RFC 9457 `application/problem+json` with stable `type` URIs.
+
+Every error a request can meet ends here — domain errors, request validation, routing errors and, as a last
+resort, unexpected exceptions — so no request produces a bare 500 or an HTML error page.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import errors
+
+log = logging.getLogger("service.problems")
+
+TYPE_PREFIX = "urn:incident-summarizer:problem:"
+MEDIA_TYPE = "application/problem+json"
+DEFAULT_RETRY_AFTER_S = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+
+    @property
+    def type(self) -> str:
+        return TYPE_PREFIX + self.slug
+
+
+# Most specific classes first: the first `isinstance` match wins.
+PROBLEMS: tuple[tuple[type[errors.SummarizerError], ProblemKind], ...] = (
+    (errors.EmptyInput, ProblemKind(422, "empty-input", "The article is empty")),
+    (errors.ConflictingInput, ProblemKind(422, "conflicting-input", "Send either text or html")),
+    (errors.InputTooLarge, ProblemKind(413, "input-too-large", "The article is too large")),
+    (errors.NoSentences, ProblemKind(422, "no-sentences", "The article has no sentences")),
+    (errors.TooManySentences, ProblemKind(413, "too-many-sentences", "The article has too many sentences")),
+    (errors.InvalidOption, ProblemKind(422, "invalid-option", "A request option is invalid")),
+    (errors.InputError, ProblemKind(422, "invalid-input", "The article cannot be summarized")),
+    (errors.NotFound, ProblemKind(404, "not-found", "No such summary")),
+    (errors.Unauthorized, ProblemKind(401, "unauthorized", "A valid API key is required")),
+    (errors.ClientRateLimited, ProblemKind(429, "rate-limited", "Too many requests")),
+    (errors.UpstreamRateLimited, ProblemKind(503, "upstream-rate-limited", "The model is rate-limiting us")),
+    (errors.UpstreamUnavailable, ProblemKind(503, "upstream-unavailable", "The model is unavailable")),
+    (errors.DeadlineExceeded, ProblemKind(504, "deadline-exceeded", "No summary within the deadline")),
+    (errors.UpstreamTimeout, ProblemKind(504, "upstream-timeout", "The model timed out")),
+    (
+        errors.UpstreamRejected,
+        ProblemKind(502, "upstream-rejected", "The model endpoint rejected our request"),
+    ),
+    (errors.UpstreamError, ProblemKind(502, "upstream-error", "The model endpoint failed")),
+    (errors.Refusal, ProblemKind(502, "model-refused", "The model refused to summarize the article")),
+    (errors.OutputError, ProblemKind(502, "unrepairable-output", "The model's summary failed validation")),
+    (errors.SummarizerError, ProblemKind(500, "internal-error", "Internal error")),
+)
+VALIDATION = ProblemKind(422, "invalid-request", "The request is invalid")
+INTERNAL = ProblemKind(500, "internal-error", "Internal error")
+NOT_READY = ProblemKind(503, "not-ready", "The service is not ready")
+
+
+def kind_of(error: errors.SummarizerError) -> ProblemKind:
+    return next(kind for cls, kind in PROBLEMS if isinstance(error, cls))
+
+
+def problem_response(
+    kind: ProblemKind,
+    detail: str,
+    request: Request | None = None,
+    *,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": kind.type, "title": kind.title, "status": status or kind.status}
+    body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return JSONResponse(body, status_code=status or kind.status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def _retry_after(seconds: float | None) -> str:
+    return str(max(1, math.ceil(seconds)) if seconds is not None else DEFAULT_RETRY_AFTER_S)
+
+
+def error_response(error: errors.SummarizerError, request: Request | None = None) -> JSONResponse:
+    """The problem response for a domain error; its attributes become extension members."""
+    kind = kind_of(error)
+    headers: dict[str, str] = {}
+    extensions: dict[str, Any] = {}
+    if isinstance(error, errors.InputTooLarge | errors.TooManySentences):
+        extensions["limit"] = error.limit
+    if isinstance(error, errors.UpstreamRateLimited | errors.UpstreamUnavailable | errors.ClientRateLimited):
+        headers["Retry-After"] = _retry_after(error.retry_after)
+        extensions["retry_after"] = int(headers["Retry-After"])
+    if isinstance(error, errors.Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, errors.UpstreamError | errors.OutputError):
+        extensions["attempts"] = error.attempts
+    if isinstance(error, errors.UpstreamRejected):
+        extensions["upstream_status"] = error.status_code
+    if isinstance(error, errors.OutputError) and not isinstance(error, errors.Refusal):
+        extensions["violations"] = [
+            {"path": v.path, "rule": v.rule, "detail": v.detail} for v in error.violations[:20]
+        ]
+    if kind.status >= 500:
+        log.warning("%s -> %d %s", type(error).__name__, kind.status, kind.slug)
+    return problem_response(kind, error.message, request, headers=headers or None, **extensions)
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.SummarizerError)
+    return error_response(exc, request)
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()[:20]
+    ]
+    detail = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems[:3])
+    return problem_response(VALIDATION, detail or "invalid request", request, errors=problems)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 413: "input-too-large"}.get(
+        exc.status_code, f"http-{exc.status_code}"
+    )
+    kind = ProblemKind(exc.status_code, slug, str(exc.detail))
+    return problem_response(kind, str(exc.detail), request, headers=dict(exc.headers or {}) or None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(INTERNAL, "an unexpected error occurred; it has been logged", request)
+
+
+Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
+
+
+def exception_handlers() -> dict[int | type[Exception], Handler]:
+    return {
+        errors.SummarizerError: _domain,
+        RequestValidationError: _validation,
+        StarletteHTTPException: _http,
+        Exception: _unexpected,
+    }
+
+
+def openapi_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries documenting problem responses for the given statuses."""
+    schema = {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+        },
+        "additionalProperties": True,
+    }
+    return {
+        status: {"description": "Problem details (RFC 9457)", "content": {MEDIA_TYPE: {"schema": schema}}}
+        for status in statuses
+    }

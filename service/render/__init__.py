@@ -1,0 +1,1 @@
+"""Renderings of a summary result: Markdown, Slack Block Kit."""

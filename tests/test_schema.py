@@ -1,0 +1,164 @@
+"""The summary schema: validation rules, and the strict JSON schema sent upstream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from service.schema import SUB_EVENT_TYPES, IncidentSummary, Range, upstream_json_schema
+
+FORBIDDEN = {
+    "default",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "oneOf",
+    "patternProperties",
+    "dependentRequired",
+}
+
+
+def strict_mode_problems(schema: dict[str, Any]) -> list[str]:
+    """What OpenAI Structured Outputs (strict) would reject, checked by walking the whole schema."""
+    problems: list[str] = []
+    defs = schema.get("$defs", {})
+
+    def depth_of(node: Any, seen: tuple[str, ...] = ()) -> int:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref:
+                name = ref.rsplit("/", 1)[-1]
+                return 0 if name in seen else depth_of(defs[name], (*seen, name))
+            own = 1 if node.get("type") == "object" else 0
+            children = [depth_of(v, seen) for k, v in node.items() if k != "$defs"]
+            return own + max(children, default=0)
+        if isinstance(node, list):
+            return max((depth_of(v, seen) for v in node), default=0)
+        return 0
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key in FORBIDDEN & set(node):
+                if not (path.endswith(".properties") or path.endswith("$defs")):
+                    problems.append(f"{path}: forbidden keyword {key}")
+            if node.get("type") == "object" or "properties" in node:
+                props = node.get("properties", {})
+                if node.get("additionalProperties") is not False:
+                    problems.append(f"{path}: additionalProperties must be false")
+                if sorted(node.get("required", [])) != sorted(props):
+                    problems.append(f"{path}: every property must be required")
+            for key, value in node.items():
+                walk(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]")
+
+    walk(schema, "$")
+    if schema.get("type") != "object":
+        problems.append("$: the root must be an object")
+    if depth_of(schema) > 10:
+        problems.append(f"nesting depth {depth_of(schema)} > 10")
+    return problems
+
+
+def test_upstream_schema_is_accepted_by_strict_mode() -> None:
+    schema = upstream_json_schema()
+    assert strict_mode_problems(schema) == []
+    # optional fields are unions with null, and they are still required
+    actor = schema["$defs"]["Actor"]
+    assert actor["properties"]["affiliation"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert "affiliation" in actor["required"]
+    assert set(schema["required"]) == set(IncidentSummary.model_fields)
+
+
+def test_strict_checker_catches_what_strict_mode_rejects() -> None:
+    bad = {
+        "type": "object",
+        "properties": {"a": {"type": "string", "default": "x"}, "b": {"allOf": [{"type": "string"}]}},
+        "required": ["a"],
+    }
+    problems = strict_mode_problems(bad)
+    assert any("additionalProperties" in p for p in problems)
+    assert any("every property must be required" in p for p in problems)
+    assert any("default" in p for p in problems)
+    assert any("allOf" in p for p in problems)
+
+
+def _summary(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "headline": "Clash near Kamyshly",
+        "summary": [{"text": "A clash happened.", "citations": ["S1"]}],
+        "event_type": "battles",
+        "sub_event_type": "armed_clash",
+        "date": None,
+        "locations": [],
+        "actors": [],
+        "casualties": [],
+        "claims": [],
+        "disputes": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_valid_summary_parses() -> None:
+    summary = IncidentSummary.model_validate(_summary())
+    assert summary.citation_ids() == ["S1"]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "sub_event_type"),
+    [("battles", "air_drone_strike"), ("other", "other"), ("protests", "armed_clash")],
+)
+def test_sub_type_must_belong_to_event_type(event_type: str, sub_event_type: str) -> None:
+    with pytest.raises(ValidationError, match="does not belong"):
+        IncidentSummary.model_validate(_summary(event_type=event_type, sub_event_type=sub_event_type))
+
+
+def test_every_sub_type_of_spec_is_accepted_under_its_type() -> None:
+    for event_type, subs in SUB_EVENT_TYPES.items():
+        for sub in subs:
+            IncidentSummary.model_validate(_summary(event_type=event_type, sub_event_type=sub))
+    assert sum(len(s) for s in SUB_EVENT_TYPES.values()) == 25
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"summary": []},
+        {"summary": [{"text": "x", "citations": []}]},
+        {"summary": [{"text": "x", "citations": ["s1"]}]},
+        {"headline": "x" * 121},
+        {"summary": [{"text": "x", "citations": ["S1"]}] * 6},
+        {"date": {"start": "12 Feb", "end": "--02-12", "precision": "day", "text": "x", "citations": ["S1"]}},
+        {"extra_field": 1},
+    ],
+)
+def test_invalid_summaries_are_rejected(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        IncidentSummary.model_validate(_summary(**bad))
+
+
+def test_no_year_date_form_is_valid() -> None:
+    date = {
+        "start": "--02-12",
+        "end": "--02-12",
+        "precision": "day",
+        "text": "February 12",
+        "citations": ["S2"],
+    }
+    assert IncidentSummary.model_validate(_summary(date=date)).date is not None
+
+
+def test_range_must_be_ordered_and_not_empty() -> None:
+    assert Range(low=4, best=4, high=None).high is None
+    with pytest.raises(ValidationError):
+        Range(low=5, best=2, high=None)
+    with pytest.raises(ValidationError):
+        Range(low=None, best=None, high=None)
+    with pytest.raises(ValidationError):
+        Range(low=-1, best=None, high=None)

@@ -1,0 +1,155 @@
+"""The summarizer: cache, single-flight, deadline, grounding of every engine, fallback."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+import pytest
+
+from service.article import Article, ArticleIn
+from service.cache import MemoryCache
+from service.config import Settings
+from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamUnavailable, Usage
+from service.schema import IncidentSummary, Statement
+from service.summarizer import Summarizer
+from tests.conftest import FakeEngine, sample_text
+
+ARTICLE = ArticleIn(text=sample_text("syria_checkpoint_shootout"))
+
+
+class RecordingCache(MemoryCache):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ttls: dict[str, int] = {}
+
+    async def set(self, key: str, value: bytes, ttl_s: int) -> None:
+        self.ttls[key] = ttl_s
+        await super().set(key, value, ttl_s)
+
+
+def make(engine: Any, fallback: Any = None, **settings: Any) -> tuple[Summarizer, RecordingCache]:
+    cache = RecordingCache()
+    config = Settings(engine="extractive", cache_url="memory://", **settings)
+    return Summarizer(
+        settings=config, engine=engine, cache=cache, prompt_version="p1", fallback=fallback
+    ), cache
+
+
+async def test_second_request_is_served_from_cache_without_the_engine() -> None:
+    engine = FakeEngine()
+    summarizer, _ = make(engine)
+    first = await summarizer.summarize(ARTICLE)
+    second = await summarizer.summarize(ARTICLE)
+    assert engine.calls == 1
+    assert (first.meta.cached, second.meta.cached) == (False, True)
+    assert first.id == second.id and first.summary == second.summary
+    assert (await summarizer.get(first.id)).meta.cached is True
+
+
+async def test_refresh_recomputes_and_overwrites() -> None:
+    engine = FakeEngine()
+    summarizer, _ = make(engine)
+    await summarizer.summarize(ARTICLE)
+    refreshed = await summarizer.summarize(ARTICLE, refresh=True)
+    assert engine.calls == 2 and refreshed.meta.cached is False
+
+
+async def test_key_changes_with_engine_model_prompt_and_published_at() -> None:
+    engine = FakeEngine()
+    summarizer, _ = make(engine)
+    base = (await summarizer.summarize(ARTICLE)).id
+    dated = (await summarizer.summarize(ArticleIn(text=ARTICLE.text, published_at=date(2020, 2, 12)))).id
+    summarizer.prompt_version = "p2"
+    reprompted = (await summarizer.summarize(ARTICLE)).id
+    engine.model = "fake-2"
+    remodelled = (await summarizer.summarize(ARTICLE)).id
+    assert len({base, dated, reprompted, remodelled}) == 4
+
+
+async def test_concurrent_identical_requests_share_one_computation() -> None:
+    engine = FakeEngine(delay_s=0.2)
+    summarizer, _ = make(engine)
+    results = await asyncio.gather(*(summarizer.summarize(ARTICLE) for _ in range(20)))
+    assert engine.calls == 1
+    assert len({r.id for r in results}) == 1
+
+
+async def test_failures_are_shared_and_not_cached() -> None:
+    engine = FakeEngine(delay_s=0.05, error=UpstreamUnavailable("down", attempts=4))
+    summarizer, cache = make(engine)
+    outcomes = await asyncio.gather(
+        *(summarizer.summarize(ARTICLE) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(o, UpstreamUnavailable) for o in outcomes)
+    assert engine.calls == 1 and cache.ttls == {}
+
+
+async def test_deadline_bounds_the_engine() -> None:
+    engine = FakeEngine(delay_s=5)
+    summarizer, cache = make(engine, deadline_s=0.2, timeout_s=0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(DeadlineExceeded):
+        await summarizer.summarize(ARTICLE)
+    assert loop.time() - started < 1.0
+    assert cache.ttls == {}
+
+
+def _ungrounded(article: Article) -> IncidentSummary:
+    return IncidentSummary(
+        headline="x",
+        summary=[Statement(text="99 people died.", citations=["S1"])],
+        event_type="other",
+        sub_event_type=None,
+        date=None,
+        locations=[],
+        actors=[],
+        casualties=[],
+        claims=[],
+        disputes=[],
+    )
+
+
+async def test_ungrounded_engine_output_is_an_error_and_never_cached() -> None:
+    summarizer, cache = make(FakeEngine(build=_ungrounded))
+    with pytest.raises(OutputError) as info:
+        await summarizer.summarize(ARTICLE)
+    assert info.value.violations[0].rule == "number_not_in_citations"
+    assert cache.ttls == {}
+
+
+async def test_fallback_answers_degraded_and_is_cached_briefly() -> None:
+    failing = FakeEngine(error=UpstreamUnavailable("down", attempts=3, usage=Usage(7, 0)))
+    fallback = FakeEngine()
+    fallback.name, fallback.model = "extractive", "extractive-1"
+    summarizer, cache = make(failing, fallback=fallback, degraded_ttl_s=60)
+    result = await summarizer.summarize(ARTICLE)
+    assert result.meta.degraded is True and result.meta.engine == "extractive"
+    assert result.meta.attempts == 4 and result.meta.usage.prompt_tokens == 17
+    assert "UpstreamUnavailable" in result.meta.warnings[0]
+    assert cache.ttls[result.id] == 60
+
+
+async def test_unknown_id_is_not_found() -> None:
+    summarizer, _ = make(FakeEngine())
+    for bad in ("0" * 32, "../etc/passwd", ""):
+        with pytest.raises(NotFound):
+            await summarizer.get(bad)
+
+
+async def test_a_cache_outage_costs_a_recomputation_not_the_request() -> None:
+    class BrokenCache(MemoryCache):
+        async def get(self, key: str) -> bytes | None:
+            raise ConnectionError("cache down")
+
+        async def set(self, key: str, value: bytes, ttl_s: int) -> None:
+            raise ConnectionError("cache down")
+
+    engine = FakeEngine()
+    summarizer = Summarizer(
+        settings=Settings(engine="extractive"), engine=engine, cache=BrokenCache(), prompt_version="p1"
+    )
+    assert (await summarizer.summarize(ARTICLE)).meta.cached is False
+    assert engine.calls == 1
