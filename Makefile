@@ -28,7 +28,7 @@ serve:           ## the API on http://127.0.0.1:8000 (docs at /docs)
 record:          ## re-record the LLM cassettes against a real endpoint (OPENAI_BASE_URL / OPENAI_API_KEY)
 	$(BIN)/pytest -q --record-mode=rewrite tests/test_llm_engine.py
 
-bench:           ## every benchmark; each prints its figures
+bench:           ## every benchmark; each prints its figures and PASS/MISS lines (uses wrk when installed)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 eval:            ## quality metrics of the extractive engine on the samples and the gold set

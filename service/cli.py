@@ -1,4 +1,4 @@
-"""The `incident-summarizer` command: summarize, serve, eval (and batch).
+"""The `incident-summarizer` command: summarize, batch, serve, eval.
 
 Each command builds what it needs from `Settings` and runs the same summarizer as the HTTP API.
 """
@@ -106,6 +106,49 @@ def summarize(
 
 
 @app.command()
+def batch(
+    in_file: Annotated[
+        Path, typer.Argument(help="Articles, one JSON object per line: id, text or html, ...")
+    ],
+    out_file: Annotated[
+        Path, typer.Argument(help="Results, one JSON object per line; appended to, resumable.")
+    ],
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Articles summarized at once.")] = 4,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Try again the ids whose last line in OUT is an error.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Progress bar on standard error.")] = True,
+    engine: EngineOption = None,
+) -> None:
+    """Summarize a JSONL file of articles; skips ids already in OUT. Exits 1 when any article failed."""
+    from service import batch as batch_run
+
+    settings = _settings(engine)
+    if not in_file.is_file():
+        typer.echo(f"error: {in_file} is not a file", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> batch_run.BatchReport:
+        summarizer = build_summarizer(settings)
+        try:
+            return await batch_run.run(
+                summarizer,
+                in_file,
+                out_file,
+                concurrency=concurrency,
+                retry_errors=retry_errors,
+                progress=progress,
+            )
+        finally:
+            await summarizer.aclose()
+
+    report = asyncio.run(run())
+    typer.echo(f"{report.done} summarized, {report.failed} failed, {report.skipped} skipped", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
@@ -113,10 +156,13 @@ def serve(
         int | None, typer.Option(help="Worker processes (default: WEB_CONCURRENCY or 1).")
     ] = None,
 ) -> None:
-    """Run the HTTP API with uvicorn."""
+    """Run the HTTP API with uvicorn (JSON logs on stderr, one access line per request)."""
     import uvicorn
 
+    from service import logs
+
     settings = _settings(None)
+    logs.configure(settings.log_level)
     uvicorn.run(
         "service.main:create_app",
         factory=True,
@@ -124,6 +170,8 @@ def serve(
         port=port,
         workers=workers or settings.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # the JSON logging above; each worker's create_app sets up its own
+        access_log=False,  # the request middleware writes a richer access line
         proxy_headers=True,
     )
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         2_000_000, ge=10_000, validation_alias=_env("MAX_BODY_BYTES", "max_body_bytes")
     )
+    body_timeout_s: float = Field(
+        30.0, gt=0, le=600, validation_alias=_env("MAX_BODY_WAIT_S", "body_timeout_s")
+    )
 
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
@@ -128,6 +131,8 @@ class Settings(BaseSettings):
             raise ValueError("SUMMARIZER_TIMEOUT_S must not exceed SUMMARIZER_DEADLINE_S")
         if self.engine == "llm" and self.openai_api_key is None and self.openai_base_url is None:
             raise ValueError("SUMMARIZER_ENGINE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        if (self.slack_signing_secret is None) != (self.slack_bot_token is None):
+            raise ValueError("SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN go together: set both or neither")
         if self.degraded_ttl_s > self.cache_ttl_s:
             raise ValueError("CACHE_DEGRADED_TTL_S must not exceed CACHE_TTL_S")
         return self

@@ -8,14 +8,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from service import problems
+from service import logs, problems
 from service.api import health, summaries
+from service.api.deps import rate_limit
 from service.cache import build_cache
 from service.config import Settings
 from service.engines.factory import build_engine, build_fallback, prompt_version
+from service.limits import RequestLimits
+from service.metrics import Metrics
 from service.prompts import Prompts
+from service.ratelimit import build_rate_limiter
+from service.request_context import RequestContextMiddleware
 from service.summarizer import Summarizer
 
 API_DESCRIPTION = """
@@ -24,7 +29,7 @@ sentences (`S1..Sn`). Errors are RFC 9457 problem details (`application/problem+
 """
 
 
-def build_summarizer(settings: Settings) -> Summarizer:
+def build_summarizer(settings: Settings, metrics: Metrics | None = None) -> Summarizer:
     """The summarizer the settings describe: engine, fallback, cache. Constructors do no I/O."""
     prompts = Prompts.load()
     engine = build_engine(settings, prompts)
@@ -34,12 +39,16 @@ def build_summarizer(settings: Settings) -> Summarizer:
         cache=build_cache(settings.cache_url),
         prompt_version=prompt_version(engine, prompts, settings),
         fallback=build_fallback(settings, prompts),
+        metrics=metrics,
     )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    summarizer = build_summarizer(settings)
+    logs.configure(settings.log_level)  # JSON lines, unless the host process configured logging already
+    metrics = Metrics()
+    summarizer = build_summarizer(settings, metrics)
+    rate_limiter = build_rate_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await summarizer.aclose()
+            if rate_limiter is not None:
+                await rate_limiter.aclose()
 
     app = FastAPI(
         title="incident-summarizer",
@@ -58,8 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.summarizer = summarizer
+    app.state.rate_limiter = rate_limiter
+    app.state.metrics = metrics
+    app.add_middleware(
+        RequestLimits, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s
+    )
+    # Request ids, access log and request metrics: added last so it is the outermost middleware.
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(health.router)
-    app.include_router(summaries.router)
+    app.include_router(summaries.router, dependencies=[Depends(rate_limit)])
     if settings.slack_signing_secret is not None:
         from service.slack.routes import slack_router
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -65,8 +66,13 @@ _QUALIFIERS = {
 }
 _QUAL_RE = "|".join(re.escape(q) for q in sorted(_QUALIFIERS, key=len, reverse=True))
 
+# The words a count can open with; only word starts that are one of them are tried.
+_OPENERS = "|".join(
+    sorted({"between", *(q.split()[0] for q in _QUALIFIERS), *(v.split()[0] for v in VAGUE), *_UNITS, *_TENS,
+            *_SCALES}, key=len, reverse=True)  # fmt: skip
+)
 _QUANTITY = re.compile(
-    rf"\b(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
+    rf"\b(?=\d|(?:{_OPENERS})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
     rf"|(?P<from>{_DIGITS})\s*[-–]\s*(?P<to>{_DIGITS})|(?P<from_w>{_NUMBER})\s+to\s+(?P<to_w>{_NUMBER})"
     rf"|(?:(?P<qual>{_QUAL_RE})\s+)?(?P<num>{_NUMBER})"
     rf"|(?P<vague>{_VAGUE_RE}))\b",
@@ -115,6 +121,20 @@ class Quantity:
 
 def find_quantities(text: str) -> list[Quantity]:
     """Every count expressed in `text`, with its qualifier applied ("at least four" -> low 4, high None)."""
+    return list(_quantities(text))
+
+
+# Words one of which any count contains; a sentence with none (and no digit) is not scanned at all.
+_HINTS = (*_UNITS, *_TENS, *_SCALES, "couple", "few", "several", "number of", "handful", "numerous", "many",
+          "dozen", "scores")  # fmt: skip
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=8192)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    lowered = text.lower()
+    if not _DIGIT.search(text) and not any(hint in lowered for hint in _HINTS):
+        return ()
     found: list[Quantity] = []
     for m in _QUANTITY.finditer(text):
         span = (m.group(0), m.start(), m.end())
@@ -140,7 +160,7 @@ def find_quantities(text: str) -> list[Quantity]:
             found.append(Quantity(*span, low=None, best=value, high=value))
         else:
             found.append(Quantity(*span, low=value, best=value, high=value))
-    return found
+    return tuple(found)
 
 
 def supported_values(text: str) -> set[int]:

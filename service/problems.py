@@ -65,6 +65,7 @@ PROBLEMS: tuple[tuple[type[errors.SummarizerError], ProblemKind], ...] = (
 VALIDATION = ProblemKind(422, "invalid-request", "The request is invalid")
 INTERNAL = ProblemKind(500, "internal-error", "Internal error")
 NOT_READY = ProblemKind(503, "not-ready", "The service is not ready")
+REQUEST_TIMEOUT = ProblemKind(408, "request-timeout", "The request body arrived too slowly")
 
 
 def kind_of(error: errors.SummarizerError) -> ProblemKind:

@@ -12,20 +12,32 @@ import json
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from service import grounding
 from service.article import Article, ArticleIn, prepare
 from service.cache.base import Cache
+from service.cache.shared_flight import SharedLocks, shared_flight
 from service.config import Settings
 from service.engines.base import Engine, EngineResult
 from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage
+from service.metrics import Metrics
+from service.request_context import note_result
 from service.result import Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import SCHEMA_VERSION
 
 log = logging.getLogger("service.summarizer")
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
+# Preparing an article (normalisation, boilerplate) costs more than serving its summary from the cache, so
+# the fingerprints of this many recent requests are remembered: a repeated request skips preparation.
+_KNOWN_REQUESTS = 4096
+
+
+def _request_digest(article_in: ArticleIn) -> bytes:
+    """What identifies a request's article before preparation (preparation is a pure function of it)."""
+    return hashlib.sha256(article_in.model_dump_json(exclude={"source_url"}).encode()).digest()
 
 
 class Summarizer:
@@ -38,6 +50,7 @@ class Summarizer:
         prompt_version: str,
         fallback: Engine | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -46,27 +59,42 @@ class Summarizer:
         self.prompt_version = prompt_version
         self._clock = clock
         self._inflight: dict[str, asyncio.Task[SummaryResult]] = {}
+        # request digest -> article fingerprint, for the requests prepared most recently
+        self._fingerprints: OrderedDict[bytes, str] = OrderedDict()
+        self.metrics = metrics or Metrics()
+        self.metrics.track_inflight(lambda: len(self._inflight))
 
     def key_for(self, article: Article) -> str:
         """The cache key and result id: the normalised text and options, engine, model, prompt and schema."""
+        return self._key(article.fingerprint)
+
+    def _key(self, fingerprint: str) -> str:
         material = json.dumps(
-            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, article.fingerprint]
+            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, fingerprint]
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     async def summarize(self, article_in: ArticleIn, *, refresh: bool = False) -> SummaryResult:
         """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry."""
         started = self._clock()
+        request = _request_digest(article_in)
+        known = self._fingerprints.get(request)
+        if known is not None and not refresh:  # seen before: a cache hit needs no preparation
+            hit = await self._lookup(self._key(known))
+            if hit is not None:
+                return self._stamp(hit, started, cached=True)
         article = prepare(
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
+        self._remember(request, article.fingerprint)
         key = self.key_for(article)
-        if not refresh:
-            hit = await self._cache_get(key)
+        if known is None and not refresh:
+            hit = await self._lookup(key)
             if hit is not None:
-                return self._stamp(SummaryResult.model_validate_json(hit), started, cached=True)
-        result = await asyncio.shield(self._single_flight(key, article))
-        return self._stamp(result, started, cached=False)
+                return self._stamp(hit, started, cached=True)
+        result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
+        # cached: another replica computed it while this one waited (see `_compute`)
+        return self._stamp(result, started, cached=result.meta.cached)
 
     async def get(self, summary_id: str) -> SummaryResult:
         started = self._clock()
@@ -80,8 +108,11 @@ class Summarizer:
         await self.engine.check_ready()
 
     async def aclose(self) -> None:
-        for task in list(self._inflight.values()):
+        tasks = list(self._inflight.values())
+        for task in tasks:
             task.cancel()
+        # wait for them: they release their shared locks before the cache closes
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.engine.aclose()
         if self.fallback is not None:
             await self.fallback.aclose()
@@ -89,16 +120,28 @@ class Summarizer:
 
     # --- internals --------------------------------------------------------------------------------
 
+    async def _lookup(self, key: str) -> SummaryResult | None:
+        hit = await self._cache_get(key)
+        self.metrics.cache_lookup(hit is not None)
+        return SummaryResult.model_validate_json(hit) if hit is not None else None
+
+    def _remember(self, request: bytes, fingerprint: str) -> None:
+        self._fingerprints[request] = fingerprint
+        self._fingerprints.move_to_end(request)
+        if len(self._fingerprints) > _KNOWN_REQUESTS:
+            self._fingerprints.popitem(last=False)
+
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)
         meta = result.meta.model_copy(update={"cached": cached, "latency_ms": latency_ms})
+        note_result(engine=meta.engine, cached=cached)
         return result.model_copy(update={"meta": meta})
 
-    def _single_flight(self, key: str, article: Article) -> asyncio.Task[SummaryResult]:
+    def _single_flight(self, key: str, article: Article, *, shared: bool) -> asyncio.Task[SummaryResult]:
         """One computation per key in this process; concurrent callers share its result or its error."""
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self._compute(key, article), name=f"summarize:{key}")
+            task = asyncio.create_task(self._compute(key, article, shared), name=f"summarize:{key}")
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
         return task
@@ -109,14 +152,33 @@ class Summarizer:
         if not task.cancelled():
             task.exception()  # retrieved: a failure nobody awaited any more is not reported as lost
 
-    async def _compute(self, key: str, article: Article) -> SummaryResult:
+    async def _compute(self, key: str, article: Article, shared: bool) -> SummaryResult:
+        """With a cache shared by replicas (Redis), one replica computes and the others wait for its result;
+        a refresh computes here."""
+        if not (shared and isinstance(self.cache, SharedLocks)):
+            return await self._compute_here(key, article, self.settings.deadline_s)
+        flight = await shared_flight(
+            self.cache,
+            key,
+            lambda remaining_s: self._compute_here(key, article, remaining_s),
+            budget_s=self.settings.deadline_s,
+        )
+        self.metrics.flight(flight.role)
+        if flight.cached is not None:
+            hit = SummaryResult.model_validate_json(flight.cached)
+            return hit.model_copy(update={"meta": hit.meta.model_copy(update={"cached": True})})
+        assert flight.computed is not None
+        return flight.computed
+
+    async def _compute_here(self, key: str, article: Article, deadline_s: float) -> SummaryResult:
         engine, degraded, warnings = self.engine, False, []
         attempts, usage = 0, Usage()
         try:
-            outcome = await self._run(self.engine, article)
+            outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
             if self.fallback is None:
                 raise
+            self.metrics.fallback(error)
             log.warning(
                 "engine %s failed (%s); answering with %s",
                 engine.name,
@@ -156,14 +218,21 @@ class Summarizer:
         await self._cache_set(key, result.model_dump_json().encode(), ttl)
         return result
 
-    async def _run(self, engine: Engine, article: Article) -> EngineResult:
+    async def _run(self, engine: Engine, article: Article, deadline_s: float | None = None) -> EngineResult:
         """One engine, bounded by the request deadline, its output checked by the shared grounding rules."""
-        deadline = self.settings.deadline_s
+        deadline = self.settings.deadline_s if deadline_s is None else deadline_s
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
                 outcome = await engine.summarize(article, deadline_s=deadline)
         except TimeoutError as e:
-            raise DeadlineExceeded(f"no summary within the {deadline:g} s deadline") from e
+            error = DeadlineExceeded(f"no summary within the {deadline:g} s deadline")
+            self.metrics.engine_run(engine.name, time.perf_counter() - started, None, error)
+            raise error from e
+        except Exception as e:
+            self.metrics.engine_run(engine.name, time.perf_counter() - started, None, e)
+            raise
+        self.metrics.engine_run(engine.name, time.perf_counter() - started, outcome)
         violations = grounding.check(outcome.summary, article)
         if violations:
             log.error("engine %s returned an ungrounded summary: %s", engine.name, violations[:5])

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ from asgi_lifespan import LifespanManager
 from service.article import Article
 from service.config import Settings
 from service.engines.base import EngineResult
+from service.engines.extractive import ExtractiveEngine
 from service.errors import SummarizerError, Usage
 from service.main import create_app
 from service.schema import IncidentSummary, Statement
@@ -116,6 +122,15 @@ def fake_engine() -> FakeEngine:
 AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+@pytest.fixture(scope="session")
+def extractive_engine() -> ExtractiveEngine:
+    """One extractive engine, its gazetteer loaded, for the whole session: an app built per test would load it
+    again (seconds each). Pass it as `app_client(settings, engine=extractive_engine)`."""
+    engine = ExtractiveEngine()
+    asyncio.run(engine.check_ready())
+    return engine
+
+
 @pytest.fixture
 def app_client() -> AppClient:
     """`async with app_client(settings, engine=None) as client:` — the real app, lifespan run, over ASGI.
@@ -138,3 +153,78 @@ def app_client() -> AppClient:
                 yield client
 
     return open_client
+
+
+# --- Redis: 127.0.0.1:6379 when it answers, else a throwaway redis-server; neither is a failure, not a skip ---
+
+
+def redis_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a Redis server answers PING on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class RedisProcess:
+    """A `redis-server` this test session started: its port, and a way to stop it early."""
+
+    def __init__(self, port: int, process: subprocess.Popen[bytes]) -> None:
+        self.port = port
+        self.process = process
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def throwaway_redis_server() -> Iterator[RedisProcess]:
+    """A `redis-server` on a free loopback port that keeps nothing on disk."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.fail("no Redis at 127.0.0.1:6379 and no redis-server to start (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    args = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = RedisProcess(port, subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        for _ in range(100):
+            if redis_answers(port):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"redis-server did not answer on port {port} within 5 s")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL of a real Redis for this test session."""
+    if redis_answers(6379):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    with throwaway_redis_server() as server:
+        yield f"redis://127.0.0.1:{server.port}/0"
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    """`CACHE_URL` for one test: a real Redis with a key prefix of its own, whose keys are deleted after."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield f"{redis_server}?prefix={prefix}"
+    client = redis.Redis.from_url(redis_server)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

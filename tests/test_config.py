@@ -47,6 +47,7 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"CACHE_URL": "mysql://x"}, "CACHE_URL"),
         ({"OPENAI_BASE_URL": "ftp://x"}, "OPENAI_BASE_URL"),
         ({"SUMMARIZER_MAX_RETRIES": "-1"}, "SUMMARIZER_MAX_RETRIES"),
+        ({"SLACK_SIGNING_SECRET": "s" * 32}, "SLACK_BOT_TOKEN"),
         ({"SUMMARIZER_STRUCTURED_MODE": "grammar"}, "SUMMARIZER_STRUCTURED_MODE"),
     ],
 )

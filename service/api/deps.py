@@ -1,4 +1,6 @@
-"""Dependencies of the routes, as `Annotated` aliases."""
+"""Dependencies of the routes, as `Annotated` aliases.
+
+All are `async def`: a plain function would cost a thread-pool hop on every request."""
 
 from __future__ import annotations
 
@@ -10,15 +12,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.config import Settings
 from service.errors import Unauthorized
+from service.ratelimit import RateLimiter
 from service.summarizer import Summarizer
 
 
-def get_summarizer(request: Request) -> Summarizer:
+async def get_summarizer(request: Request) -> Summarizer:
     summarizer: Summarizer = request.app.state.summarizer
     return summarizer
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -29,7 +32,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _bearer = HTTPBearer(auto_error=False, description="One of the keys in API_KEYS, when API_KEYS is set.")
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -55,3 +58,18 @@ def require_api_key(
 
 
 ApiKeyDep = Annotated[str | None, Depends(require_api_key)]
+
+
+async def rate_limit(request: Request, api_key: ApiKeyDep) -> None:
+    """One token from the caller's bucket: its API key's, or its address's when the API is open.
+
+    Runs after `require_api_key`, so a request without a valid key is refused before it costs a token.
+    """
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is None:
+        return
+    if api_key is not None:
+        client = f"key:{api_key}"
+    else:  # behind a proxy, uvicorn's --proxy-headers makes this the forwarded address
+        client = f"addr:{request.client.host if request.client else 'unknown'}"
+    await limiter.acquire(client)

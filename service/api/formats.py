@@ -53,7 +53,7 @@ def render(result: SummaryResult, fmt: Format, *, headers: dict[str, str] | None
     if fmt == "slack":
         from service.render import slack_blocks
 
-        return JSONResponse(slack_blocks.render(result), headers=headers)
+        return JSONResponse(slack_blocks.render(result), media_type=SLACK_TYPE, headers=headers)
     return Response(result.model_dump_json(), media_type="application/json", headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""Liveness and readiness."""
+"""Operations: liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.api.deps import SummarizerDep
+from service.metrics import CONTENT_TYPE, Metrics
 from service.problems import NOT_READY, openapi_responses, problem_response
 
 router = APIRouter(tags=["operations"])
@@ -32,3 +33,9 @@ async def readyz(request: Request, summarizer: SummarizerDep) -> Response:
     if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return problem_response(NOT_READY, "a dependency cannot serve", request, checks=checks)
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.exposition(), media_type=CONTENT_TYPE)

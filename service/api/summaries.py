@@ -26,7 +26,7 @@ FormatQuery = Annotated[
     summary="Summarize an article",
     responses={
         200: {"content": formats.openapi_content()},
-        **openapi_responses(401, 413, 422, 429, 502, 503, 504),
+        **openapi_responses(400, 401, 408, 413, 422, 429, 502, 503, 504),
     },
 )
 async def create_summary(
@@ -50,7 +50,7 @@ async def create_summary(
     "/summaries/{summary_id}",
     response_model=SummaryResult,
     summary="A cached summary",
-    responses={200: {"content": formats.openapi_content()}, **openapi_responses(401, 404, 429)},
+    responses={200: {"content": formats.openapi_content()}, **openapi_responses(401, 404, 422, 429)},
 )
 async def read_summary(
     summary_id: str, request: Request, summarizer: SummarizerDep, fmt: FormatQuery = None

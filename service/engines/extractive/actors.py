@@ -1,0 +1,233 @@
+"""The parties to the incident, with ACLED's actor kinds and the role each plays.
+
+Two kinds of mention: named groups from `service/data/armed_groups.json` ("Boko Haram", "National Defense
+Forces", "SDF"), and a modifier + head noun ("Russian military police", "pro-government militias", "US
+soldiers", "unidentified gunmen"). The head says the kind (soldiers -> state forces, militia -> political
+militia, gunmen -> unidentified armed group, coded by ACLED as a political militia); a nationality other than
+the incident country's makes state forces external forces (US troops in Syria). Mentions of one party (same
+kind, nationality and unit) merge; the words around each mention vote for its role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+
+from service.article import Sentence
+from service.engines.extractive import cues
+from service.engines.extractive.gazetteer import Gazetteer
+from service.schema import Actor
+
+_HEADS: dict[str, tuple[str, str]] = {}
+for _kind, _family, _words in (
+    ("state_forces", "forces", "forces troops soldiers soldier army military servicemen personnel marines "
+     "paratroopers commandos gendarmes gendarmerie patrol patrols convoy regime government"),
+    ("state_forces", "police", "police policemen police officers"),
+    ("state_forces", "military police", "military police"),
+    ("state_forces", "air force", "air force warplanes jets aircraft helicopters drones"),
+    ("state_forces", "security forces", "security forces"),
+    ("external_forces", "coalition", "coalition"),
+    ("political_militia", "militia", "militia militias militiamen paramilitaries vigilantes"),
+    ("political_militia", "gunmen", "gunmen assailants attackers bandits armed men unknown persons"),
+    ("rebel_group", "rebels", "rebels insurgents militants jihadists extremists terrorists fighters separatists"),
+    ("civilians", "civilians", "civilians villagers residents children women farmers worshippers students "
+     "passengers journalists aid workers pilgrims"),
+    ("protesters", "protesters", "protesters demonstrators"),
+    ("rioters", "rioters", "rioters mob"),
+):  # fmt: skip
+    for _word in sorted(set(re.findall(r"military police|police officers|security forces|air force|armed men"
+                                       r"|unknown persons|aid workers|\S+", _words))):  # fmt: skip
+        _HEADS[_word] = (_kind, _family)
+
+_IDENTITY = re.compile(r"\b(?:tribal|ethnic|clan|communal|herder|herders|fulani|dozo|identity)\b", re.I)
+_PRO_GOV = re.compile(r"\bpro-?\s?government\b|\bloyalist\b", re.I)
+_MOD = r"(?:[A-Z][\w'’.\-]*|pro-government|government|regime|state|rebel|armed|unknown|unidentified|local|tribal" \
+       r"|ethnic|security|special|federal|national|opposition|suspected|Islamist|jihadist|foreign|allied|enemy" \
+       r"|US-led|U\.S\.-led|military|army|coalition)"  # fmt: skip
+_HEAD_RE = "|".join(re.escape(h) for h in sorted(_HEADS, key=len, reverse=True))
+_HEAD = re.compile(rf"\b(?i:{_HEAD_RE})\b")
+_MOD_WORD = re.compile(_MOD)
+_TOKEN = re.compile(r"\S+")
+
+
+def _modifiers(text: str, start: int) -> tuple[str, int]:
+    """Up to three modifier words right before a head noun ("pro-government", "Russian military"), and
+    where they start."""
+    window = text[max(0, start - 60) : start]
+    if window and not window[-1].isspace():
+        return "", start
+    tokens = list(_TOKEN.finditer(window))[-3:]
+    kept: list[re.Match[str]] = []
+    for token in reversed(tokens):
+        if not _MOD_WORD.fullmatch(token.group(0)):
+            break
+        kept.append(token)
+    if not kept:
+        return "", start
+    offset = max(0, start - 60) + kept[-1].start()
+    return text[offset:start].strip(), offset
+_NEEDS_MODIFIER = frozenset({"forces", "military", "army", "patrol", "patrols", "convoy", "regime", "government",
+                             "coalition", "aircraft", "drones", "jets", "helicopters", "fighters", "personnel",
+                             "police officers", "security forces"})  # fmt: skip
+_ROLE_CUES = (
+    ("mediator", re.compile(r"\b(?:mediat\w*|negotiat\w*|broker\w*)\b", re.I), "both"),
+    ("responder", re.compile(r"^\W*(?:\w+\s+){0,3}(?:returned fire|responded|retaliated|repelled)", re.I), "after"),
+    ("initiator", re.compile(r"^\W*(?:\w+\s+){0,3}(?:attacked|opened fire|fired|launched|targeted|ambushed|stormed"
+                             r"|raided|shelled|bombed|struck|killed|abducted|kidnapped|seized|dealt|tried to prevent"
+                             r"|carried out|hit|blocked|rammed)", re.I), "after"),  # fmt: skip
+    ("target", re.compile(r"(?:attack(?:ed|s)?(?: on)?|against|targeting|targeted|fire on|ambush(?:ed)?|killed"
+                          r"|killing|wounded|wounding|injured|injuring|struck|shot|abducted|kidnapped|shelled)"
+                          r"\s+(?:\w+\s+){0,2}$", re.I), "before"),  # fmt: skip
+    ("target", re.compile(r"^\W*(?:\w+\s+){0,3}(?:came under|were (?:killed|injured|wounded|attacked|targeted)"
+                          r"|was (?:killed|injured|wounded|attacked|targeted)|died)", re.I), "after"),  # fmt: skip
+)
+_MAX_ACTORS = 8
+
+
+@dataclass
+class _Party:
+    kind: str
+    affiliation: str | None
+    family: str
+    names: Counter[str] = field(default_factory=Counter)
+    sentences: dict[str, str] = field(default_factory=dict)  # name -> first sentence id naming it
+    roles: Counter[str] = field(default_factory=Counter)
+    first: int = 10**9
+    in_incident: bool = False
+
+
+class ActorLexicon:
+    """Named groups compiled once per engine (from package data), and the country lookups actors need."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        data = json.loads(resources.files("service").joinpath("data", "armed_groups.json").read_text("utf-8"))
+        self._gazetteer = gazetteer
+        self._groups: dict[str, tuple[str, str | None]] = {}
+        self._canonical: dict[str, str] = {}
+        names = []
+        for group in data["groups"]:
+            for name in group["names"]:
+                self._groups[name.lower()] = (group["kind"], group["affiliation"])
+                self._canonical[name.lower()] = group["names"][0]
+                names.append(name)
+        upper = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n.isupper())
+        mixed = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if not n.isupper())
+        self._named = re.compile(rf"(?<![\w-])(?:(?P<upper>{upper})|(?P<mixed>(?i:{mixed})))(?!\w)")
+        # The longest word of every name: a sentence without one of them names no group.
+        self._keys = frozenset(max(re.findall(r"[a-z0-9]+", name.lower()), key=len) for name in names)
+
+    def nationality(self, words: str) -> str | None:
+        return self._gazetteer.nationality(words)
+
+    def country_name(self, code: str) -> str | None:
+        place = self._gazetteer.country(code)
+        return place.name if place else None
+
+    def group_of(self, text: str) -> str | None:
+        """The first named armed group in `text`, by its canonical (first) name: "Houthi-run Saba" -> "Houthis"."""
+        m = self._named.search(text) if self._may_name(text) else None
+        return self._canonical[m.group(0).lower()] if m else None
+
+    def _may_name(self, text: str) -> bool:
+        return not self._keys.isdisjoint(cues.words(text))
+
+    def named(self, text: str) -> list[tuple[int, int, str, str, str | None]]:
+        """(start, end, name, kind, affiliation) of every named group in `text`."""
+        if not self._may_name(text):
+            return []
+        return [
+            (m.start(), m.end(), m.group(0), *self._groups[m.group(0).lower()]) for m in self._named.finditer(text)
+        ]
+
+
+def _role(text: str, start: int, end: int) -> str:
+    before, after = text[max(0, start - 50) : start], text[end : end + 60]
+    for role, pattern, side in _ROLE_CUES:
+        if side == "both" and pattern.search(text[max(0, start - 60) : end + 60]):
+            return role
+        if (side == "after" and pattern.search(after)) or (side == "before" and pattern.search(before)):
+            return role
+    return "other"
+
+
+def find_actors(sentences: list[Sentence], lexicon: ActorLexicon, incident_cc: str | None) -> list[Actor]:
+    parties: dict[tuple[str, str | None, str], _Party] = {}
+    for position, sentence in enumerate(sentences):
+        text = sentence.text
+        if cues.is_background(text) and not cues.incident_hits(text):
+            continue
+        spans: list[tuple[int, int]] = []
+        for start, end, name, kind, cc in lexicon.named(text):
+            spans.append((start, end))
+            family = "coalition" if "coalition" in name.lower() else f"named:{name.lower()}"
+            _note(parties, kind, cc, family, name, sentence, position, _role(text, start, end))
+            parties[(kind, cc, family)].in_incident |= cues.incident_hits(text) > 0
+        for m in _HEAD.finditer(text):
+            head = m.group(0)
+            mods, begin = _modifiers(text, m.start())
+            if any(s < m.end() and begin < e for s, e in spans):
+                continue
+            kind, family = _HEADS[head.lower()]
+            if not mods and head.lower() in _NEEDS_MODIFIER:
+                continue
+            cc = lexicon.nationality(mods) if mods else None
+            if "coalition" in mods.lower():
+                kind, family = "external_forces", "coalition"
+            if kind == "state_forces" and _PRO_GOV.search(mods):
+                kind, family = "political_militia", "militia"
+            if kind == "political_militia" and _IDENTITY.search(mods):
+                kind = "identity_militia"
+            if kind in ("state_forces", "external_forces") and cc and incident_cc:
+                kind = "state_forces" if cc == incident_cc else "external_forces"
+            name = f"{mods} {head}".strip() if mods else head
+            name = re.sub(r"^(?:The|A|An)\s+", "", name)
+            _note(parties, kind, cc, family, name, sentence, position, _role(text, begin, m.end()))
+            parties[(kind, cc, family)].in_incident |= cues.incident_hits(text) > 0
+    kept = [p for p in _merge_unattributed(parties) if p.in_incident or sum(p.names.values()) > 1]
+    ranked = sorted(kept, key=lambda p: (-sum(p.names.values()), p.first))[:_MAX_ACTORS]
+    return [_actor(p, lexicon) for p in ranked]
+
+
+def _merge_unattributed(parties: dict[tuple[str, str | None, str], _Party]) -> list[_Party]:
+    """Unattributed "troops" or "the coalition" are the article's one attributed party of that unit, if
+    there is exactly one; with several (US and Russian forces) they could be anyone's and are dropped."""
+    kept: list[_Party] = []
+    for party in parties.values():
+        if party.affiliation is not None or party.family not in ("forces", "coalition"):
+            kept.append(party)
+            continue
+        owners = [p for p in parties.values() if p.affiliation is not None and p.family == party.family]
+        if len(owners) == 1:
+            owner = owners[0]
+            owner.names.update(party.names)
+            for name, sid in party.sentences.items():
+                owner.sentences.setdefault(name, sid)
+            owner.roles.update(party.roles)
+            owner.first = min(owner.first, party.first)
+            owner.in_incident |= party.in_incident
+        elif not owners:
+            kept.append(party)
+    return kept
+
+
+def _note(parties: dict[tuple[str, str | None, str], _Party], kind: str, cc: str | None, family: str, name: str,
+          sentence: Sentence, position: int, role: str) -> None:  # fmt: skip
+    party = parties.setdefault((kind, cc, family), _Party(kind, cc, family))
+    party.names[name] += 1
+    party.sentences.setdefault(name, sentence.id)
+    party.roles[role] += 1
+    party.first = min(party.first, position)
+
+
+def _actor(party: _Party, lexicon: ActorLexicon) -> Actor:
+    name = max(party.names, key=lambda n: (party.names[n], len(n)))
+    roles = [r for r, _ in party.roles.most_common() if r != "other"]
+    role = roles[0] if roles else "other"
+    if "initiator" in party.roles and "target" in party.roles and party.roles["initiator"] >= party.roles["target"]:
+        role = "initiator"
+    affiliation = lexicon.country_name(party.affiliation) if party.affiliation else None
+    citations = list(dict.fromkeys([party.sentences[name], *party.sentences.values()]))[:3]
+    return Actor(name=name, kind=party.kind, role=role, affiliation=affiliation, citations=citations)  # type: ignore[arg-type]

@@ -1,0 +1,252 @@
+"""Who was killed or injured, how many, and according to whom.
+
+Counts are read with `service.numbers` (digits, number words, "at least", ACLED's vague words) where the
+count is tied to a casualty word: "<count> <group> were killed", "killing <count> <group>", "left <count>
+dead", "the death toll rose to <count>". A sentence's figures for different groups add up; figures in
+different sentences are reports of the same toll and never add up: the entries come from the one sentence
+with the highest, most specific figure, and another source's different figure becomes a dispute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from service.article import Sentence
+from service.engines.extractive import cues
+from service.engines.extractive.sources import Attribution
+from service.numbers import Quantity, find_quantities
+from service.schema import Casualties, Dispute, Position, Range
+
+Kind = Literal["killed", "injured"]
+
+_KILLED = r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
+_INJURED = r"wounded|injured|hurt|maimed"
+_AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
+_PASSIVE = re.compile(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b", re.IGNORECASE)
+_ACTIVE = re.compile(
+    r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of)"
+    r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$",
+    re.IGNORECASE,
+)
+_LEFT_STATE = re.compile(rf"^\s*(?P<verb>dead|{_INJURED})\b", re.IGNORECASE)
+_TOLL = re.compile(
+    r"\b(?:bodies of|(?:death toll|toll|number of (?:dead|deaths|fatalities))\s+(?:has\s+|had\s+)?(?:rose|risen|climbed|reached"
+    r"|increased|jumped|stands|stood|is|was|of|at)?\s*(?:to|at)?)\s*$",
+    re.IGNORECASE,
+)
+_COUNT_NOUN = re.compile(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|casualties|injuries)\b", re.I)
+_NP_STOP = re.compile(
+    rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during"
+    rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$",
+    re.IGNORECASE,
+)
+_SUBGROUP = re.compile(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$", re.IGNORECASE)
+_SINGULAR = re.compile(r"\b(?:a|an|another|one)\b", re.IGNORECASE)
+_WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
+_NEGATED = re.compile(r"\b(?:no|not a single|none of the|nobody|not)\s*$", re.IGNORECASE)
+_CONJOINED = re.compile(r"^\s*,?\s*(?:and|as well as|plus)\s+", re.IGNORECASE)
+_GROUP_TAIL = re.compile(
+    r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
+)
+_MAX_NP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One figure in one sentence: `count` of `group` were `kind`, maybe according to `source`."""
+
+    sentence: Sentence
+    kind: Kind
+    count: Range
+    group: str
+    source: Attribution | None
+
+
+def _kind(verb: str) -> Kind:
+    return "injured" if re.match(rf"(?:{_INJURED}|wound|injur)", verb, re.IGNORECASE) else "killed"
+
+
+def _noun_phrase(text: str) -> tuple[str, int]:
+    """The group words right after a count ("US soldiers", "members of the security forces"), and where
+    they end."""
+    taken: list[str] = []
+    end = 0
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if not word[0].isalnum() or _NP_STOP.match(word) and word.lower() not in ("of",) or len(taken) >= _MAX_NP:
+            break
+        if re.fullmatch(rf"{_KILLED}|{_INJURED}|dead|people", word, re.IGNORECASE) and word.lower() != "people":
+            break
+        taken.append(word)
+        end = m.end()
+    while taken and taken[-1].lower() in ("of", "the"):
+        taken.pop()
+    return " ".join(taken), end
+
+
+def _quantities(text: str) -> list[Quantity]:
+    found = [q for q in find_quantities(text) if q.best is not None or q.low is not None or q.high is not None]
+    taken = [(q.start, q.end) for q in found]
+    for m in _SINGULAR.finditer(text):
+        if not any(s <= m.start() < e for s, e in taken):
+            found.append(Quantity(m.group(0), m.start(), m.end(), 1, 1, 1))
+    return sorted(found, key=lambda q: q.start)
+
+
+def _range(q: Quantity) -> Range:
+    return Range(low=q.low, best=q.best, high=q.high)
+
+
+def _kind_at(q: Quantity, text: str, np_end: int, singular: bool) -> tuple[Kind | None, int]:
+    """The casualty word a count is tied to, and where that word ends (0 if it comes before the count)."""
+    before, after = text[max(0, q.start - 40) : q.start], text[q.end :]
+    passive = _PASSIVE.match(after[np_end:])
+    if passive:
+        return _kind(passive.group("verb")), np_end + passive.end()
+    active = None if singular else _ACTIVE.search(before)
+    if active:
+        verb = active.group("verb").lower()
+        if verb not in ("left", "leaving"):
+            return _kind(verb), 0
+        state = _LEFT_STATE.match(after[np_end:])
+        return (_kind(state.group("verb")), np_end + state.end()) if state else (None, 0)
+    if singular:
+        return None, 0
+    if _TOLL.search(before):
+        return "killed", 0
+    noun = _COUNT_NOUN.match(after)
+    if noun:
+        return ("injured" if noun.group("noun").lower() == "injuries" else "killed"), noun.end()
+    return None, 0
+
+
+def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
+    """Every casualty figure a sentence states; background sentences ("since 2011") state none."""
+    text = sentence.text
+    if cues.is_background(text):
+        return []
+    pending: list[tuple[Quantity, str, Kind | None, int]] = []
+    for q in _quantities(text):
+        before, after = text[max(0, q.start - 40) : q.start], text[q.end :]
+        if _SUBGROUP.search(before) or re.match(r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)", after):
+            continue
+        group, np_end = _noun_phrase(after)
+        singular = q.text.lower() in ("a", "an")
+        kind, verb_end = _kind_at(q, text, np_end, singular)
+        if kind is not None and not group and verb_end:
+            tail = _GROUP_TAIL.match(after[verb_end:])
+            group = tail.group("g") if tail else ""
+        if kind is not None and _NEGATED.search(before):
+            q = Quantity(q.text, q.start, q.end, 0, 0, 0)
+        joint = _CONJOINED.match(after[np_end:]) if kind is None and group and not singular else None
+        pending.append((q, group, kind, q.end + np_end + joint.end() if joint else -1))
+    # "Five soldiers and three civilians were killed": a count joined to the next one shares its verb.
+    for i in range(len(pending) - 2, -1, -1):
+        q, group, kind, joined_at = pending[i]
+        following = pending[i + 1]
+        if joined_at >= 0 and following[2] is not None and following[0].start <= joined_at + 1:
+            pending[i] = (q, group, following[2], -1)
+    found: list[Report] = []
+    last_group = "people"
+    for q, group, kind, _ in pending:
+        if kind is None:
+            continue
+        if not group or group.lower() in ("others", "more", "other", "other people") or q.text.lower() == "another":
+            group = last_group if not group or group.lower() in ("others", "more", "other") else group
+        last_group = group
+        found.append(Report(sentence, kind, _range(q), group, source))
+    return found
+
+
+_CATEGORIES = (
+    ("civilians", re.compile(r"civilian|villager|resident|child|women|woman|farmer|worshipper|student|passenger"
+                             r"|journalist|protester|demonstrator|pilgrim|family|girl|boy|men\b|man\b", re.I)),
+    ("state forces", re.compile(r"soldier|troop|police|officer|army|security|guard|personnel|servicem|military"
+                                r"|gendarme|marine|conscript", re.I)),
+    ("armed group", re.compile(r"militant|attacker|gunm|rebel|insurgent|fighter|jihadist|bandit|terrorist|assailant"
+                               r"|extremist|militia|guerrilla", re.I)),
+)  # fmt: skip
+
+
+def category(group: str) -> str:
+    """Civilians, state forces, armed group, or "unspecified" ("people", "others")."""
+    return next((name for name, pattern in _CATEGORIES if pattern.search(group)), "unspecified")
+
+
+def _value(r: Report) -> int:
+    c = r.count
+    return c.best if c.best is not None else (c.low if c.low is not None else c.high or 0)
+
+
+def _vague(r: Report) -> bool:
+    return r.count.high is None and r.count.low == r.count.best and bool(
+        re.search(r"\b(?:several|dozens|scores|hundreds|thousands|many|numerous|a number of|a few)\b",
+                  r.sentence.text, re.IGNORECASE)
+    )  # fmt: skip
+
+
+def _cites(report: Report) -> list[str]:
+    cited = [*report.source.citations] if report.source else []
+    return list(dict.fromkeys([*cited, report.sentence.id]))
+
+
+def _best(reports: list[Report]) -> Report:
+    """The figure to report for one group: exact before vague, then the highest, then the earliest."""
+    return max(reports, key=lambda r: (not _vague(r), _value(r), -reports.index(r)))
+
+
+def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
+    """Casualty entries and disputes between sources' figures.
+
+    Reports of one group (civilians, state forces, armed group) in different sentences are the same deaths:
+    one figure per group is kept. Different groups add up ("three policemen" + "two of the attackers"). An
+    unspecified toll ("21 people") that exceeds the groups' sum stands for all of them and replaces them."""
+    chosen: list[Report] = []
+    disputes: list[Dispute] = []
+    for kind in ("killed", "injured"):
+        by_group: dict[str, list[Report]] = {}
+        for r in reports:
+            if r.kind == kind:
+                by_group.setdefault(category(r.group), []).append(r)
+        if not by_group:
+            continue
+        best = {name: _best(rs) for name, rs in by_group.items()}
+        named = [b for name, b in best.items() if name != "unspecified"]
+        overall = best.get("unspecified")
+        picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
+        chosen.extend(picked)
+        if picked == [overall] and overall is not None:
+            disputes.extend(_figure_disputes(kind, overall, [r for rs in by_group.values() for r in rs]))
+        else:
+            for name in by_group.keys() - {"unspecified"}:
+                disputes.extend(_figure_disputes(kind, best[name], by_group[name]))
+    entries: dict[tuple[str, str], Casualties] = {}
+    for r in chosen:
+        key = (r.sentence.id, category(r.group))
+        current = entries.get(key)
+        counts = {"killed": current.killed if current else None, "injured": current.injured if current else None}
+        counts[r.kind] = r.count
+        entries[key] = Casualties(
+            group=current.group if current else r.group, killed=counts["killed"], injured=counts["injured"],
+            reported_by=r.source.source if r.source else (current.reported_by if current else None),
+            citations=list(dict.fromkeys([*(current.citations if current else []), *_cites(r)])),
+        )  # fmt: skip
+    return list(entries.values()), disputes
+
+
+def _figure_disputes(kind: str, chosen: Report, reports: list[Report]) -> list[Dispute]:
+    """Sources that give a different figure for the same group than the chosen one."""
+    if chosen.source is None:
+        return []
+    positions = [Position(source=chosen.source.source, position=f"{_value(chosen)} {kind}", citations=_cites(chosen))]
+    seen = {chosen.source.source}
+    for r in reports:
+        if r.source is None or r.source.source in seen or _value(r) == _value(chosen):
+            continue
+        seen.add(r.source.source)
+        positions.append(Position(source=r.source.source, position=f"{_value(r)} {kind}", citations=_cites(r)))
+    if len(positions) < 2:
+        return []
+    return [Dispute(topic=f"number of {chosen.group} {kind}", positions=positions[:4])]

@@ -1,0 +1,121 @@
+"""Claims (who asserts what) and disputes (where sources contradict each other).
+
+Every attribution is a claim. Disputes come in three forms:
+- figures: sources give different casualty counts (from `casualties.tally`);
+- counts of the incident's own events: "at least one strike" (US Air Force) vs "two air strikes" (Anadolu);
+- accounts: sources of different states blame each other, or one accuses ("US forces opened fire", "violates
+  agreements") while another defends ("returned fire in self-defense", "departed to de-escalate").
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.article import Sentence
+from service.engines.extractive.sources import Attribution
+from service.numbers import find_quantities
+from service.schema import Claim, Dispute, Position
+
+_MAX_CLAIMS = 15
+_PER_SOURCE = 2
+_ACCUSE = re.compile(
+    r"\b(?:opened fire|fired (?:on|at)|attacked|violat\w*|provocat\w*|provok\w*|aggression|aggressive|targeted"
+    r"|tried to (?:prevent|block)|blocked|rammed|blame[sd]?|accus\w+|responsible for|illegal|unprovoked"
+    r"|shelled|bombed|war crime\w*|massacre\w*)\b",
+    re.IGNORECASE,
+)
+_DEFEND = re.compile(
+    r"\b(?:self-?defen[cs]e|returned fire|came under fire|de-?escalat\w*|do not seek escalation|defend themselves"
+    r"|in response|necessary measures|denie[sd]|deny|retaliat\w*|(?:was|were) (?:attacked|ambushed|fired upon)"
+    r"|departed the area|withdrew|pulled back|acted in accordance)\b",
+    re.IGNORECASE,
+)
+_FIRE = re.compile(r"\b(?:opened fire|returned fire|came under fire|fired (?:on|at)|fire first)\b", re.I)
+_EVENT_NOUN = re.compile(
+    r"^\s*(?:(?:more|separate|further|other|\w+ed)\s+)?(?P<noun>air ?strikes?|airstrikes?|strikes?|raids?|air raids?"
+    r"|rockets?|missiles?|drones?|shells?|mortar (?:rounds|shells)|explosions?|blasts?|attacks?)\b",
+    re.IGNORECASE,
+)
+_SUBJECT = re.compile(r"^(?:The\s+)?(?P<np>(?:[A-Z][\w.'’-]*\s+){0,4}[A-Z][\w.'’-]*)\s+[a-z]")
+
+
+def find_claims(attributions: dict[str, list[Attribution]]) -> list[Claim]:
+    """Claims in article order, at most `_PER_SOURCE` per source so that every source is heard."""
+    claims: list[Claim] = []
+    seen: set[tuple[str, str]] = set()
+    per_source: dict[str, int] = {}
+    for items in attributions.values():
+        for a in items:
+            key = (a.source, a.statement)
+            if key in seen or per_source.get(a.source, 0) >= _PER_SOURCE:
+                continue
+            seen.add(key)
+            per_source[a.source] = per_source.get(a.source, 0) + 1
+            claims.append(Claim(source=a.source, statement=a.statement, citations=list(a.citations)))
+    return claims[:_MAX_CLAIMS]
+
+
+def _stance(attribution: Attribution) -> str | None:
+    text = attribution.text
+    if _DEFEND.search(text):
+        return "defends"
+    if _ACCUSE.search(text):
+        return "accuses"
+    return None
+
+
+def account_disputes(attributions: dict[str, list[Attribution]]) -> list[Dispute]:
+    """Sources of different states with opposing accounts: one accuses, the other accuses back or defends."""
+    by_side: dict[str, list[tuple[str, Attribution]]] = {}
+    for items in attributions.values():
+        for a in items:
+            stance = _stance(a)
+            if stance and a.affiliation:
+                by_side.setdefault(a.affiliation, []).append((stance, a))
+    if len(by_side) < 2 or not any(st == "accuses" for side in by_side.values() for st, _ in side):
+        return []
+    positions: list[Position] = []
+    fire = False
+    for side in by_side.values():
+        stance, chosen = next(((st, a) for st, a in side if st == "accuses"), side[0])
+        fire |= bool(_FIRE.search(chosen.text))
+        positions.append(
+            Position(source=chosen.source, position=f"{stance}: {chosen.statement}", citations=list(chosen.citations))
+        )
+    topic = "who opened fire first" if fire else "who is responsible for the incident"
+    return [Dispute(topic=topic, positions=positions[:4])]
+
+
+def _family(noun: str) -> str:
+    noun = noun.lower().replace("air strike", "strike").replace("airstrike", "strike").replace("air raid", "raid")
+    return noun.rstrip("s") or noun
+
+
+def count_disputes(sentences: list[Sentence], attributions: dict[str, list[Attribution]]) -> list[Dispute]:
+    """Different counts of the incident's own events (strikes, rockets, attacks) from different holders."""
+    accounts: dict[str, dict[str, tuple[int, str, Sentence, list[str]]]] = {}
+    for sentence in sentences:
+        holder_items = attributions.get(sentence.id)
+        if holder_items:
+            holder, citations = holder_items[0].source, list(holder_items[0].citations)
+        elif m := _SUBJECT.match(sentence.text):
+            holder, citations = m.group("np"), [sentence.id]
+        else:
+            continue
+        for q in find_quantities(sentence.text):
+            noun = _EVENT_NOUN.match(sentence.text[q.end :])
+            value = q.best if q.best is not None else q.low
+            if noun is None or value is None:
+                continue
+            family = _family(noun.group("noun"))
+            accounts.setdefault(family, {}).setdefault(holder, (value, q.text, sentence, citations))
+    disputes: list[Dispute] = []
+    for family, holders in accounts.items():
+        if len({value for value, *_ in holders.values()}) < 2:
+            continue
+        positions = [
+            Position(source=holder, position=f"{text} {family}(s)", citations=citations)
+            for holder, (_, text, _, citations) in holders.items()
+        ]
+        disputes.append(Dispute(topic=f"number of {family}s", positions=positions[:4]))
+    return disputes

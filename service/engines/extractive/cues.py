@@ -1,0 +1,72 @@
+"""Words that signal the incident itself, and words that signal someone reporting it.
+
+Shared by the date, place, casualty, actor and event-type rules, so that "the incident" means the same thing
+to all of them. Patterns are compiled once, at import (they are constants, not clients or data loads).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_INCIDENT_WORDS = (
+    r"kill(?:ed|ing|s)?|dead|died|death(?:s)?|fatalit(?:y|ies)|wound(?:ed|ing|s)?|injur(?:ed|ing|y|ies)|hurt"
+    r"|casualt(?:y|ies)|attack(?:ed|s|ing)?|assault(?:ed)?|clash(?:ed|es)?|fight(?:ing)?|firefight|shoot(?:out|ing)?"
+    r"|shot|gun ?battle|gunfire|opened fire|exchange of fire|returned fire|came under fire|ambush(?:ed)?"
+    r"|strikes?|airstrikes?|air raids?|raid(?:ed)?|bomb(?:ed|ing|s)?|blast|explosions?|explod(?:ed|es)|shell(?:ed|ing)"
+    r"|mortars?|rockets?|missiles?|drones?|ied|landmine|grenade|incident|collision|collided|rammed|accident"
+    r"|confrontation|skirmish(?:es)?|abduct(?:ed|ion)|kidnap(?:ped|ping)|massacre|stormed|seized|captured"
+    r"|protest(?:s|ers)?|demonstrat(?:ion|ors|ed)|riot(?:s|ers|ing)?|arrest(?:ed|s)?|checkpoint|patrols?|convoy"
+)
+INCIDENT = re.compile(rf"\b(?:{_INCIDENT_WORDS})\b", re.IGNORECASE)
+
+# "took place", "occurred": the sentence says when or where the incident happened.
+HAPPENED = re.compile(
+    r"\b(?:took place|occurred|happened|broke out|erupted|unfolded|was carried out|were carried out"
+    r"|took place|struck|hit|targeted)\b",
+    re.IGNORECASE,
+)
+
+REPORTING_VERBS = (
+    r"said|says|say|told|tells|reported|reports|report|announced|announces|stated|states|confirmed|confirms"
+    r"|claimed|claims|revealed|reveals|added|adds|noted|notes|explained|explains|pointed out|points out"
+    r"|admitted|admits|denied|denies|accused|accuses|alleged|alleges|insisted|insists|warned|warns|wrote"
+    r"|tweeted|posted|acknowledged|acknowledges|declared|declares|blamed|blames|estimated|estimates"
+    r"|described|describes|quoted|cited|telling|saying|reporting|announcing|claiming|confirming|condemned"
+    r"|put the (?:death )?toll at|puts the (?:death )?toll at|put the number of (?:dead|deaths) at"
+)
+REPORTING = re.compile(rf"\b(?:{REPORTING_VERBS})\b", re.IGNORECASE)
+
+# Time words that mark background rather than the incident ("since 2011", "last year").
+BACKGROUND = re.compile(
+    r"\b(?:since (?:19|20)\d\d|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d"
+    r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history)\b",
+    re.IGNORECASE,
+)
+
+NEGATION_BEFORE = re.compile(r"\b(?:not|no|never|without|neither|nor|denied|deny|denies)\b[^.;]{0,30}$", re.I)
+
+
+@lru_cache(maxsize=8192)
+def incident_hits(text: str) -> int:
+    """How many incident words `text` has (cached: every rule asks about the same sentences)."""
+    return len(INCIDENT.findall(text))
+
+
+@lru_cache(maxsize=8192)
+def is_background(text: str) -> bool:
+    return BACKGROUND.search(text) is not None
+
+
+@lru_cache(maxsize=8192)
+def lowered(text: str) -> str:
+    return text.lower()
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=8192)
+def words(text: str) -> frozenset[str]:
+    """The lower-case words of `text` ("al-Shabaab" gives "al" and "shabaab")."""
+    return frozenset(_WORDS.findall(text.lower()))

@@ -1,0 +1,278 @@
+"""The incident's date: found in the text, resolved against the publication date, told apart from the dates
+on which people talked about it.
+
+Absolute forms ("August 25", "Feb. 12", "9 August 2021", "2021-08-09", "25/08/2020") and relative ones ("on
+Wednesday", "early hours of Monday", "last Thursday", "yesterday", "today", "two days ago", "last week") are
+found per sentence. Relative ones resolve against the anchor: `published_at`, else a date in the dateline or
+byline ("By The Irrawaddy 3 June 2022", "Kabul [Afghanistan], July 20 (ANI)"). Without any year the result
+is the ISO no-year form "--MM-DD". A date next to "took place"/"occurred" or incident words scores up; one
+next to "said"/"announced" (the statement date) scores down.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from service.article import Sentence
+from service.engines.extractive import cues
+from service.engines.extractive.sentences import Dateline
+from service.schema import DateInfo
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+
+_MON = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
+_WD = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_ORD = r"(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d\d"
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "a": 1}
+
+# Only word starts that can open a date are tried (the alternation is costly at every position).
+_OPENERS = (
+    r"(?i:on|last|this|early|late|in|during|mid|the|yesterday|today|tonight|overnight|earlier|hours|morning"
+    r"|evening|night|afternoon|one|two|three|four|five|six|seven|a)\b|\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
+    r"|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+)
+_DATE = re.compile(
+    rf"\b(?=(?:{_OPENERS}))(?:"
+    rf"(?P<abs1>(?P<m1>{_MON})\s+(?P<d1>\d{{1,2}}){_ORD}(?!\d)(?:,?\s+(?P<y1>{_YEAR}))?)"
+    rf"|(?P<abs2>(?P<d2>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m2>{_MON})(?:,?\s+(?P<y2>{_YEAR}))?)"
+    rf"|(?P<iso>(?P<y3>{_YEAR})-(?P<m3>\d\d)-(?P<d3>\d\d))"
+    rf"|(?P<num>(?P<d4>\d{{1,2}})/(?P<m4>\d{{1,2}})/(?P<y4>{_YEAR}))"
+    rf"|(?P<monyear>(?:(?i:in|during)\s+)?(?P<m5>{_MON})\s+(?P<y5>{_YEAR}))"
+    rf"|(?P<inmonth>(?i:in|during|early|late|mid-?)\s+(?P<m6>January|February|March|April|May|June|July|August"
+    rf"|September|October|November|December)\b(?!\s+\d))"
+    rf"|(?P<weekday>(?:(?i:on|last|this past|this|early on|late on|early|late)\s+)?"
+    rf"(?:(?i:the\s+)?(?i:early\s+)?(?i:hours|morning|evening|night|afternoon)\s+(?i:of)\s+)?"
+    rf"(?P<wd>{_WD})(?:\s+(?i:morning|night|evening|afternoon))?)"
+    rf"|(?P<rel>(?i:yesterday|today|tonight|last night|this morning|this afternoon|this evening|overnight"
+    rf"|earlier today|the day before))"
+    rf"|(?P<ago>(?P<n>\d|(?i:one|two|three|four|five|six|seven|a))\s+(?i:days?)\s+(?i:ago|earlier))"
+    rf"|(?P<lastweek>(?i:last week|earlier this week|this week)))",
+)
+_STATEMENT_BEFORE = re.compile(
+    rf"\b(?:{cues.REPORTING_VERBS}|statement|conference|briefing|interview)\b[\s,]*(?:(?:on|in|late|early)\s+)?"
+    r"(?:\(|,)?\s*$",
+    re.IGNORECASE,
+)
+_HAPPENED_BEFORE = re.compile(
+    r"\b(?:took place|occurred|happened|broke out|erupted|began|started|was carried out|were carried out"
+    r"|killed|attacked|struck|incident|attack|clash(?:es)?|strike|explosion|bombing|ambush)\b[^.;]{0,25}$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A calendar day whose year may be unknown."""
+
+    year: int | None
+    month: int
+    day: int
+
+    def iso(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}" if self.year else f"--{self.month:02d}-{self.day:02d}"
+
+    def as_date(self) -> date:
+        """A real date for arithmetic; a leap year stands in for an unknown one (Feb 29 exists)."""
+        return date(self.year or 2000, self.month, self.day)
+
+    def shifted(self, days: int) -> PartialDate:
+        moved = self.as_date() + timedelta(days=days)
+        return PartialDate(moved.year if self.year else None, moved.month, moved.day)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    sentence: Sentence
+    start: int
+    end: int
+    first: PartialDate
+    last: PartialDate
+    precision: str
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text[self.start : self.end]
+
+
+def _valid(year: int | None, month: int, day: int) -> PartialDate | None:
+    try:
+        date(year or 2000, month, day)
+    except ValueError:
+        return None
+    return PartialDate(year, month, day)
+
+
+def _infer_year(month: int, day: int, anchor: PartialDate | None) -> int | None:
+    """The year that puts the date on or shortly before the anchor (news reports the past)."""
+    if anchor is None or anchor.year is None:
+        return None
+    year = anchor.year
+    if _valid(year, month, day) and date(year, month, day) > anchor.as_date() + timedelta(days=2):
+        year -= 1
+    return year
+
+
+def _month_range(year: int | None, month: int) -> tuple[PartialDate, PartialDate]:
+    last_day = calendar.monthrange(year or 2001, month)[1]
+    return PartialDate(year, month, 1), PartialDate(year, month, last_day)
+
+
+def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate, PartialDate, str] | None:
+    g = m.groupdict()
+    if g["abs1"] or g["abs2"]:
+        month = _MONTHS[(g["m1"] or g["m2"]).rstrip(".").lower()]
+        day = int(g["d1"] or g["d2"])
+        year_text = g["y1"] or g["y2"]
+        year = int(year_text) if year_text else _infer_year(month, day, anchor)
+        found = _valid(year, month, day)
+        return (found, found, "day") if found else None
+    if g["iso"] or g["num"]:
+        year, month, day = (
+            (int(g["y3"]), int(g["m3"]), int(g["d3"])) if g["iso"] else (int(g["y4"]), int(g["m4"]), int(g["d4"]))
+        )
+        found = _valid(year, month, day)
+        return (found, found, "day") if found else None
+    if g["monyear"] or g["inmonth"]:
+        month = _MONTHS[(g["m5"] or g["m6"]).rstrip(".").lower()]
+        year = int(g["y5"]) if g["y5"] else _infer_year(month, 1, anchor)
+        if year is None and anchor is None:
+            return None
+        first, last = _month_range(year, month)
+        return first, last, "month"
+    if anchor is None:
+        return None
+    if g["weekday"]:
+        if anchor.year is None:
+            return None
+        wanted = _WEEKDAYS[g["wd"].lower()]
+        back = (anchor.as_date().weekday() - wanted) % 7
+        if back == 0 and re.match(r"(?i)last\b", g["weekday"]):
+            back = 7
+        found = anchor.shifted(-back)
+        return found, found, "day"
+    if g["rel"]:
+        word = g["rel"].lower()
+        back = 1 if word in ("yesterday", "last night", "the day before") else 0
+        found = anchor.shifted(-back)
+        return found, found, "day"
+    if g["ago"]:
+        n = g["n"].lower()
+        found = anchor.shifted(-(int(n) if n.isdigit() else _NUMBER_WORDS[n]))
+        return found, found, "day"
+    if g["lastweek"]:
+        if anchor.year is None:
+            return None
+        back = 7 if g["lastweek"].lower() == "last week" else 0
+        end = anchor.shifted(-back)
+        monday = end.shifted(-end.as_date().weekday())
+        return monday, (monday.shifted(6) if back else anchor), "week"
+    return None
+
+
+def find_anchor(
+    published_at: date | None, sentences: list[Sentence], dateline: Dateline | None
+) -> PartialDate | None:
+    """The date relative expressions count from: publication date, else a dateline or byline date."""
+    if published_at is not None:
+        return PartialDate(published_at.year, published_at.month, published_at.day)
+    if dateline is not None and dateline.date_text:
+        m = _DATE.fullmatch(dateline.date_text)
+        resolved = _resolve(m, None) if m else None
+        if resolved:
+            return resolved[0]
+    for sentence in sentences[:3]:
+        if len(sentence.text) > 80 and not re.match(r"(?i)\(?\s*by\b", sentence.text):
+            continue
+        for m in _DATE.finditer(sentence.text):
+            if (m.group("y1") or m.group("y2") or m.group("iso")) and (resolved := _resolve(m, None)):
+                return resolved[0]
+    return None
+
+
+def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDate, precision: str,
+           anchor: PartialDate | None) -> float:  # fmt: skip
+    before = sentence.text[max(0, m.start() - 60) : m.start()]
+    score = 0.0
+    if _HAPPENED_BEFORE.search(before):
+        score += 3.0
+    elif _STATEMENT_BEFORE.search(before[-30:]):
+        score -= 3.0
+    incidents = cues.incident_hits(sentence.text)
+    score += min(incidents, 3) * 0.7
+    if cues.is_background(sentence.text):
+        score -= 1.5
+    score += 1.5 if position < 3 else 0.5 if position < 6 else 0.0
+    score += {"day": 1.0, "week": -0.5, "month": -0.5}.get(precision, 0.0)
+    if anchor is not None and anchor.year is not None and first.year is not None:
+        gap = (anchor.as_date() - first.as_date()).days
+        if gap < -2:
+            return float("-inf")  # after publication: not the incident
+        if gap > 31:
+            score -= 2.0
+    return score
+
+
+def find_mentions(
+    sentences: list[Sentence], anchor: PartialDate | None, dateline: Dateline | None
+) -> list[DateMention]:
+    mentions: list[DateMention] = []
+    for position, sentence in enumerate(sentences):
+        skip_until = dateline.end if dateline is not None and dateline.sentence_id == sentence.id else 0
+        previous: DateMention | None = None
+        for m in _DATE.finditer(sentence.text):
+            if m.start() < skip_until:
+                continue
+            resolved = _resolve(m, anchor)
+            if resolved is None:
+                continue
+            first, last, precision = resolved
+            score = _score(sentence, position, m, first, precision, anchor)
+            mention = DateMention(sentence, m.start(), m.end(), first, last, precision, score)
+            gap = sentence.text[previous.end : m.start()] if previous else None
+            if previous is not None and gap is not None and re.fullmatch(r"[\s,(]{0,3}", gap):
+                # "today February 12th", "Wednesday, August 25": one date, the absolute part decides.
+                exact = mention if (m.group("abs1") or m.group("abs2") or m.group("iso")) else previous
+                mention = DateMention(
+                    sentence, previous.start, m.end(), exact.first, exact.last, exact.precision,
+                    max(previous.score, score),
+                )  # fmt: skip
+                mentions[-1] = mention
+            else:
+                mentions.append(mention)
+            previous = mention
+    return mentions
+
+
+def find_event_date(
+    sentences: list[Sentence], published_at: date | None, dateline: Dateline | None, all_sentences: list[Sentence]
+) -> DateInfo | None:
+    """The incident's date with the phrase and sentence that give it, or None when none can be resolved."""
+    anchor = find_anchor(published_at, all_sentences, dateline)
+    mentions = [m for m in find_mentions(sentences, anchor, dateline) if m.score != float("-inf")]
+    if not mentions:
+        return None
+    support: dict[tuple[str, str], float] = {}
+    for m in mentions:
+        key = (m.first.iso(), m.last.iso())
+        support[key] = support.get(key, 0.0) + 0.5
+    best = max(mentions, key=lambda m: (m.score + support[(m.first.iso(), m.last.iso())], -mentions.index(m)))
+    if best.score + support[(best.first.iso(), best.last.iso())] < -1.0:
+        return None
+    return DateInfo(
+        start=best.first.iso(),
+        end=best.last.iso(),
+        precision=best.precision,  # type: ignore[arg-type]
+        text=best.text,
+        citations=[best.sentence.id],
+    )

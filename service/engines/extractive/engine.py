@@ -1,0 +1,167 @@
+"""The built-in `extractive` engine: rules and small data packages, no network, no model weights.
+
+Deterministic: the same article gives the same summary. Gazetteer and lexicons load lazily, once per engine
+instance (about 3 s, off the event loop: `check_ready` warms them). Every summary passes
+`service.grounding.check`: whatever a rule got wrong is dropped before it leaves the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from service import grounding
+from service.article import Article
+from service.engines.base import EngineResult
+from service.engines.extractive import casualties as casualty_rules
+from service.engines.extractive import claims as claim_rules
+from service.engines.extractive import digest
+from service.engines.extractive.actors import ActorLexicon, find_actors
+from service.engines.extractive.dates import find_event_date
+from service.engines.extractive.event_type import classify
+from service.engines.extractive.gazetteer import Gazetteer
+from service.engines.extractive.places import find_locations
+from service.engines.extractive.sentences import citable, find_dateline
+from service.engines.extractive.sources import find_attributions
+from service.errors import DeadlineExceeded
+from service.schema import Casualties, IncidentSummary, Range
+
+MODEL = "extractive-1"  # bump when the rules or their data change: it is part of the cache key
+_STATE_WORDS = re.compile(
+    r"\b(?:army|military|armed forces|government|ministry|minister|police|governor|president|security forces"
+    r"|security media cell|defen[cs]e)\b",
+    re.IGNORECASE,
+)
+_PATH = re.compile(r"^(?P<field>\w+)(?:\[(?P<index>\d+)\])?(?:\.positions\[(?P<position>\d+)\])?(?P<rest>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Resources:
+    gazetteer: Gazetteer
+    actors: ActorLexicon
+
+
+def _total(entries: list[Casualties], kind: str) -> int:
+    total = 0
+    for entry in entries:
+        rng: Range | None = getattr(entry, kind)
+        if rng is not None:
+            total += rng.best if rng.best is not None else (rng.low or 0)
+    return total
+
+
+class ExtractiveEngine:
+    """Fills the IncidentSummary schema from the article alone; see the package's modules for each rule."""
+
+    name = "extractive"
+
+    def __init__(self, *, min_town_population: int = 5000) -> None:
+        self.model = MODEL
+        self._min_town_population = min_town_population
+        self._resources: _Resources | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> _Resources:
+        with self._lock:
+            if self._resources is None:
+                gazetteer = Gazetteer(self._min_town_population)
+                self._resources = _Resources(gazetteer, ActorLexicon(gazetteer))
+            return self._resources
+
+    def summarize_sync(self, article: Article) -> IncidentSummary:
+        """The summary of one prepared article: pure, deterministic, CPU only."""
+        resources = self._resources or self._load()
+        gazetteer = resources.gazetteer
+        sentences = citable(article) or list(article.sentences)
+        dateline = find_dateline(sentences)
+        date = find_event_date(sentences, article.published_at, dateline, list(article.sentences))
+        locations = find_locations(sentences, gazetteer, dateline, gazetteer.not_places)
+        site = next((loc for loc in locations if loc.role == "incident_site"), None)
+        incident_cc = gazetteer.nationality(site.country) if site is not None and site.country else None
+        def affiliation(text: str) -> str | None:
+            """The side a source speaks for: a state, a named armed group, or the incident country's state."""
+            side = gazetteer.nationality(text) or resources.actors.group_of(text)
+            return side or (incident_cc if _STATE_WORDS.search(text) else None)
+
+        attributions = find_attributions(sentences, affiliation)
+        reports = [
+            report
+            for sentence in sentences
+            for report in casualty_rules.reports_in(sentence, (attributions.get(sentence.id) or [None])[0])
+        ]
+        entries, figure_disputes = casualty_rules.tally(reports)
+        killed, injured = _total(entries, "killed"), _total(entries, "injured")
+        event_type, sub_type = classify(sentences, killed)
+        disputes = [
+            *figure_disputes,
+            *claim_rules.count_disputes(sentences, attributions),
+            *claim_rules.account_disputes(attributions),
+        ]
+        summary = IncidentSummary(
+            headline=digest.headline(event_type, sub_type, locations, killed, injured, entries),
+            summary=digest.statements(sentences, dateline, date, locations, entries),
+            event_type=event_type,  # type: ignore[arg-type]
+            sub_event_type=sub_type,  # type: ignore[arg-type]
+            date=date,
+            locations=locations,
+            actors=find_actors(sentences, resources.actors, incident_cc),
+            casualties=entries,
+            claims=claim_rules.find_claims(attributions),
+            disputes=disputes,
+        )
+        return _grounded(summary, article)
+
+    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+        try:
+            summary = await asyncio.wait_for(asyncio.to_thread(self.summarize_sync, article), deadline_s)
+        except TimeoutError as e:
+            raise DeadlineExceeded(f"the extractive engine did not finish within {deadline_s} s") from e
+        return EngineResult(summary=summary, attempts=1)
+
+    async def check_ready(self) -> None:
+        """Loads the gazetteer (off the event loop) so that the first request does not pay for it."""
+        await asyncio.to_thread(self._load)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _grounded(summary: IncidentSummary, article: Article) -> IncidentSummary:
+    """Drop (or fall back on) whatever `grounding.check` rejects until nothing is rejected."""
+    for _ in range(8):
+        violations = grounding.check(summary, article)
+        if not violations:
+            return summary
+        data: dict[str, Any] = summary.model_dump()
+        drop: dict[str, set[int]] = {}
+        for violation in violations:
+            m = _PATH.match(violation.path)
+            if m is None:
+                continue
+            field, index = m.group("field"), int(m.group("index") or 0)
+            if field == "date":
+                data["date"] = None
+            elif field == "summary":
+                cited = data["summary"][index]["citations"]
+                data["summary"][index]["text"] = " ".join(article.by_id[c].text for c in cited if c in article.by_id)
+            elif field == "casualties" and m.group("rest") == ".reported_by":
+                data["casualties"][index]["reported_by"] = None
+            elif field == "disputes" and m.group("position") is not None:
+                data["disputes"][index]["positions"][int(m.group("position"))] = None
+            elif field in data and isinstance(data[field], list):
+                drop.setdefault(field, set()).add(index)
+        for field, indexes in drop.items():
+            data[field] = [item for i, item in enumerate(data[field]) if i not in indexes]
+        data["disputes"] = [
+            {**d, "positions": [p for p in d["positions"] if p is not None]}
+            for d in data["disputes"]
+            if len([p for p in d["positions"] if p is not None]) >= 2
+        ]
+        if not data["summary"]:
+            first = article.sentences[0]
+            data["summary"] = [{"text": first.text, "citations": [first.id]}]
+        summary = IncidentSummary.model_validate(data)
+    return summary

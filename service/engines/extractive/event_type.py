@@ -1,0 +1,152 @@
+"""ACLED event type and sub-type from weighted cue words.
+
+Each cue votes for one (type, sub-type); votes count more in the opening sentences (where news states what
+happened) and less in background ones; a negated cue ("not caused by shooting") does not vote. A non-violent
+confrontation — patrols blocking or ramming each other, a collision — is strategic_developments / other
+unless shots, strikes or deaths outvote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from service.article import Sentence
+from service.engines.extractive import cues
+from service.schema import SUB_EVENT_TYPES
+
+_CUES: tuple[tuple[str, str, str, float], ...] = (
+    (r"clash(?:es|ed)?|fighting|firefight|gun ?battles?|shoot-?outs?|exchange(?:d)? (?:of )?fire|returned fire"
+     r"|came under fire|armed (?:incident|confrontation)|skirmish(?:es)?|fierce battles?|engaged|fought",
+     "battles", "armed_clash", 3.0),
+    (r"ambush(?:ed)?|attacked (?:a|an|the)? ?(?:military|army|police|security) (?:base|post|checkpoint|convoy"
+     r"|position|patrol|outpost)", "battles", "armed_clash", 2.0),
+    (r"(?:seized|captured|took control of|overran|taken over)", "battles", "non_state_actor_overtakes_territory",
+     1.2),
+    (r"(?:recaptured|retook|regained control|liberated)", "battles", "government_regains_territory", 2.0),
+    (r"air ?strikes?|airstrikes?|air raids?|drone (?:strikes?|attacks?)|warplanes|bombed by (?:jets|aircraft)"
+     r"|helicopter gunships?|struck by (?:a )?drones?", "explosions_remote_violence", "air_drone_strike", 2.5),
+    (r"shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|katyusha", "explosions_remote_violence",
+     "shelling_artillery_missile_attack", 2.2),
+    (r"\bIEDs?\b|roadside bombs?|landmines?|land mines?|car bombs?|improvised explosive|explosive device"
+     r"|bomb (?:exploded|went off|blast)|explosion|blast", "explosions_remote_violence",
+     "remote_explosive_landmine_ied", 2.0),
+    (r"suicide (?:bomber|bombing|attack|vest|car bomb)s?", "explosions_remote_violence", "suicide_bomb", 4.0),
+    (r"grenades?", "explosions_remote_violence", "grenade", 2.5),
+    (r"(?:killed|killing|shot|shooting|attacked|massacred|executed|slaughtered|opened fire on|fired on)"
+     r" (?:\w+ ){0,3}(?:civilians|villagers|residents"
+     r"|worshippers|farmers|passengers|children|women)|massacre|gunmen (?:attacked|stormed|raided)"
+     r"|attack on (?:a |the )?(?:village|market|mosque|church|school)", "violence_against_civilians", "attack", 2.5),
+    (r"abduct(?:ed|ion|s)?|kidnap(?:ped|ping|s)?|hostages?|forcibly disappeared", "violence_against_civilians",
+     "abduction_forced_disappearance", 2.5),
+    (r"raped?|sexual violence|sexual assault", "violence_against_civilians", "sexual_violence", 3.0),
+    (r"protest(?:s|ers|ed)?|demonstrat(?:ors|ion|ions|ed)|rall(?:y|ies)|sit-in", "protests", "peaceful_protest",
+     1.5),
+    (r"(?:dispersed|tear gas|water cannon|rubber bullets|arrested) (?:\w+ ){0,3}(?:protesters|demonstrators)"
+     r"|(?:protesters|demonstrators) (?:\w+ ){0,3}(?:dispersed|tear gas|water cannon)", "protests",
+     "protest_with_intervention", 3.0),
+    (r"(?:killed|shot dead|opened fire on|fired (?:[\w-]+ ){0,5}(?:on|at)) (?:\w+ ){0,2}(?:protesters|demonstrators)"
+     r"|(?:protesters?|demonstrators?) (?:was|were) (?:shot|killed)", "protests",
+     "excessive_force_against_protesters", 4.0),
+    (r"riot(?:s|ers|ing|ed)?|pelted (?:\w+ )?stones", "riots", "violent_demonstration", 2.0),
+    (r"\bmob\b|lynch(?:ed|ing)?", "riots", "mob_violence", 2.5),
+    (r"arrested|detained|apprehended|rounded up", "strategic_developments", "arrests", 1.2),
+    (r"ceasefire (?:agreement|deal)|peace (?:deal|agreement)|signed (?:an?|the) (?:agreement|deal)|truce",
+     "strategic_developments", "agreement", 2.0),
+    (r"collision|collided|rammed|ramming|sideswip\w+|(?:prevent|block)(?:ed|ing)? (?:the )?(?:passage|road|patrol"
+     r"|convoy)|stand-?off|vehicle (?:accident|incident)|accident", "strategic_developments", "other", 3.0),
+    (r"defused|dismantled (?:an? )?(?:IED|bomb|explosive)|seized (?:weapons|explosives|arms)",
+     "strategic_developments", "disrupted_weapons_use", 2.0),
+    (r"looted|looting|set (?:fire|ablaze) (?:to )?(?:houses|homes|shops)|burned (?:down )?(?:houses|homes)",
+     "strategic_developments", "looting_property_destruction", 1.5),
+    (r"opened fire|gunfire|shooting|shots were fired|fired (?:on|at)|gunmen", "battles", "armed_clash", 1.5),
+)  # fmt: skip
+# Words without which a cue cannot match (lower case, substrings): a cue's pattern runs only on sentences
+# that have one, which keeps classification cheap.
+_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("clash", "fight", "shoot", "gun", "fire", "skirmish", "battle", "engaged", "fought", "armed"),
+    ("ambush", "attacked"),
+    ("seized", "captured", "took control", "overran", "taken over"),
+    ("recaptured", "retook", "regained", "liberated"),
+    ("air", "strike", "drone", "warplane", "bombed", "helicopter"),
+    ("shell", "artillery", "mortar", "rocket", "missile", "katyusha"),
+    ("ied", "bomb", "mine", "explosi", "device", "blast"),
+    ("suicide",),
+    ("grenade",),
+    ("kill", "shot", "shoot", "attack", "massacre", "execut", "slaughter", "fire", "gunmen"),
+    ("abduct", "kidnap", "hostage", "disappeared"),
+    ("rape", "sexual"),
+    ("protest", "demonstrat", "rall", "sit-in"),
+    ("dispersed", "tear gas", "water cannon", "rubber bullets", "arrested"),
+    ("protest", "demonstrat"),
+    ("riot", "pelted"),
+    ("mob", "lynch"),
+    ("arrest", "detain", "apprehend", "rounded up"),
+    ("ceasefire", "peace", "agreement", "deal", "truce"),
+    ("collision", "collided", "ram", "sideswip", "prevent", "block", "stand", "vehicle", "accident"),
+    ("defused", "dismantled", "seized"),
+    ("loot", "set fire", "ablaze", "burned"),
+    ("fire", "gunfire", "shooting", "shots", "gunmen"),
+)
+_COMPILED = tuple((re.compile(rf"\b(?:{p})", re.IGNORECASE), t, s, w) for p, t, s, w in _CUES)
+_CUES_BY_STEM: dict[str, set[int]] = {}
+for _index, _triggers in enumerate(_TRIGGERS):
+    for _trigger in _triggers:
+        _CUES_BY_STEM.setdefault(re.split(r"[ -]", _trigger)[0], set()).add(_index)
+_STEM_LENGTHS = sorted({len(stem) for stem in _CUES_BY_STEM})
+
+
+def _candidate_cues(text: str) -> list[int]:
+    """Indexes of the cues whose trigger words begin a word of `text`, in cue order."""
+    found: set[int] = set()
+    for word in cues.words(text):
+        for length in _STEM_LENGTHS:
+            if length > len(word):
+                break
+            found.update(_CUES_BY_STEM.get(word[:length], ()))
+    return sorted(found)
+_NEGATED = re.compile(r"\b(?:not|no|never|without|neither|nor)\b(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
+_ARMED = re.compile(
+    r"\b(?:soldiers|troops|forces|army|police|militants|fighters|rebels|militia\w*|patrol)\b", re.I
+)
+
+
+def _weight(position: int) -> float:
+    return 2.5 if position == 0 else 1.6 if position < 3 else 1.0 if position < 8 else 0.6
+
+
+def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | None]:
+    """(event_type, sub_event_type) with the sub-type always one of the type's own."""
+    by_sub: Counter[tuple[str, str]] = Counter()
+    for position, sentence in enumerate(sentences):
+        text = sentence.text
+        factor = _weight(position) * (0.4 if cues.is_background(text) else 1.0)
+        for index in _candidate_cues(text):
+            pattern, event_type, sub_type, weight = _COMPILED[index]
+            for m in pattern.finditer(text):
+                if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
+                    continue
+                by_sub[(event_type, sub_type)] += weight * factor
+    if not by_sub:
+        return "other", None
+    # Violence against civilians needs no armed opponent; an attack on civilians amid a clash is a battle.
+    if (
+        by_sub[("violence_against_civilians", "attack")]
+        and by_sub[("battles", "armed_clash")] > by_sub[("violence_against_civilians", "attack")]
+    ):
+        by_sub[("battles", "armed_clash")] += by_sub.pop(("violence_against_civilians", "attack"))
+    if killed and ("strategic_developments", "other") in by_sub:
+        by_sub[("strategic_developments", "other")] *= 0.5  # deaths make it more than a confrontation
+    if ("battles", "non_state_actor_overtakes_territory") in by_sub and not any(
+        _ARMED.search(s.text) for s in sentences[:3]
+    ):
+        del by_sub[("battles", "non_state_actor_overtakes_territory")]
+    by_type: Counter[str] = Counter()
+    for (event_type, _), score in by_sub.items():
+        by_type[event_type] += score
+    event_type = by_type.most_common(1)[0][0]
+    subs = [(score, sub) for (t, sub), score in by_sub.items() if t == event_type]
+    sub_type = max(subs)[1] if subs else None
+    if sub_type is not None and sub_type not in SUB_EVENT_TYPES[event_type]:
+        sub_type = None
+    return event_type, sub_type

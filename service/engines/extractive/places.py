@@ -1,0 +1,200 @@
+"""Where the incident happened: the article's countries, each place mention's reading, the incident site.
+
+Countries come first (named countries, the dateline, named provinces), because they decide which reading of
+an ambiguous or transliterated name is meant: "Derik" is a town in Syria's Al-Hasakah in an article about
+Syria. The incident site is the place nearest the incident words: "near X", "the city of X", "an attack on X"
+in a sentence about the clash or the strike outrank the dateline and places merely mentioned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from service.article import Sentence
+from service.engines.extractive import cues
+from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.engines.extractive.place_mentions import PlaceMention, find_mentions
+from service.engines.extractive.sentences import Dateline
+from service.schema import Location
+
+_CUE_SCORE = {
+    "attack": 3.0, "site": 2.5, "locative": 1.5, "reference": -0.5, "origin": -1.0, "dateline": -1.0, "none": 0.0,
+}  # fmt: skip
+_MAX_LOCATIONS = 5
+_ADJECTIVE = re.compile(r"\b[A-Z][a-z]+(?:ian|ean|an|ese|ish|i|ic)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    mention: PlaceMention
+    place: Place | None  # None: a named site the gazetteer lacks
+    score: float = 0.0
+
+
+def article_countries(mentions: list[PlaceMention], dateline: Dateline | None, gazetteer: Gazetteer) -> Counter[str]:
+    """ISO codes of the countries the article names, weighted: named countries ("near the border with X"
+    counts little), the dateline, named provinces. They decide which reading of a place name is meant."""
+    weights: Counter[str] = Counter()
+    for m in mentions:
+        countries = {p.cc for p in m.candidates if p.kind == "country"}
+        for cc in countries:
+            weights[cc] += {"site": 2.0, "attack": 2.0, "reference": 0.3, "origin": 0.5}.get(m.cue, 1.0)
+        if not countries and m.type_hint == "admin1":
+            for cc in {p.cc for p in m.candidates if p.kind == "admin1"}:
+                weights[cc] += 1.0
+    if dateline is not None:
+        for name in (dateline.region, dateline.place):
+            for place in gazetteer.lookup(name or ""):
+                if place.kind == "country":
+                    weights[place.cc] += 2.0
+    return weights
+
+
+def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Counter[str]:
+    """Nationality adjectives ("Colombian soldiers"): weak evidence of the home country, never of a reading
+    (Russian troops in Syria do not make "Kamyshly" the Russian town of Kamyshlov)."""
+    weights: Counter[str] = Counter()
+    for sentence in sentences:
+        for word in _ADJECTIVE.findall(sentence.text):
+            code = gazetteer.demonym(word)
+            if code:
+                weights[code] += 0.3
+    return weights
+
+
+def _reading(mention: PlaceMention, countries: Counter[str]) -> Place | None | bool:
+    """The meant gazetteer entry; None for an unknown named site; False when the name is not a place.
+
+    A country name is a country. Otherwise readings in the article's countries win, exact before
+    transliterated; a reading elsewhere needs a place cue ("near X", "the town of X"), or, when the article
+    names no country at all, a large town."""
+    exact = list(mention.candidates)
+    country = next((p for p in exact if p.kind == "country"), None)
+    if country is not None:
+        return country
+    cued = mention.cue in ("site", "attack") or mention.type_hint is not None
+    pools = [
+        [p for p in exact if p.cc in countries],
+        [p for p in mention.sounds_like if p.cc in countries and (cued or mention.cue == "locative")],
+        [p for p in exact if cued or (not countries and p.population >= 100_000)],
+    ]
+    kind_order = {"town": 0, "admin1": 1, "country": 2}
+    if mention.type_hint == "admin1":
+        kind_order = {"admin1": 0, "town": 1, "country": 2}
+    for pool in pools:
+        if pool:
+            return min(pool, key=lambda p: (kind_order[p.kind], -countries[p.cc], -p.population))
+    return None if mention.type_hint else False
+
+
+def _with_sounds_like(mention: PlaceMention, countries: Counter[str], gazetteer: Gazetteer) -> PlaceMention:
+    """Add transliteration readings in the article's countries when no reading by name is there."""
+    if not countries or any(p.cc in countries for p in mention.candidates) or not mention.name[:1].isupper():
+        return mention
+    return replace(mention, sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, countries)))
+
+
+def _score(r: Resolved) -> float:
+    m = r.mention
+    score = _CUE_SCORE[m.cue]
+    sentence = m.sentence.text
+    window = sentence[max(0, m.start - 120) : m.end + 80]
+    score += min(cues.incident_hits(window), 3) * 0.8
+    if cues.HAPPENED.search(sentence[max(0, m.start - 80) : m.start]):
+        score += 1.5
+    if cues.is_background(sentence):
+        score -= 1.0
+    score += 1.0 if m.position < 3 else 0.4 if m.position < 6 else 0.0
+    if r.place is None:
+        score += 0.5  # "the village of X": named as the spot, though the gazetteer lacks it
+    elif r.place.kind == "admin1":
+        score -= 1.0
+    elif r.place.kind == "country":
+        score -= 2.5
+    if r.place is not None and r.place not in m.candidates:
+        score -= 0.5  # a transliteration match
+    return score
+
+
+def _key(r: Resolved) -> str:
+    return f"{r.place.kind}:{r.place.cc}:{r.place.name}" if r.place else f"site:{fold(r.mention.name)}"
+
+
+def find_locations(
+    sentences: list[Sentence], gazetteer: Gazetteer, dateline: Dateline | None, not_places: frozenset[str]
+) -> list[Location]:
+    """Locations, incident site first; each names the place as the article spells it and cites where."""
+    dateline_end = (dateline.sentence_id, dateline.end) if dateline is not None else ("", 0)
+    mentions = find_mentions(sentences, gazetteer, not_places, dateline_end)
+    countries = article_countries(mentions, dateline, gazetteer)
+    mentions = [_with_sounds_like(m, countries, gazetteer) for m in mentions]
+    resolved: list[Resolved] = []
+    for m in mentions:
+        place = _reading(m, countries)
+        if place is not False:
+            r = Resolved(m, place or None)
+            resolved.append(replace(r, score=_score(r)))
+    if not resolved:
+        return []
+    groups: dict[str, list[Resolved]] = {}
+    for r in resolved:
+        groups.setdefault(_key(r), []).append(r)
+    mentioned = {fold(r.mention.name) for r in resolved} | {fold(r.place.name) for r in resolved if r.place}
+
+    def rank(rs: list[Resolved]) -> tuple[float, int]:
+        # A place inside a province the article also names is the more specific site: "the town of Jisr
+        # al-Shughur" over "Idlib" in "Idlib countryside".
+        inner = [r for r in rs if r.place is None or r.place.kind == "town"]
+        admin1 = next((r.place.admin1 for r in rs if r.place is not None and r.place.admin1), None)
+        specific = bool(inner) and admin1 is not None and fold(admin1) in mentioned and fold(admin1) not in {
+            fold(r.mention.name) for r in rs
+        }
+        return max(r.score for r in rs) + 0.3 * (len(rs) - 1) + (1.0 if specific else 0.0), -rs[0].mention.position
+
+    scored = sorted(groups.values(), key=rank, reverse=True)
+    home = _home_country(resolved, countries + _nationalities(sentences, gazetteer), gazetteer)
+    locations: list[Location] = []
+    below_country = [g for g in scored if g[0].place is None or g[0].place.kind != "country"]
+    seen_names: set[str] = set()
+    for group in below_country or scored[:1]:
+        best = max(group, key=lambda r: r.score)
+        if fold(best.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
+            continue
+        seen_names.add(fold(best.mention.name))
+        rank = len(locations)
+        admin1, country = _admin1_country(best, resolved, home)
+        role = "incident_site" if rank == 0 else ("nearby" if best.score > 1.5 else "other")
+        citations = list(dict.fromkeys(r.mention.sentence.id for r in sorted(group, key=lambda r: -r.score)))
+        locations.append(
+            Location(name=best.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3])  # type: ignore[arg-type]
+        )
+    return locations
+
+
+def _home_country(resolved: list[Resolved], countries: Counter[str], gazetteer: Gazetteer) -> Place | None:
+    codes = Counter({cc: w for cc, w in countries.items()})
+    for r in resolved:
+        if r.place is not None and r.place.kind != "country":
+            codes[r.place.cc] += 1.0
+    if not codes:
+        return None
+    return gazetteer.country(codes.most_common(1)[0][0])
+
+
+def _admin1_country(best: Resolved, resolved: list[Resolved], home: Place | None) -> tuple[str | None, str | None]:
+    place = best.place
+    if place is not None:
+        return (place.admin1 if place.kind != "country" else None), place.country
+    # A site the gazetteer lacks: the province named in the same sentence, else the nearest known town's.
+    same_sentence = [r for r in resolved if r.place is not None and r.mention.sentence.id == best.mention.sentence.id]
+    for r in sorted(same_sentence, key=lambda r: abs(r.mention.start - best.mention.start)):
+        if r.place is not None and r.place.kind in ("town", "admin1") and (home is None or r.place.cc == home.cc):
+            return r.place.admin1, r.place.country
+    known = [r for r in resolved if r.place is not None and r.place.kind in ("town", "admin1")]
+    known = [r for r in known if home is None or r.place.cc == home.cc]  # type: ignore[union-attr]
+    if known:
+        nearest = max(known, key=lambda r: r.score).place
+        return nearest.admin1, nearest.country  # type: ignore[union-attr]
+    return None, home.name if home is not None else None

@@ -1,0 +1,86 @@
+"""Which sentences the engine may cite, and the dateline at the top of a wire story.
+
+`article.prepare` already dropped web boilerplate; what is left that must not be cited is the bare byline
+("(Reporting by Mohammed Khier Ahmed)", "By The Irrawaddy 3 June 2022", "Editing by ...") and bare photo
+credits. A dateline ("QAMISHLI, Syria (North Press) –", "Kabul [Afghanistan], July 20 (ANI):") is part of
+the first sentence; it tells where the story was filed and, often, when.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from service.article import Article, Sentence
+
+_BYLINE = re.compile(
+    r"^[(\[]?\s*(?:by|reporting by|reported by|written by|writing by|editing by|edited by|additional reporting"
+    r"|compiled by|photo(?:graph)?s?(?: by)?|image(?: by)?|source|credit|posted|published|updated|last updated)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_MONTH = (
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_NOT_PLACES = frozenset({"BREAKING", "UPDATE", "UPDATED", "EXCLUSIVE", "WATCH", "LIVE", "VIDEO", "PHOTOS", "ANALYSIS"})
+_DATELINE = re.compile(
+    rf"^(?P<place>[A-Z][\w'’.\- ]{{1,40}}?)"
+    rf"(?:,\s*(?P<region>[A-Z][\w'’.\- ]{{1,40}}?))?"
+    rf"\s*(?:\[(?P<bracket>[^\]]{{2,40}})\])?"
+    rf"(?:,\s*(?P<date>(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH})(?:,?\s+\d{{4}})?))?"
+    rf"\s*(?:\((?P<agency>[^)]{{2,40}})\))?"
+    rf"\s*(?P<dash>[–—:]|-{{1,2}})\s+",
+)
+
+
+def is_byline(sentence: Sentence) -> bool:
+    """A sentence made of a credit line alone: short, and opening with "By", "Reporting by", "Photo" ..."""
+    words = _WORD.findall(sentence.text)
+    if not words:
+        return True
+    if _BYLINE.match(sentence.text) and len(words) <= 14:
+        return True
+    return sentence.text.startswith("(") and sentence.text.endswith(")") and len(words) <= 10
+
+
+def citable(article: Article) -> list[Sentence]:
+    """The article's sentences less credit lines, in order."""
+    return [s for s in article.sentences if not is_byline(s)]
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    """The opening "PLACE, Region [Country], Date (Agency) –" of a wire story, by its parts."""
+
+    sentence_id: str
+    place: str
+    region: str | None
+    date_text: str | None
+    agency: str | None
+    end: int  # offset in the sentence where the story text starts
+
+
+def find_dateline(sentences: list[Sentence]) -> Dateline | None:
+    """The dateline of the first two sentences, if any. Needs an agency, a bracket, an all-caps place or
+    a date, so that an ordinary sentence with a dash is not taken for one."""
+    for sentence in sentences[:2]:
+        m = _DATELINE.match(sentence.text)
+        if not m:
+            continue
+        place = m.group("place").strip()
+        if place.upper() in _NOT_PLACES:
+            continue
+        strong = m.group("agency") or m.group("bracket") or m.group("date") or place.isupper()
+        if not strong or len(place.split()) > 4:
+            continue
+        region = m.group("bracket") or m.group("region")
+        return Dateline(
+            sentence.id,
+            place,
+            region.strip() if region else None,
+            m.group("date"),
+            m.group("agency"),
+            m.end(),
+        )
+    return None

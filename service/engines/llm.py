@@ -1,0 +1,210 @@
+"""The `llm` engine: prompt -> upstream model under a JSON schema -> parse -> grounding -> repair turns.
+
+Each answer is parsed into an `IncidentSummary` and grounded against the article. An answer that is not JSON,
+breaks the schema, cites badly or was cut off at the token limit becomes a repair turn: the answer goes back
+as an assistant message, followed by the list of what failed. After `SUMMARIZER_MAX_REPAIRS` failed repairs
+the engine raises `OutputError`; a refusal raises `Refusal` at once. Tokens of every call are summed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
+
+from service import grounding
+from service.article import Article
+from service.breaker import CircuitBreaker
+from service.config import Settings, StructuredMode
+from service.engines.base import EngineResult
+from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
+from service.prompts import Prompts
+from service.schema import IncidentSummary, upstream_json_schema
+from service.upstream import Clock, Sleep, Tally, Upstream
+
+logger = logging.getLogger("service.upstream")
+
+_SCHEMA_NAME = "incident_summary"
+# A cut-off answer is asked again with twice the budget, up to what `SUMMARIZER_MAX_TOKENS` may be set to.
+_MAX_TOKENS_CEILING = 32768
+# A repair turn lists at most this many failures; the model fixes the rest in the next turn.
+_MAX_VIOLATIONS_SHOWN = 20
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+def response_format(mode: StructuredMode, schema: dict[str, Any]) -> dict[str, Any]:
+    """The `response_format` each structured-output mode sends (SPEC §5)."""
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": _SCHEMA_NAME, "strict": True, "schema": schema},
+        }
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_object"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """One answer judged: a grounded summary, or the failures to feed back."""
+
+    answer: str
+    summary: IncidentSummary | None
+    violations: tuple[Violation, ...]
+    truncated: bool = False
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "$"
+
+
+def _schema_violations(error: ValidationError) -> tuple[Violation, ...]:
+    found = []
+    for item in error.errors(include_url=False, include_input=False):
+        if item["type"] == "json_invalid":
+            found.append(Violation("$", "invalid_json", f"the answer is not one JSON object: {item['msg']}"))
+        else:
+            found.append(Violation(_path(item["loc"]), item["type"], item["msg"]))
+    return tuple(found)
+
+
+def _strip_fence(content: str) -> str:
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    return fenced.group(1) if fenced else text
+
+
+class LLMEngine:
+    """Satisfies `service.engines.base.Engine` with any OpenAI-compatible chat-completions endpoint."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        settings: Settings,
+        prompts: Prompts,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        breaker: CircuitBreaker | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.model = settings.model
+        self._settings = settings
+        self._prompts = prompts
+        self._clock = clock
+        schema = upstream_json_schema()
+        self._response_format = response_format(settings.structured_mode, schema)
+        self._schema_in_prompt = json.dumps(schema) if settings.structured_mode == "json_object" else None
+        self._upstream = Upstream(
+            settings, http_client=http_client, breaker=breaker, sleep=sleep, clock=clock
+        )
+
+    async def check_ready(self) -> None:
+        if self._settings.openai_api_key is None and self._settings.openai_base_url is None:
+            raise UpstreamUnavailable("no LLM endpoint configured: set OPENAI_API_KEY or OPENAI_BASE_URL")
+
+    async def aclose(self) -> None:
+        await self._upstream.aclose()
+
+    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+        deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
+        tally = Tally()
+        messages: list[dict[str, str]] = [
+            {"role": "system", "content": self._prompts.system},
+            {
+                "role": "user",
+                "content": self._prompts.render_user(article, schema_json=self._schema_in_prompt),
+            },
+        ]
+        max_tokens = self._settings.max_output_tokens
+        repairs = self._settings.max_repairs
+        for turn in range(repairs + 1):
+            completion = await self._upstream.chat(
+                self._params(messages, max_tokens), deadline=deadline, tally=tally
+            )
+            verdict = self._judge(completion, article, max_tokens, tally)
+            if verdict.summary is not None:
+                warnings = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
+                return EngineResult(verdict.summary, tally.attempts, tally.usage, warnings)
+            if turn == repairs:
+                break
+            logger.warning("upstream: repair turn %d/%d because of %s", turn + 1, repairs, _rules(verdict))
+            if verdict.truncated:
+                max_tokens = min(2 * max_tokens, _MAX_TOKENS_CEILING)
+            shown = verdict.violations[:_MAX_VIOLATIONS_SHOWN]
+            messages.append({"role": "assistant", "content": verdict.answer})
+            messages.append({"role": "user", "content": self._prompts.render_repair(shown)})
+        logger.warning(
+            "upstream: giving up after %d repair turn(s); last answer had %s", repairs, _rules(verdict)
+        )
+        raise OutputError(
+            f"the model's answer failed validation after {repairs} repair turn(s)",
+            violations=verdict.violations,
+            attempts=tally.attempts,
+            usage=tally.usage,
+        )
+
+    def _params(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+        return {
+            "model": self._settings.model,
+            "messages": list(messages),
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "response_format": self._response_format,
+        }
+
+    def _judge(self, completion: ChatCompletion, article: Article, max_tokens: int, tally: Tally) -> _Verdict:
+        if not completion.choices:
+            return _Verdict("", None, (Violation("$", "empty_answer", "the answer had no choices"),))
+        choice = completion.choices[0]
+        refusal = choice.message.refusal or (
+            "content_filter" if choice.finish_reason == "content_filter" else ""
+        )
+        if refusal:
+            logger.warning(
+                "upstream: the model refused (%s)",
+                "content filter" if not choice.message.refusal else "refusal",
+            )
+            raise Refusal(
+                "the model refused to summarize the article",
+                refusal=refusal,
+                attempts=tally.attempts,
+                usage=tally.usage,
+            )
+        answer = choice.message.content or ""
+        if choice.finish_reason == "length":
+            detail = (
+                f"the answer was cut off at the {max_tokens}-token limit; write the whole object again, "
+                "shorter: at most three summary statements, short texts, only the facts you can cite"
+            )
+            return _Verdict(answer, None, (Violation("$", "truncated", detail),), truncated=True)
+        if not answer.strip():
+            return _Verdict(answer, None, (Violation("$", "empty_answer", "answer with the JSON object"),))
+        try:
+            summary = IncidentSummary.model_validate_json(_strip_fence(answer))
+        except ValidationError as e:
+            return _Verdict(answer, None, _schema_violations(e))
+        violations = grounding.check(summary, article)
+        if violations:
+            return _Verdict(answer, None, tuple(violations))
+        return _Verdict(answer, summary, ())
+
+
+def _rules(verdict: _Verdict) -> str:
+    """`rule xN` per failed rule: why a repair happened, without the article's words."""
+    counts = Counter(v.rule for v in verdict.violations)
+    return ", ".join(f"{rule} x{n}" for rule, n in counts.most_common())

@@ -1,0 +1,243 @@
+"""Quality harness (SPEC §7): score an engine on gold-annotated articles, print one JSON object of metrics.
+
+    python -m service.eval FILE.jsonl [--engine extractive|llm]
+
+Each line: {"id", "text", "published_at": "YYYY-MM-DD" | null, "gold": {start_date, end_date, country, admin1,
+place, deaths_low, deaths_high, injured_low, injured_high, actors, event_type, never_cite}}; unknown keys are
+ignored. Each metric counts only the records whose gold field is not null (None when no record has it):
+
+- date_exact: predicted date.start equals gold start_date (and date.end equals end_date when given);
+- country_acc: the incident site's country (else the first location's) is the gold country;
+- place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants);
+- deaths_in_range / injured_in_range: the predicted total (sum of `best`, else `low`, over casualty entries;
+  0 if none) lies in [low, high], a null high meaning unbounded;
+- actor_recall: share of gold actors matched by a predicted actor (fuzzy; soldiers/troops/forces are one);
+- event_type_acc: predicted event_type equals gold;
+- citation_valid: share of all citations that name a sentence of the article;
+- never_cite_violations: citations whose sentence contains a gold never_cite string;
+- articles_per_s: articles prepared and summarized per second, wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from service.article import Article, ArticleIn, prepare
+from service.engines.base import Engine
+from service.engines.extractive.gazetteer import fold, skeleton
+from service.errors import SummarizerError
+from service.grounding import name_in_text
+from service.schema import IncidentSummary
+
+_MAX_CHARS = 5_000_000
+_SAME_UNIT = {
+    "soldiers": "forces", "soldier": "forces", "troops": "forces", "military": "forces", "army": "forces",
+    "servicemen": "forces", "personnel": "forces", "militiamen": "militia", "militias": "militia",
+    "fighters": "militants", "insurgents": "militants", "rebels": "militants", "jihadists": "militants",
+    "villagers": "civilians", "residents": "civilians", "demonstrators": "protesters",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One gold record with its prepared article and the engine's summary (None when the engine failed)."""
+
+    record: dict[str, Any]
+    article: Article | None
+    summary: IncidentSummary | None
+
+
+def _canonical(name: str) -> str:
+    return " ".join(_SAME_UNIT.get(token, token) for token in fold(name).split())
+
+
+def names_match(gold: str, predicted: str) -> bool:
+    """Fuzzy name equality: either contains the other (grounding's rule), or same transliteration skeleton,
+    or close spelling; unit synonyms ("US soldiers" ~ "US forces") count as the same."""
+    a, b = _canonical(gold), _canonical(predicted)
+    if not a or not b:
+        return False
+    if name_in_text(a, b) or name_in_text(b, a):
+        return True
+    return skeleton(a) == skeleton(b) != "" or fuzz.ratio(a, b) >= 85
+
+
+def _predicted_country(summary: IncidentSummary) -> str | None:
+    site = next((loc for loc in summary.locations if loc.role == "incident_site"), None)
+    chosen = site or (summary.locations[0] if summary.locations else None)
+    return chosen.country if chosen else None
+
+
+def _total(summary: IncidentSummary, kind: str) -> int:
+    total = 0
+    for entry in summary.casualties:
+        rng = getattr(entry, kind)
+        if rng is not None:
+            total += rng.best if rng.best is not None else (rng.low or 0)
+    return total
+
+
+def _in_range(value: int, low: int | None, high: int | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _ratio(hits: int, count: int) -> float | None:
+    return round(hits / count, 4) if count else None
+
+
+def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
+    """The SPEC §7 metrics over summarized records."""
+    tallies: dict[str, list[int]] = {
+        k: [0, 0] for k in ("date", "country", "place", "deaths", "injured", "actors", "event_type", "citations")
+    }
+    never_cite = 0
+
+    def count(metric: str, hit: bool, weight: int = 1) -> None:
+        tallies[metric][0] += int(hit)
+        tallies[metric][1] += weight
+
+    for outcome in outcomes:
+        gold = outcome.record.get("gold") or {}
+        summary, article = outcome.summary, outcome.article
+        if gold.get("start_date") is not None:
+            ok = summary is not None and summary.date is not None and summary.date.start == gold["start_date"]
+            if ok and gold.get("end_date") is not None:
+                ok = summary.date.end == gold["end_date"]  # type: ignore[union-attr]
+            count("date", ok)
+        if gold.get("country") is not None:
+            predicted = _predicted_country(summary) if summary else None
+            count("country", predicted is not None and fold(predicted) == fold(gold["country"]))
+        if gold.get("place") is not None:
+            names = [loc.name for loc in summary.locations] if summary else []
+            count("place", any(names_match(gold["place"], name) for name in names))
+        for metric, kind in (("deaths", "killed"), ("injured", "injured")):
+            low, high = gold.get(f"{metric}_low"), gold.get(f"{metric}_high")
+            if low is not None or high is not None:
+                count(metric, summary is not None and _in_range(_total(summary, kind), low, high))
+        for actor in gold.get("actors") or []:
+            predicted_actors = [a.name for a in summary.actors] if summary else []
+            count("actors", any(names_match(actor, name) for name in predicted_actors))
+        if gold.get("event_type") is not None:
+            count("event_type", summary is not None and summary.event_type == gold["event_type"])
+        if summary is not None and article is not None:
+            forbidden = [fold(text) for text in gold.get("never_cite") or [] if text]
+            for cid in summary.citation_ids():
+                sentence = article.by_id.get(cid)
+                count("citations", sentence is not None)
+                if sentence is not None and any(f in fold(sentence.text) for f in forbidden):
+                    never_cite += 1
+    return {
+        "n": len(outcomes),
+        "date_exact": _ratio(*tallies["date"]),
+        "country_acc": _ratio(*tallies["country"]),
+        "place_recall": _ratio(*tallies["place"]),
+        "deaths_in_range": _ratio(*tallies["deaths"]),
+        "injured_in_range": _ratio(*tallies["injured"]),
+        "actor_recall": _ratio(*tallies["actors"]),
+        "event_type_acc": _ratio(*tallies["event_type"]),
+        "citation_valid": _ratio(*tallies["citations"]),
+        "never_cite_violations": never_cite,
+        "articles_per_s": round(len(outcomes) / elapsed_s, 2) if elapsed_s > 0 else None,
+    }
+
+
+def _article(record: dict[str, Any]) -> Article:
+    published = record.get("published_at")
+    return prepare(
+        ArticleIn(text=record["text"], published_at=date.fromisoformat(published) if published else None),
+        max_chars=_MAX_CHARS,
+    )
+
+
+async def evaluate_async(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any]:
+    """`evaluate` for engines that only summarize asynchronously (the LLM), inside a running loop."""
+    items = list(records)
+    started = time.perf_counter()
+    outcomes = await _summarize_all(items, engine)
+    return score(outcomes, time.perf_counter() - started)
+
+
+async def _summarize_all(records: Sequence[dict[str, Any]], engine: Engine) -> list[Outcome]:
+    outcomes = []
+    for record in records:
+        try:
+            article = _article(record)
+            result = await engine.summarize(article)
+            outcomes.append(Outcome(record, article, result.summary))
+        except SummarizerError as e:
+            print(f"{record.get('id', '?')}: {type(e).__name__}: {e.message}", file=sys.stderr)
+            outcomes.append(Outcome(record, None, None))
+    return outcomes
+
+
+def evaluate(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any]:
+    """Summarize every record with `engine` and score the results. Engines with a synchronous
+    `summarize_sync` (the extractive one) run without an event loop."""
+    sync = getattr(engine, "summarize_sync", None)
+    if sync is None:
+        return asyncio.run(evaluate_async(records, engine))
+    asyncio.run(engine.check_ready())  # load data first: articles_per_s measures summarizing, not loading
+    items = list(records)
+    started = time.perf_counter()
+    outcomes = []
+    for record in items:
+        try:
+            article = _article(record)
+            outcomes.append(Outcome(record, article, sync(article)))
+        except SummarizerError as e:
+            print(f"{record.get('id', '?')}: {type(e).__name__}: {e.message}", file=sys.stderr)
+            outcomes.append(Outcome(record, None, None))
+    return score(outcomes, time.perf_counter() - started)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def build_engine(name: str) -> Engine:
+    if name == "llm":
+        from service.config import Settings
+        from service.engines.factory import build_engine as build  # the lead's factory; imported lazily
+        from service.prompts import Prompts
+
+        engine: Engine = build(Settings(), Prompts.load(), name="llm")
+        return engine
+    from service.engines.extractive import ExtractiveEngine
+
+    return ExtractiveEngine()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service.eval", description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path, help="gold records, one JSON object per line")
+    parser.add_argument("--engine", choices=("extractive", "llm"), default="extractive")
+    args = parser.parse_args(argv)
+    records = read_records(args.file)
+    engine = build_engine(args.engine)
+
+    async def run() -> dict[str, Any]:
+        try:
+            if hasattr(engine, "summarize_sync"):
+                return await asyncio.to_thread(evaluate, records, engine)
+            return await evaluate_async(records, engine)
+        finally:
+            await engine.aclose()
+
+    print(json.dumps(asyncio.run(run())))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

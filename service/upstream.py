@@ -1,0 +1,298 @@
+"""The upstream model: the `openai` client (its own retries off) and the ONE retry policy of the service.
+
+`Upstream.chat()` makes one logical chat-completion call. Transient failures (429, 5xx, timeouts, connection
+errors) are retried by tenacity with exponential backoff and full jitter, or after the server's
+`Retry-After` / `retry-after-ms` (capped by `SUMMARIZER_RETRY_AFTER_CAP_S`), at most `SUMMARIZER_MAX_RETRIES`
+times, and only inside the caller's deadline: no wait or call starts that cannot end before it, and each
+call's timeout is `min(SUMMARIZER_TIMEOUT_S, remaining)`. A circuit breaker guards every call.
+
+Every openai exception is translated here into a `service.errors` type that carries the attempts and usage
+counted so far in the caller's `Tally`. Logs say why a retry happened; never the prompt, the answer or a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import openai
+from openai.types.chat import ChatCompletion
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
+from tenacity.wait import wait_random_exponential
+
+from service.breaker import CircuitBreaker
+from service.config import Settings
+from service.errors import (
+    DeadlineExceeded,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    Usage,
+)
+
+logger = logging.getLogger("service.upstream")
+
+# Backoff without a Retry-After hint: full jitter, a random wait in [0, min(_BACKOFF_MAX_S, base * 2**n)].
+_BACKOFF_BASE_S = 0.5
+_BACKOFF_MAX_S = 8.0
+# No call starts with less time than this left before the deadline: it could not finish.
+_MIN_CALL_S = 0.25
+
+_REJECTION_HINTS = {
+    400: "check SUMMARIZER_MODEL, SUMMARIZER_STRUCTURED_MODE and SUMMARIZER_MAX_TOKENS against the endpoint",
+    401: "check OPENAI_API_KEY",
+    403: "check that OPENAI_API_KEY may use SUMMARIZER_MODEL",
+    404: "check OPENAI_BASE_URL and SUMMARIZER_MODEL",
+    422: "check SUMMARIZER_STRUCTURED_MODE against what the endpoint supports",
+}
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+@dataclass
+class Tally:
+    """What one summary cost so far: every upstream HTTP call (retries included) and the tokens reported."""
+
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis) / 1000
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value >= 0:
+            return value
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _hinted_wait(error: BaseException | None) -> float | None:
+    if isinstance(error, openai.APIStatusError):
+        return retry_after_seconds(error.response.headers)
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """429, 5xx, timeouts and connection errors are worth another try; everything else is not."""
+    if isinstance(error, openai.APIConnectionError):  # APITimeoutError is one too
+        return True
+    return isinstance(error, openai.APIStatusError) and (error.status_code == 429 or error.status_code >= 500)
+
+
+def _is_server_failure(error: BaseException) -> bool:
+    """What the circuit breaker counts: the upstream is down or not answering (429 means it is up)."""
+    return is_transient(error) and not (isinstance(error, openai.APIStatusError) and error.status_code == 429)
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "failure"
+    if isinstance(error, openai.APIStatusError):
+        return f"HTTP {error.status_code}"
+    if isinstance(error, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(error, openai.APIConnectionError):
+        cause = error.__cause__
+        return f"connection error ({type(cause).__name__ if cause else 'unknown'})"
+    return type(error).__name__
+
+
+class _WaitRetryAfterOrJitter:
+    """tenacity wait: the server's hint (capped) when it gave one, else exponential backoff, full jitter."""
+
+    def __init__(self, cap_s: float) -> None:
+        self._cap_s = cap_s
+        self._jitter = wait_random_exponential(multiplier=_BACKOFF_BASE_S, max=_BACKOFF_MAX_S)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        hinted = _hinted_wait(error)
+        if hinted is not None:
+            return min(hinted, self._cap_s)
+        return float(self._jitter(retry_state))
+
+
+class _StopBeforeDeadline(stop_base):
+    """tenacity stop: no wait starts when the call after it could not start before the deadline."""
+
+    def __init__(self, deadline: float, clock: Clock) -> None:
+        self._deadline = deadline
+        self._clock = clock
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        late = self._clock() + retry_state.upcoming_sleep + _MIN_CALL_S > self._deadline
+        if late:
+            error = retry_state.outcome.exception() if retry_state.outcome else None
+            logger.warning(
+                "upstream: not retrying after %s: waiting %.2f s would leave no time before the deadline",
+                _describe(error),
+                retry_state.upcoming_sleep,
+            )
+        return late
+
+
+class Upstream:
+    """One OpenAI-compatible endpoint, its retry policy and its circuit breaker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        breaker: CircuitBreaker | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=settings.openai_base_url,
+            max_retries=0,
+            timeout=settings.timeout_s,
+            http_client=http_client,  # type: ignore[arg-type]  # openai 3 types it as httpx2, takes either
+        )
+        self._owns_http_client = http_client is None
+        self._settings = settings
+        self._breaker = breaker or CircuitBreaker.from_settings(settings, clock=clock)
+        self._sleep = sleep
+        self._clock = clock
+
+    async def aclose(self) -> None:
+        if self._owns_http_client:
+            await self._client.close()
+
+    async def chat(self, params: dict[str, Any], *, deadline: float, tally: Tally) -> ChatCompletion:
+        """One chat completion with retries; `deadline` is a `clock()` time. Raises `UpstreamError`s."""
+        policy = AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            wait=_WaitRetryAfterOrJitter(self._settings.retry_after_cap_s),
+            stop=stop_after_attempt(self._settings.max_retries + 1)
+            | _StopBeforeDeadline(deadline, self._clock),
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in policy:
+                with attempt:
+                    return await self._call_once(params, deadline, tally)
+        except openai.OpenAIError as e:
+            if is_transient(e):
+                logger.warning("upstream: giving up after %d calls; last: %s", tally.attempts, _describe(e))
+            raise self._translate(e, deadline, tally) from e
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _call_once(self, params: dict[str, Any], deadline: float, tally: Tally) -> ChatCompletion:
+        remaining = deadline - self._clock()
+        if remaining < _MIN_CALL_S:
+            raise DeadlineExceeded(
+                "the request deadline passed before the upstream call could start",
+                attempts=tally.attempts,
+                usage=tally.usage,
+            )
+        try:
+            trial = self._breaker.acquire()
+        except UpstreamUnavailable as e:
+            e.attempts, e.usage = tally.attempts, tally.usage
+            raise
+        tally.attempts += 1
+        try:
+            completion = await self._client.chat.completions.create(
+                **params, timeout=min(self._settings.timeout_s, remaining)
+            )
+        except openai.OpenAIError as e:
+            if _is_server_failure(e):
+                self._breaker.record_failure(trial)
+            else:
+                self._breaker.record_success(trial)
+            raise
+        except BaseException:  # cancelled by the caller's deadline: no verdict on the upstream
+            self._breaker.release(trial)
+            raise
+        self._breaker.record_success(trial)
+        if completion.usage is not None:
+            tally.usage += Usage(completion.usage.prompt_tokens, completion.usage.completion_tokens)
+        return completion
+
+    def _log_retry(self, retry_state: RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        hinted = _hinted_wait(error)
+        logger.warning(
+            "upstream: retry %d/%d after %s in %.2f s%s",
+            retry_state.attempt_number,
+            self._settings.max_retries,
+            _describe(error),
+            retry_state.upcoming_sleep,
+            f" (server asked for {hinted:.2f} s)" if hinted is not None else "",
+        )
+
+    def _translate(self, error: openai.OpenAIError, deadline: float, tally: Tally) -> UpstreamError:
+        counted: dict[str, Any] = {"attempts": tally.attempts, "usage": tally.usage}
+        if isinstance(error, openai.APITimeoutError):
+            if deadline - self._clock() < _MIN_CALL_S:
+                return DeadlineExceeded(
+                    "the request deadline passed while waiting for the upstream model", **counted
+                )
+            return UpstreamTimeout(
+                f"the upstream model did not answer within {self._settings.timeout_s:g} s", **counted
+            )
+        if isinstance(error, openai.APIConnectionError):
+            return UpstreamUnavailable(f"cannot reach the upstream model: {_describe(error)}", **counted)
+        if isinstance(error, openai.APIStatusError):
+            status = error.status_code
+            hinted = retry_after_seconds(error.response.headers)
+            if status == 429:
+                return UpstreamRateLimited(
+                    "the upstream model is rate limiting", retry_after=hinted, **counted
+                )
+            if status >= 500:
+                return UpstreamUnavailable(
+                    f"the upstream model failed with HTTP {status}", retry_after=hinted, **counted
+                )
+            hint = _REJECTION_HINTS.get(status, "check the endpoint's documentation for this status")
+            logger.error(
+                "upstream rejected the request: %d — %s (error code %s, type %s)",
+                status,
+                hint,
+                _error_field(error.body, "code"),
+                _error_field(error.body, "type"),
+            )
+            return UpstreamRejected(
+                f"the upstream model rejected the request with HTTP {status}: {hint}",
+                status_code=status,
+                **counted,
+            )
+        return UpstreamUnavailable(f"unexpected upstream failure: {type(error).__name__}", **counted)
+
+
+def _error_field(body: object, name: str) -> str:
+    """A field of OpenAI's error body ({"error": {"code", "type", ...}}); its message may quote secrets."""
+    error = body.get("error", body) if isinstance(body, dict) else None
+    value = error.get(name) if isinstance(error, dict) else None
+    return str(value) if value is not None else "-"

@@ -1,0 +1,122 @@
+"""A fake of Slack's Web API on 127.0.0.1 (a free port), for the bot's tests.
+
+It serves `POST /api/{method}` for `auth.test`, `chat.postMessage` and `chat.postEphemeral` with Slack's response
+shapes (HTTP 200, `ok: false` and an error code on failure; the bot token is checked as Slack checks it), and
+`POST /response/{key}`, a `response_url`. It records every request it receives and lets a test wait for them:
+
+    async with FakeSlackApi(token="xoxb-test") as slack:
+        settings = Settings(..., slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+        ... send a slash command whose response_url is slack.response_url() ...
+        [reply] = await slack.wait_for("response_url")
+
+`fail(method, error)` makes the next call to a method fail with that Slack error code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+RESPONSE_URL = "response_url"  # the name under which calls to a response_url are recorded
+
+_BOT = {"team_id": "T0FAKE", "team": "Acme", "user_id": "U0BOT", "user": "incident-bot", "bot_id": "B0BOT"}
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class FakeSlackApi:
+    def __init__(self, *, token: str = "xoxb-test") -> None:
+        self.token = token
+        self.requests: list[Received] = []
+        self._failures: dict[str, str] = {}
+        self._changed = asyncio.Condition()
+        self._serial = itertools.count(1)
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{key:.+}", self._response_url)
+        self._server = TestServer(app, host="127.0.0.1")  # a free port on loopback
+        self._answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": lambda body: {
+                "url": "https://acme.slack.com/",
+                "is_enterprise_install": False,
+                **_BOT,
+            },
+            "chat.postMessage": self._posted,
+            "chat.postEphemeral": lambda body: {"message_ts": self._ts()},
+        }
+
+    # lifecycle
+    async def __aenter__(self) -> FakeSlackApi:
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._server.close()
+
+    # addresses
+    @property
+    def api_url(self) -> str:
+        return str(self._server.make_url("/api/"))
+
+    def response_url(self, key: str = "T0FAKE/1/hook") -> str:
+        return str(self._server.make_url(f"/response/{key}"))
+
+    # scripting and inspection
+    def fail(self, method: str, error: str) -> None:
+        self._failures[method] = error
+
+    def received(self, method: str) -> list[Received]:
+        return [r for r in self.requests if r.method == method]
+
+    async def wait_for(self, method: str, *, count: int = 1, timeout_s: float = 5.0) -> list[Received]:
+        """The requests to `method` once there are at least `count` of them (TimeoutError after `timeout_s`)."""
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(lambda: len(self.received(method)) >= count)
+        return self.received(method)
+
+    # serving
+    async def _record(self, method: str, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            body: dict[str, Any] = await request.json()
+        else:
+            body = dict(await request.post())
+        async with self._changed:
+            self.requests.append(Received(method, body, dict(request.headers)))
+            self._changed.notify_all()
+        return body
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._record(method, request)
+        if method not in self._answers:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method in self._failures:
+            return web.json_response({"ok": False, "error": self._failures.pop(method)})
+        return web.json_response({"ok": True, **self._answers[method](body)})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        await self._record(RESPONSE_URL, request)
+        if RESPONSE_URL in self._failures:
+            return web.Response(status=404, text=self._failures.pop(RESPONSE_URL))
+        return web.Response(text="ok")
+
+    def _ts(self) -> str:
+        return f"1700000000.{next(self._serial):06d}"
+
+    def _posted(self, body: dict[str, Any]) -> dict[str, Any]:
+        ts = self._ts()
+        message = {"type": "message", "bot_id": _BOT["bot_id"], "text": body.get("text", ""), "ts": ts}
+        return {"channel": body.get("channel"), "ts": ts, "message": message}
