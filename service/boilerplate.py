@@ -55,8 +55,14 @@ _GLUED = re.compile(r"[a-z]{3,}[A-Z][a-z]")
 _SENTENCE_PUNCT = re.compile(r"[.!?:;,\"“”]")
 
 
+_BULLET = re.compile(r"^(?:[-*•·▪►»|]\s*)+")
+
+
 def is_boilerplate(line: str) -> bool:
-    """True when a whitespace-collapsed, stripped line is web chrome rather than article text."""
+    """True when a whitespace-collapsed, stripped line is web chrome rather than article text.
+
+    A list bullet in front ("- Share on Facebook", as HTML extraction renders a share list) changes nothing."""
+    line = _BULLET.sub("", line)
     if _BOILERPLATE.fullmatch(line):
         return True
     return len(line) <= 60 and bool(_GLUED.search(line)) and not _SENTENCE_PUNCT.search(line)

@@ -99,7 +99,8 @@ def _ratio(hits: int, count: int) -> float | None:
 def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
     """The SPEC §7 metrics over summarized records."""
     tallies: dict[str, list[int]] = {
-        k: [0, 0] for k in ("date", "country", "place", "deaths", "injured", "actors", "event_type", "citations")
+        k: [0, 0]
+        for k in ("date", "country", "place", "deaths", "injured", "actors", "event_type", "citations")
     }
     never_cite = 0
 

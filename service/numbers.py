@@ -68,8 +68,18 @@ _QUAL_RE = "|".join(re.escape(q) for q in sorted(_QUALIFIERS, key=len, reverse=T
 
 # The words a count can open with; only word starts that are one of them are tried.
 _OPENERS = "|".join(
-    sorted({"between", *(q.split()[0] for q in _QUALIFIERS), *(v.split()[0] for v in VAGUE), *_UNITS, *_TENS,
-            *_SCALES}, key=len, reverse=True)  # fmt: skip
+    sorted(
+        {
+            "between",
+            *(q.split()[0] for q in _QUALIFIERS),
+            *(v.split()[0] for v in VAGUE),
+            *_UNITS,
+            *_TENS,
+            *_SCALES,
+        },
+        key=len,
+        reverse=True,
+    )
 )
 _QUANTITY = re.compile(
     rf"\b(?=\d|(?:{_OPENERS})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
@@ -145,8 +155,8 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
                 found.append(Quantity(*span, low=a, best=None, high=b))
             continue
         if m.group("vague"):
-            value = VAGUE[m.group("vague").lower()]
-            found.append(Quantity(*span, low=value, best=value, high=None, vague=True))
+            vague = VAGUE[m.group("vague").lower()]
+            found.append(Quantity(*span, low=vague, best=vague, high=None, vague=True))
             continue
         value = number_value(m.group("num"))
         if value is None:

@@ -113,9 +113,8 @@ def error_response(error: errors.SummarizerError, request: Request | None = None
     if isinstance(error, errors.UpstreamRejected):
         extensions["upstream_status"] = error.status_code
     if isinstance(error, errors.OutputError) and not isinstance(error, errors.Refusal):
-        extensions["violations"] = [
-            {"path": v.path, "rule": v.rule, "detail": v.detail} for v in error.violations[:20]
-        ]
+        # path and rule only: a detail may quote the model's answer, which may quote anything
+        extensions["violations"] = [{"path": v.path, "rule": v.rule} for v in error.violations[:20]]
     if kind.status >= 500:
         log.warning("%s -> %d %s", type(error).__name__, kind.status, kind.slug)
     return problem_response(kind, error.message, request, headers=headers or None, **extensions)
@@ -138,7 +137,13 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    slug = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 413: "input-too-large"}.get(
+    slug = {
+        400: "malformed-body",
+        404: "not-found",
+        405: "method-not-allowed",
+        406: "not-acceptable",
+        413: "input-too-large",
+    }.get(
         exc.status_code, f"http-{exc.status_code}"
     )
     kind = ProblemKind(exc.status_code, slug, str(exc.detail))

@@ -22,8 +22,9 @@ def default_dir() -> Path:
 
 
 def _fence_safe(text: str) -> str:
-    """The article cannot close its own fence: angle brackets become look-alike guillemets."""
-    return text.replace("<", "‹").replace(">", "›")
+    """The article cannot close its own fence, nor start a line of its own: angle brackets become look-alike
+    guillemets and every run of whitespace (newlines included) one space."""
+    return " ".join(text.replace("<", "‹").replace(">", "›").split())
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Prompts:
         return self.user.substitute(
             title=_fence_safe(article.title or "(none)"),
             published_at=article.published_at.isoformat() if article.published_at else "(unknown)",
-            source_url=_fence_safe(article.source_url or "(unknown)"),
+            source_url=_fence_safe((article.source_url or "(unknown)")[:2048]),
             schema_instructions=schema_part,
             sentences=sentences,
         ).strip()

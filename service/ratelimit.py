@@ -33,6 +33,7 @@ log = logging.getLogger("service.ratelimit")
 Clock = Callable[[], float]
 
 _REDIS_TIMEOUT_S = 0.5
+_REDIS_POOL_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,16 +162,24 @@ class RedisRateLimiter(RateLimiter):
 
     @classmethod
     def from_url(cls, spec: BucketSpec, url: str, *, clock: Clock | None = None) -> RedisRateLimiter:
-        """A limiter with its own client (no I/O until the first request); `aclose()` closes it."""
-        from redis.asyncio import Redis
+        """A limiter with its own client (no I/O until the first request); `aclose()` closes it.
+
+        Its pool blocks: beyond `_REDIS_POOL_SIZE` requests in flight, a request waits (up to the timeout) for
+        a connection instead of failing over to local limits at once.
+        """
+        from redis.asyncio import BlockingConnectionPool, Redis
 
         from service.cache.redis import split_url  # the cache's `?prefix=`, so both share one namespace
 
         connection_url, prefix = split_url(url)
-        client = Redis.from_url(
-            connection_url, socket_timeout=_REDIS_TIMEOUT_S, socket_connect_timeout=_REDIS_TIMEOUT_S
+        pool = BlockingConnectionPool.from_url(
+            connection_url,
+            max_connections=_REDIS_POOL_SIZE,
+            timeout=_REDIS_TIMEOUT_S,
+            socket_timeout=_REDIS_TIMEOUT_S,
+            socket_connect_timeout=_REDIS_TIMEOUT_S,
         )
-        return cls(spec, client, prefix=prefix, clock=clock)
+        return cls(spec, Redis.from_pool(pool), prefix=prefix, clock=clock)
 
     async def take(self, client: str) -> Decision:
         from redis.exceptions import RedisError

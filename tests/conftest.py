@@ -155,6 +155,15 @@ def app_client() -> AppClient:
     return open_client
 
 
+@pytest.fixture
+async def extractive_client(
+    app_client: AppClient, extractive_engine: ExtractiveEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the session's extractive engine and the memory cache."""
+    async with app_client(engine=extractive_engine) as client:
+        yield client
+
+
 # --- Redis: 127.0.0.1:6379 when it answers, else a throwaway redis-server; neither is a failure, not a skip ---
 
 

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from trafilatura.meta import reset_caches
 
-from service.engines.extractive import ExtractiveEngine
-from tests.conftest import AppClient
+from service.schema import IncidentSummary
+from tests.test_api import assert_problem
 
 PAGES = Path(__file__).resolve().parent / "data" / "html"
-PROBLEM = "application/problem+json"
 
 # Chrome every page shares in one form or another.
 COMMON_CHROME = (
@@ -43,6 +40,8 @@ COMMON_CHROME = (
     "Comments",
     "Reply",
 )
+
+
 
 
 @dataclass(frozen=True)
@@ -174,54 +173,25 @@ PAGE_CASES = (
             ),
             ("Military DevelopmentsSyria", "Share this", "Share on X", "2 min read", "Tags:", "Notify of"),
         ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="trafilatura renders a share list inside the article as '- Share on Facebook' lines and "
-            "service/boilerplate.py matches share bars only without a leading list bullet",
-        ),
         id="chrome_inside_article.html",
     ),
 )
-
-
-@pytest.fixture
-async def client(
-    app_client: AppClient, extractive_engine: ExtractiveEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the built-in extractive engine (the session's, already loaded) and the memory cache."""
-    async with app_client(engine=extractive_engine) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh_extractor() -> None:
-    """Each test starts from trafilatura's empty caches, so what one test extracted cannot change the next
-    (see `test_the_same_page_extracts_the_same_way_every_time`)."""
-    reset_caches()
 
 
 def _ids(case: Any) -> str:
     return str(case.file) if isinstance(case, Page) else str(case)
 
 
-def _citations(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        return [c for k, v in node.items() for c in (v if k == "citations" else _citations(v))]
-    if isinstance(node, list):
-        return [c for item in node for c in _citations(item)]
-    return []
-
-
 @pytest.mark.parametrize("page", PAGE_CASES, ids=_ids)
-async def test_only_the_article_is_citable(client: httpx.AsyncClient, page: Page) -> None:
+async def test_only_the_article_is_citable(extractive_client: httpx.AsyncClient, page: Page) -> None:
     html = (PAGES / page.file).read_text(encoding="utf-8")
-    response = await client.post("/v1/summaries", json={"html": html})
+    response = await extractive_client.post("/v1/summaries", json={"html": html})
     assert response.status_code == 200, response.text
     body = response.json()
     texts = [s["text"] for s in body["sentences"]]
     assert texts == list(page.sentences)
     assert [s["id"] for s in body["sentences"]] == [f"S{i}" for i in range(1, len(texts) + 1)]
-    cited = _citations(body["summary"])
+    cited = IncidentSummary.model_validate(body["summary"]).citation_ids()
     assert cited and set(cited) <= {s["id"] for s in body["sentences"]}
     summary_json = json.dumps(body["summary"], ensure_ascii=False).casefold()
     for phrase in (*COMMON_CHROME, *page.chrome):
@@ -229,19 +199,20 @@ async def test_only_the_article_is_citable(client: httpx.AsyncClient, page: Page
         assert phrase.casefold() not in summary_json, phrase
 
 
-async def test_offsets_point_into_the_normalised_text(client: httpx.AsyncClient) -> None:
+async def test_offsets_point_into_the_normalised_text(extractive_client: httpx.AsyncClient) -> None:
     """Sentence offsets are consistent: consecutive, in order, each `end - start` the sentence's length."""
     html = (PAGES / "broadcaster_air_strike.html").read_text(encoding="utf-8")
-    sentences = (await client.post("/v1/summaries", json={"html": html})).json()["sentences"]
+    sentences = (await extractive_client.post("/v1/summaries", json={"html": html})).json()["sentences"]
     assert all(s["end"] - s["start"] == len(s["text"]) for s in sentences)
     assert all(a["end"] < b["start"] for a, b in itertools.pairwise(sentences))
 
 
-async def test_html_and_text_together_are_refused(client: httpx.AsyncClient) -> None:
+async def test_html_and_text_together_are_refused(extractive_client: httpx.AsyncClient) -> None:
     html = (PAGES / "broadcaster_air_strike.html").read_text(encoding="utf-8")
-    response = await client.post("/v1/summaries", json={"html": html, "text": "An air strike hit a market."})
-    assert response.status_code == 422 and response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["type"].endswith(":conflicting-input")
+    response = await extractive_client.post(
+        "/v1/summaries", json={"html": html, "text": "An air strike hit a market."}
+    )
+    assert_problem(response, 422, "conflicting-input")
 
 
 KIDAL = (
@@ -262,16 +233,8 @@ def _kidal_page(hidden: str) -> str:
         "<noscript>DO-NOT-CITE without JavaScript.</noscript>",
         "<p style='display:none'>DO-NOT-CITE in a hidden paragraph.</p>",
         "<span aria-hidden='true'>DO-NOT-CITE for screen readers.</span>",
-        pytest.param(
-            "<div hidden>DO-NOT-CITE in an element with the hidden attribute.</div>",
-            marks=pytest.mark.xfail(
-                strict=True, reason="html_extract keeps elements with the hidden attribute"
-            ),
-        ),
-        pytest.param(
-            "<template>DO-NOT-CITE in a template.</template>",
-            marks=pytest.mark.xfail(strict=True, reason="html_extract keeps <template> content"),
-        ),
+        "<div hidden>DO-NOT-CITE in an element with the hidden attribute.</div>",
+        "<template>DO-NOT-CITE in a template.</template>",
     ],
     ids=[
         "script-style",
@@ -283,23 +246,21 @@ def _kidal_page(hidden: str) -> str:
         "template",
     ],
 )
-async def test_invisible_content_never_becomes_a_sentence(client: httpx.AsyncClient, hidden: str) -> None:
-    body = (await client.post("/v1/summaries", json={"html": _kidal_page(hidden)})).json()
+async def test_invisible_content_never_becomes_a_sentence(
+    extractive_client: httpx.AsyncClient, hidden: str
+) -> None:
+    body = (await extractive_client.post("/v1/summaries", json={"html": _kidal_page(hidden)})).json()
     assert [s["text"] for s in body["sentences"]] == list(KIDAL)
     assert "DO-NOT-CITE" not in json.dumps(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/html_extract.py passes deduplicate=True: trafilatura's process-wide cache then drops "
-    "paragraphs it has already seen, so the same page sent again extracts differently (chrome such as "
-    "'Advertisement' and the copyright line becomes citable, the headline disappears)",
-)
-async def test_the_same_page_extracts_the_same_way_every_time(client: httpx.AsyncClient) -> None:
+async def test_the_same_page_extracts_the_same_way_every_time(extractive_client: httpx.AsyncClient) -> None:
     html = (PAGES / "regional_paper_roadside_bomb.html").read_text(encoding="utf-8")
     runs = [
         (
-            await client.post("/v1/summaries", json={"html": html}, headers={"Cache-Control": "no-cache"})
+            await extractive_client.post(
+                "/v1/summaries", json={"html": html}, headers={"Cache-Control": "no-cache"}
+            )
         ).json()
         for _ in range(5)
     ]

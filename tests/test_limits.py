@@ -7,7 +7,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from starlette.types import Message
@@ -16,17 +15,9 @@ from service.config import Settings
 from service.limits import RequestLimits
 from service.main import create_app
 from tests.conftest import AppClient, FakeEngine
+from tests.test_api import PROBLEM, assert_problem
 
-PROBLEM = "application/problem+json"
 LIMIT = 10_000
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:incident-summarizer:problem:{slug}" and body["status"] == status
-    return body
 
 
 # --- the middleware on its own ------------------------------------------------------------------------

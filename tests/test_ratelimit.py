@@ -26,8 +26,8 @@ from service.ratelimit import (
     client_digest,
 )
 from tests.conftest import AppClient, FakeEngine, sample_text
+from tests.test_api import assert_problem
 
-PROBLEM = "application/problem+json"
 SYRIA = sample_text("syria_checkpoint_shootout")
 KEY_A = "a" * 24
 KEY_B = "b" * 24
@@ -156,6 +156,22 @@ async def test_redis_buckets_are_shared_by_replicas(redis_url: str) -> None:
 
 
 @pytest.mark.redis
+async def test_a_burst_wider_than_the_connection_pool_waits_for_redis(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """400 requests at once share the pool's connections: all are decided in Redis, none fail over."""
+    limiter = RedisRateLimiter.from_url(BucketSpec(capacity=10, per_minute=1), redis_url, clock=Clock())
+    try:
+        client = _client()
+        with caplog.at_level(logging.WARNING, logger="service.ratelimit"):
+            decisions = await asyncio.gather(*(limiter.take(client) for _ in range(400)))
+    finally:
+        await limiter.aclose()
+    assert sum(d.allowed for d in decisions) == 10
+    assert [r.getMessage() for r in caplog.records if r.name == "service.ratelimit"] == []
+
+
+@pytest.mark.redis
 async def test_redis_uses_its_own_clock_without_an_injected_one(redis_url: str) -> None:
     limiter = RedisRateLimiter.from_url(BucketSpec(capacity=1, per_minute=60), redis_url)
     try:
@@ -228,10 +244,7 @@ def _bearer(key: str) -> dict[str, str]:
 
 
 def assert_rate_limited(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 429, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["type"] == "urn:incident-summarizer:problem:rate-limited"
+    body = assert_problem(response, 429, "rate-limited")
     retry_after = int(response.headers["retry-after"])
     assert 1 <= retry_after <= 60 and body["retry_after"] == retry_after
     return body

@@ -20,8 +20,8 @@ from fastapi.dependencies.models import Dependant
 from service.api import deps
 from service.config import Settings
 from tests.conftest import AppClient, FakeEngine, sample_text
+from tests.test_api import assert_problem
 
-PROBLEM = "application/problem+json"
 KEY = "key-one-" + "a1" * 12
 SECOND_KEY = "key-two-" + "b2" * 12
 ARTICLE = {"text": sample_text("syria_checkpoint_shootout")}
@@ -50,11 +50,8 @@ def keyed(**overrides: Any) -> Settings:
 
 
 def assert_unauthorized(response: httpx.Response) -> None:
-    assert response.status_code == 401, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
+    assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
-    body = response.json()
-    assert body["type"] == "urn:incident-summarizer:problem:unauthorized" and body["status"] == 401
     assert KEY not in response.text and SECOND_KEY not in response.text
 
 

@@ -19,6 +19,7 @@ from service.errors import SummarizerError
 
 DEFAULT_PREFIX = "incident-summarizer"
 _SOCKET_TIMEOUT_S = 2.0
+_POOL_SIZE = 64
 _HEALTH_CHECK_INTERVAL_S = 30
 
 
@@ -77,12 +78,17 @@ class RedisCache:
     def __init__(self, url: str, *, prefix: str | None = None) -> None:
         connection_url, url_prefix = split_url(url)
         self.prefix = prefix or url_prefix
-        self._client: redis.Redis = redis.Redis.from_url(
+        # A blocking pool: past `_POOL_SIZE` calls in flight a call waits for a connection (up to the socket
+        # timeout) instead of failing, which would turn a burst of traffic into cache misses.
+        pool = redis.BlockingConnectionPool.from_url(
             connection_url,
+            max_connections=_POOL_SIZE,
+            timeout=_SOCKET_TIMEOUT_S,
             socket_timeout=_SOCKET_TIMEOUT_S,
             socket_connect_timeout=_SOCKET_TIMEOUT_S,
             health_check_interval=_HEALTH_CHECK_INTERVAL_S,
         )
+        self._client: redis.Redis = redis.Redis.from_pool(pool)
 
     def result_key(self, key: str) -> str:
         return f"{self.prefix}:result:{key}"

@@ -28,6 +28,7 @@ from service.breaker import CircuitBreaker
 from service.config import Settings, StructuredMode
 from service.engines.base import EngineResult
 from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
+from service.prompt_echo import EchoCheck
 from service.prompts import Prompts
 from service.schema import IncidentSummary, upstream_json_schema
 from service.upstream import Clock, Sleep, Tally, Upstream
@@ -109,6 +110,7 @@ class LLMEngine:
         schema = upstream_json_schema()
         self._response_format = response_format(settings.structured_mode, schema)
         self._schema_in_prompt = json.dumps(schema) if settings.structured_mode == "json_object" else None
+        self._echo = EchoCheck(prompts.system, prompts.repair.template)
         self._upstream = Upstream(
             settings, http_client=http_client, breaker=breaker, sleep=sleep, clock=clock
         )
@@ -198,7 +200,7 @@ class LLMEngine:
             summary = IncidentSummary.model_validate_json(_strip_fence(answer))
         except ValidationError as e:
             return _Verdict(answer, None, _schema_violations(e))
-        violations = grounding.check(summary, article)
+        violations = self._echo.violations(summary, article.text) + grounding.check(summary, article)
         if violations:
             return _Verdict(answer, None, tuple(violations))
         return _Verdict(answer, summary, ())

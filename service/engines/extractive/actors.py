@@ -27,7 +27,7 @@ for _kind, _family, _words in (
      "paratroopers commandos gendarmes gendarmerie patrol patrols convoy regime government"),
     ("state_forces", "police", "police policemen police officers"),
     ("state_forces", "military police", "military police"),
-    ("state_forces", "air force", "air force warplanes jets aircraft helicopters drones"),
+    ("state_forces", "air force", "air force warplanes jets aircraft helicopters drones drone"),
     ("state_forces", "security forces", "security forces"),
     ("external_forces", "coalition", "coalition"),
     ("political_militia", "militia", "militia militias militiamen paramilitaries vigilantes"),
@@ -69,22 +69,50 @@ def _modifiers(text: str, start: int) -> tuple[str, int]:
         return "", start
     offset = max(0, start - 60) + kept[-1].start()
     return text[offset:start].strip(), offset
+
+
 _NEEDS_MODIFIER = frozenset({"forces", "military", "army", "patrol", "patrols", "convoy", "regime", "government",
-                             "coalition", "aircraft", "drones", "jets", "helicopters", "fighters", "personnel",
+                             "coalition", "aircraft", "drones", "drone", "jets", "helicopters", "fighters", "personnel",
                              "police officers", "security forces"})  # fmt: skip
 _ROLE_CUES = (
     ("mediator", re.compile(r"\b(?:mediat\w*|negotiat\w*|broker\w*)\b", re.I), "both"),
-    ("responder", re.compile(r"^\W*(?:\w+\s+){0,3}(?:returned fire|responded|retaliated|repelled)", re.I), "after"),
-    ("initiator", re.compile(r"^\W*(?:\w+\s+){0,3}(?:attacked|opened fire|fired|launched|targeted|ambushed|stormed"
-                             r"|raided|shelled|bombed|struck|killed|abducted|kidnapped|seized|dealt|tried to prevent"
-                             r"|carried out|hit|blocked|rammed)", re.I), "after"),  # fmt: skip
-    ("target", re.compile(r"(?:attack(?:ed|s)?(?: on)?|against|targeting|targeted|fire on|ambush(?:ed)?|killed"
-                          r"|killing|wounded|wounding|injured|injuring|struck|shot|abducted|kidnapped|shelled)"
-                          r"\s+(?:\w+\s+){0,2}$", re.I), "before"),  # fmt: skip
-    ("target", re.compile(r"^\W*(?:\w+\s+){0,3}(?:came under|were (?:killed|injured|wounded|attacked|targeted)"
-                          r"|was (?:killed|injured|wounded|attacked|targeted)|died)", re.I), "after"),  # fmt: skip
+    (
+        "responder",
+        re.compile(r"^\W*(?:\w+\s+){0,3}(?:returned fire|responded|retaliated|repelled)", re.I),
+        "after",
+    ),
+    (
+        "initiator",
+        re.compile(
+            r"^\W*(?:\w+\s+){0,3}(?:attacked|opened fire|fired|launched|targeted|ambushed|stormed"
+            r"|raided|shelled|bombed|struck|killed|abducted|kidnapped|seized|dealt|tried to prevent"
+            r"|carried out|hit|blocked|rammed)",
+            re.I,
+        ),
+        "after",
+    ),
+    (
+        "target",
+        re.compile(
+            r"(?:attack(?:ed|s)?(?: on)?|against|targeting|targeted|fire on|ambush(?:ed)?|killed"
+            r"|killing|wounded|wounding|injured|injuring|struck|shot|abducted|kidnapped|shelled)"
+            r"\s+(?:\w+\s+){0,2}$",
+            re.I,
+        ),
+        "before",
+    ),
+    (
+        "target",
+        re.compile(
+            r"^\W*(?:\w+\s+){0,3}(?:came under|were (?:killed|injured|wounded|attacked|targeted)"
+            r"|was (?:killed|injured|wounded|attacked|targeted)|died)",
+            re.I,
+        ),
+        "after",
+    ),
 )
 _MAX_ACTORS = 8
+_LEDE = 3  # a party named in the first sentences counts even where no incident word is
 
 
 @dataclass
@@ -139,7 +167,8 @@ class ActorLexicon:
         if not self._may_name(text):
             return []
         return [
-            (m.start(), m.end(), m.group(0), *self._groups[m.group(0).lower()]) for m in self._named.finditer(text)
+            (m.start(), m.end(), m.group(0), *self._groups[m.group(0).lower()])
+            for m in self._named.finditer(text)
         ]
 
 
@@ -186,7 +215,11 @@ def find_actors(sentences: list[Sentence], lexicon: ActorLexicon, incident_cc: s
             name = re.sub(r"^(?:The|A|An)\s+", "", name)
             _note(parties, kind, cc, family, name, sentence, position, _role(text, begin, m.end()))
             parties[(kind, cc, family)].in_incident |= cues.incident_hits(text) > 0
-    kept = [p for p in _merge_unattributed(parties) if p.in_incident or sum(p.names.values()) > 1]
+    kept = [
+        p
+        for p in _merge_unattributed(parties)
+        if p.in_incident or sum(p.names.values()) > 1 or p.first < _LEDE
+    ]
     ranked = sorted(kept, key=lambda p: (-sum(p.names.values()), p.first))[:_MAX_ACTORS]
     return [_actor(p, lexicon) for p in ranked]
 
@@ -226,8 +259,12 @@ def _actor(party: _Party, lexicon: ActorLexicon) -> Actor:
     name = max(party.names, key=lambda n: (party.names[n], len(n)))
     roles = [r for r, _ in party.roles.most_common() if r != "other"]
     role = roles[0] if roles else "other"
-    if "initiator" in party.roles and "target" in party.roles and party.roles["initiator"] >= party.roles["target"]:
+    if (
+        "initiator" in party.roles
+        and "target" in party.roles
+        and party.roles["initiator"] >= party.roles["target"]
+    ):
         role = "initiator"
     affiliation = lexicon.country_name(party.affiliation) if party.affiliation else None
     citations = list(dict.fromkeys([party.sentences[name], *party.sentences.values()]))[:3]
-    return Actor(name=name, kind=party.kind, role=role, affiliation=affiliation, citations=citations)  # type: ignore[arg-type]
+    return Actor(name=name, kind=party.kind, role=role, affiliation=affiliation, citations=citations)

@@ -21,8 +21,10 @@ from service.schema import Casualties, Dispute, Position, Range
 
 Kind = Literal["killed", "injured"]
 
-_KILLED = r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
-_INJURED = r"wounded|injured|hurt|maimed"
+_KILLED = (
+    r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
+)
+_INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
 _PASSIVE = re.compile(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b", re.IGNORECASE)
 _ACTIVE = re.compile(
@@ -75,9 +77,16 @@ def _noun_phrase(text: str) -> tuple[str, int]:
     end = 0
     for m in _WORD.finditer(text):
         word = m.group(0)
-        if not word[0].isalnum() or _NP_STOP.match(word) and word.lower() not in ("of",) or len(taken) >= _MAX_NP:
+        if (
+            not word[0].isalnum()
+            or (_NP_STOP.match(word) and word.lower() not in ("of",))
+            or len(taken) >= _MAX_NP
+        ):
             break
-        if re.fullmatch(rf"{_KILLED}|{_INJURED}|dead|people", word, re.IGNORECASE) and word.lower() != "people":
+        if (
+            re.fullmatch(rf"{_KILLED}|{_INJURED}|dead|people", word, re.IGNORECASE)
+            and word.lower() != "people"
+        ):
             break
         taken.append(word)
         end = m.end()
@@ -87,7 +96,9 @@ def _noun_phrase(text: str) -> tuple[str, int]:
 
 
 def _quantities(text: str) -> list[Quantity]:
-    found = [q for q in find_quantities(text) if q.best is not None or q.low is not None or q.high is not None]
+    found = [
+        q for q in find_quantities(text) if q.best is not None or q.low is not None or q.high is not None
+    ]
     taken = [(q.start, q.end) for q in found]
     for m in _SINGULAR.finditer(text):
         if not any(s <= m.start() < e for s, e in taken):
@@ -130,7 +141,9 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     for q in _quantities(text):
         before, after = text[max(0, q.start - 40) : q.start], text[q.end :]
-        if _SUBGROUP.search(before) or re.match(r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)", after):
+        if _SUBGROUP.search(before) or re.match(
+            r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)", after
+        ):
             continue
         group, np_end = _noun_phrase(after)
         singular = q.text.lower() in ("a", "an")
@@ -153,7 +166,11 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     for q, group, kind, _ in pending:
         if kind is None:
             continue
-        if not group or group.lower() in ("others", "more", "other", "other people") or q.text.lower() == "another":
+        if (
+            not group
+            or group.lower() in ("others", "more", "other", "other people")
+            or q.text.lower() == "another"
+        ):
             group = last_group if not group or group.lower() in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
@@ -226,7 +243,10 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
     for r in chosen:
         key = (r.sentence.id, category(r.group))
         current = entries.get(key)
-        counts = {"killed": current.killed if current else None, "injured": current.injured if current else None}
+        counts = {
+            "killed": current.killed if current else None,
+            "injured": current.injured if current else None,
+        }
         counts[r.kind] = r.count
         entries[key] = Casualties(
             group=current.group if current else r.group, killed=counts["killed"], injured=counts["injured"],
@@ -240,13 +260,17 @@ def _figure_disputes(kind: str, chosen: Report, reports: list[Report]) -> list[D
     """Sources that give a different figure for the same group than the chosen one."""
     if chosen.source is None:
         return []
-    positions = [Position(source=chosen.source.source, position=f"{_value(chosen)} {kind}", citations=_cites(chosen))]
+    positions = [
+        Position(source=chosen.source.source, position=f"{_value(chosen)} {kind}", citations=_cites(chosen))
+    ]
     seen = {chosen.source.source}
     for r in reports:
         if r.source is None or r.source.source in seen or _value(r) == _value(chosen):
             continue
         seen.add(r.source.source)
-        positions.append(Position(source=r.source.source, position=f"{_value(r)} {kind}", citations=_cites(r)))
+        positions.append(
+            Position(source=r.source.source, position=f"{_value(r)} {kind}", citations=_cites(r))
+        )
     if len(positions) < 2:
         return []
     return [Dispute(topic=f"number of {chosen.group} {kind}", positions=positions[:4])]

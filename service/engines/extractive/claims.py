@@ -80,14 +80,23 @@ def account_disputes(attributions: dict[str, list[Attribution]]) -> list[Dispute
         stance, chosen = next(((st, a) for st, a in side if st == "accuses"), side[0])
         fire |= bool(_FIRE.search(chosen.text))
         positions.append(
-            Position(source=chosen.source, position=f"{stance}: {chosen.statement}", citations=list(chosen.citations))
+            Position(
+                source=chosen.source,
+                position=f"{stance}: {chosen.statement}",
+                citations=list(chosen.citations),
+            )
         )
     topic = "who opened fire first" if fire else "who is responsible for the incident"
     return [Dispute(topic=topic, positions=positions[:4])]
 
 
 def _family(noun: str) -> str:
-    noun = noun.lower().replace("air strike", "strike").replace("airstrike", "strike").replace("air raid", "raid")
+    noun = (
+        noun.lower()
+        .replace("air strike", "strike")
+        .replace("airstrike", "strike")
+        .replace("air raid", "raid")
+    )
     return noun.rstrip("s") or noun
 
 

@@ -16,6 +16,7 @@ _INCIDENT_WORDS = (
     r"|strikes?|airstrikes?|air raids?|raid(?:ed)?|bomb(?:ed|ing|s)?|blast|explosions?|explod(?:ed|es)|shell(?:ed|ing)"
     r"|mortars?|rockets?|missiles?|drones?|ied|landmine|grenade|incident|collision|collided|rammed|accident"
     r"|confrontation|skirmish(?:es)?|abduct(?:ed|ion)|kidnap(?:ped|ping)|massacre|stormed|seized|captured"
+    r"|targeted|targeting|claimed responsibility"
     r"|protest(?:s|ers)?|demonstrat(?:ion|ors|ed)|riot(?:s|ers|ing)?|arrest(?:ed|s)?|checkpoint|patrols?|convoy"
 )
 INCIDENT = re.compile(rf"\b(?:{_INCIDENT_WORDS})\b", re.IGNORECASE)
@@ -39,7 +40,9 @@ REPORTING = re.compile(rf"\b(?:{REPORTING_VERBS})\b", re.IGNORECASE)
 
 # Time words that mark background rather than the incident ("since 2011", "last year").
 BACKGROUND = re.compile(
-    r"\b(?:since (?:19|20)\d\d|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d"
+    r"\b(?:since (?:19|20)\d\d|since (?:January|February|March|April|May|June|July|August|September|October"
+    r"|November|December)|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d|over the past"
+    r"|this year"
     r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history)\b",
     re.IGNORECASE,
 )

@@ -79,7 +79,11 @@ class PartialDate:
     day: int
 
     def iso(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}" if self.year else f"--{self.month:02d}-{self.day:02d}"
+        return (
+            f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+            if self.year
+            else f"--{self.month:02d}-{self.day:02d}"
+        )
 
     def as_date(self) -> date:
         """A real date for arithmetic; a leap year stands in for an unknown one (Feb 29 exists)."""
@@ -139,7 +143,9 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
         return (found, found, "day") if found else None
     if g["iso"] or g["num"]:
         year, month, day = (
-            (int(g["y3"]), int(g["m3"]), int(g["d3"])) if g["iso"] else (int(g["y4"]), int(g["m4"]), int(g["d4"]))
+            (int(g["y3"]), int(g["m3"]), int(g["d3"]))
+            if g["iso"]
+            else (int(g["y4"]), int(g["m4"]), int(g["d4"]))
         )
         found = _valid(year, month, day)
         return (found, found, "day") if found else None
@@ -163,7 +169,7 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
         return found, found, "day"
     if g["rel"]:
         word = g["rel"].lower()
-        back = 1 if word in ("yesterday", "last night", "the day before") else 0
+        back = 1 if word in ("yesterday", "last night", "overnight", "the day before") else 0
         found = anchor.shifted(-back)
         return found, found, "day"
     if g["ago"]:
@@ -255,7 +261,10 @@ def find_mentions(
 
 
 def find_event_date(
-    sentences: list[Sentence], published_at: date | None, dateline: Dateline | None, all_sentences: list[Sentence]
+    sentences: list[Sentence],
+    published_at: date | None,
+    dateline: Dateline | None,
+    all_sentences: list[Sentence],
 ) -> DateInfo | None:
     """The incident's date with the phrase and sentence that give it, or None when none can be resolved."""
     anchor = find_anchor(published_at, all_sentences, dateline)
@@ -272,7 +281,7 @@ def find_event_date(
     return DateInfo(
         start=best.first.iso(),
         end=best.last.iso(),
-        precision=best.precision,  # type: ignore[arg-type]
+        precision=best.precision,
         text=best.text,
         citations=[best.sentence.id],
     )

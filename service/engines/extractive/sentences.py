@@ -23,7 +23,9 @@ _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_NOT_PLACES = frozenset({"BREAKING", "UPDATE", "UPDATED", "EXCLUSIVE", "WATCH", "LIVE", "VIDEO", "PHOTOS", "ANALYSIS"})
+_NOT_PLACES = frozenset(
+    {"BREAKING", "UPDATE", "UPDATED", "EXCLUSIVE", "WATCH", "LIVE", "VIDEO", "PHOTOS", "ANALYSIS"}
+)
 _DATELINE = re.compile(
     rf"^(?P<place>[A-Z][\w'’.\- ]{{1,40}}?)"
     rf"(?:,\s*(?P<region>[A-Z][\w'’.\- ]{{1,40}}?))?"
@@ -34,10 +36,21 @@ _DATELINE = re.compile(
 )
 
 
+# Web chrome that `boilerplate` lets through ("Share this article", "Follow us on X"): short, unpunctuated.
+_CHROME = re.compile(
+    r"^(?:share|follow|click|read|watch|listen|sign up|subscribe|download|advertisement|sponsored|related|more"
+    r"|tap|join us|print|email)\b[^.!?]{0,50}$",
+    re.IGNORECASE,
+)
+
+
 def is_byline(sentence: Sentence) -> bool:
-    """A sentence made of a credit line alone: short, and opening with "By", "Reporting by", "Photo" ..."""
+    """A sentence made of a credit line alone ("By", "Reporting by", "Photo" ...), or a leftover of web
+    chrome ("Share this article"): never cited."""
     words = _WORD.findall(sentence.text)
     if not words:
+        return True
+    if len(words) <= 6 and _CHROME.match(sentence.text):
         return True
     if _BYLINE.match(sentence.text) and len(words) <= 14:
         return True

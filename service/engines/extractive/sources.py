@@ -17,31 +17,209 @@ from service.article import Sentence
 from service.engines.extractive import cues
 
 _NP_WORDS = frozenset(
-    "official officials source sources spokesman spokeswoman spokesperson spokesmen ministry agency news state "
-    "media police army military local knowledgeable senior security government defense defence foreign interior "
-    "health witnesses witness eyewitnesses eyewitness residents resident activists activist medics medic doctors "
-    "observers monitor group officer officers commander commanders governor chief minister deputy representative "
-    "authorities authority portal website newspaper outlet channel television radio office statement "
-    "of for the a an two three several some other provincial district regional military-run state-run "
-    "rights humanitarian aid workers organization organisation council committee members member leader leaders "
-    "correspondent reporter reporters journalist journalists analysts experts monitors hospital sources' "
-    "internationally recognised recognized run backed-run war rescue human".split()
+    [
+        "official",
+        "officials",
+        "source",
+        "sources",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "spokesmen",
+        "ministry",
+        "agency",
+        "news",
+        "state",
+        "media",
+        "police",
+        "army",
+        "military",
+        "local",
+        "knowledgeable",
+        "senior",
+        "security",
+        "government",
+        "defense",
+        "defence",
+        "foreign",
+        "interior",
+        "health",
+        "witnesses",
+        "witness",
+        "eyewitnesses",
+        "eyewitness",
+        "residents",
+        "resident",
+        "activists",
+        "activist",
+        "medics",
+        "medic",
+        "doctors",
+        "observers",
+        "monitor",
+        "group",
+        "officer",
+        "officers",
+        "commander",
+        "commanders",
+        "governor",
+        "chief",
+        "minister",
+        "deputy",
+        "representative",
+        "authorities",
+        "authority",
+        "portal",
+        "website",
+        "newspaper",
+        "outlet",
+        "channel",
+        "television",
+        "radio",
+        "office",
+        "statement",
+        "of",
+        "for",
+        "the",
+        "a",
+        "an",
+        "two",
+        "three",
+        "several",
+        "some",
+        "other",
+        "provincial",
+        "district",
+        "regional",
+        "military-run",
+        "state-run",
+        "rights",
+        "humanitarian",
+        "aid",
+        "workers",
+        "organization",
+        "organisation",
+        "council",
+        "committee",
+        "members",
+        "member",
+        "leader",
+        "leaders",
+        "correspondent",
+        "reporter",
+        "reporters",
+        "journalist",
+        "journalists",
+        "analysts",
+        "experts",
+        "monitors",
+        "hospital",
+        "sources'",
+        "internationally",
+        "recognised",
+        "recognized",
+        "run",
+        "backed-run",
+        "war",
+        "rescue",
+        "human",
+    ]
 )
 _SOURCE_HEADS = frozenset(
-    "officials official sources source spokesman spokeswoman spokesperson ministry agency police army military "
-    "witnesses eyewitnesses residents activists medics doctors observers monitor group officer officers "
-    "commander governor chief minister representative authorities portal website newspaper outlet channel "
-    "television radio office council committee leader correspondent reporter journalist hospital government "
-    "observatory".split()
+    [
+        "officials",
+        "official",
+        "sources",
+        "source",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "ministry",
+        "agency",
+        "police",
+        "army",
+        "military",
+        "witnesses",
+        "eyewitnesses",
+        "residents",
+        "activists",
+        "medics",
+        "doctors",
+        "observers",
+        "monitor",
+        "group",
+        "officer",
+        "officers",
+        "commander",
+        "governor",
+        "chief",
+        "minister",
+        "representative",
+        "authorities",
+        "portal",
+        "website",
+        "newspaper",
+        "outlet",
+        "channel",
+        "television",
+        "radio",
+        "office",
+        "council",
+        "committee",
+        "leader",
+        "correspondent",
+        "reporter",
+        "journalist",
+        "hospital",
+        "government",
+        "observatory",
+    ]
 )
-_LEADING_TRIM = frozenset("a an two three four five several some of for".split())
+_LEADING_TRIM = frozenset(["a", "an", "two", "three", "four", "five", "several", "some", "of", "for"])
 _GENERIC = frozenset({"reports", "report", "media reports", "other reports", "statement", "reports say"})
 _PRONOUNS = frozenset({"he", "she", "him", "her"})
 _ORG_WORDS = frozenset(
-    "ministry agency press post news army forces military police office council committee group coalition "
-    "observatory command government authorities media portal tv radio times".split()
+    [
+        "ministry",
+        "agency",
+        "press",
+        "post",
+        "news",
+        "army",
+        "forces",
+        "military",
+        "police",
+        "office",
+        "council",
+        "committee",
+        "group",
+        "coalition",
+        "observatory",
+        "command",
+        "government",
+        "authorities",
+        "media",
+        "portal",
+        "tv",
+        "radio",
+        "times",
+    ]
 )
-_SKIP_BEFORE_VERB = frozenset("has have had also previously later then further earlier separately officially".split())
+_SKIP_BEFORE_VERB = frozenset(
+    [
+        "has",
+        "have",
+        "had",
+        "also",
+        "previously",
+        "later",
+        "then",
+        "further",
+        "earlier",
+        "separately",
+        "officially",
+    ]
+)
 _TOKEN = re.compile(r"\S+")
 _VERB = re.compile(rf"\b(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b")  # lower case: "United States"
 _PARENTHETICAL = re.compile(r",\s+(?:[a-z][\w'’\-]*\s+){0,8}[a-z][\w'’\-]*\s*,\s*$")
@@ -65,7 +243,7 @@ class Attribution:
     @property
     def statement(self) -> str:
         if self.quote_before:
-            body = (self.quote_before + " " + self.sentence.text[: self.start]).strip(" “”\",;:")
+            body = (self.quote_before + " " + self.sentence.text[: self.start]).strip(' “”",;:')
             return body if len(body) <= 240 else body[:237].rsplit(" ", 1)[0] + "…"
         return statement_of(self.sentence.text, self.start, self.end)
 
@@ -76,7 +254,7 @@ class Attribution:
 
 
 def _clean(words: list[str]) -> str:
-    while words and words[0].lower().strip("“\"") in _LEADING_TRIM:
+    while words and words[0].lower().strip('“"') in _LEADING_TRIM:
         words = words[1:]
     if len(words) > 1 and words[0].lower() == "the" and words[1][0].isupper():
         words = words[1:]
@@ -89,8 +267,11 @@ def _is_np_word(word: str) -> bool:
     bare = word.strip("“”\"'()")
     if not bare:
         return False
-    return bare[0].isupper() or bare.lower() in _NP_WORDS or bare.lower() in _PRONOUNS or bool(
-        _PARTICLE_NAME.match(bare)
+    return (
+        bare[0].isupper()
+        or bare.lower() in _NP_WORDS
+        or bare.lower() in _PRONOUNS
+        or bool(_PARTICLE_NAME.match(bare))
     )
 
 
@@ -104,7 +285,7 @@ def _np_before(prefix: str) -> str:
     for i, token in enumerate(reversed(tokens)):
         if i == 0 and appositive:  # "..., Lieutenant Colonel Guillaume Ndjike, said"
             token = token[:-1]
-        if token[-1] in ",;:–—-”\"(" or not _is_np_word(token) or len(taken) >= 10:
+        if token[-1] in ',;:–—-”"(' or not _is_np_word(token) or len(taken) >= 10:
             break
         taken.append(token)
     return _clean(list(reversed(taken)))
@@ -113,7 +294,7 @@ def _np_before(prefix: str) -> str:
 def _np_after(suffix: str) -> str:
     taken: list[str] = []
     for token in _TOKEN.findall(suffix):
-        bare = token.rstrip(",.;:”\"")
+        bare = token.rstrip(',.;:”"')
         if not bare or not _is_np_word(bare) or len(taken) >= 8:
             break
         taken.append(bare)
@@ -153,13 +334,13 @@ def statement_of(text: str, start: int, end: int) -> str:
     quote = _QUOTE.search(text)
     if quote:
         body = quote.group("q").strip(" ,")
-    elif len(text[end:].strip(" .,;:")) >= 25:
+    elif len(text[end:].strip(" .,;:")) >= 25 or len(text[:start].strip(' ,“”"')) < 10:
         rest = text[end:]
         that = re.search(r"\bthat\s+", rest[:80])
         body = (rest[that.end() :] if that else _THAT.sub("", rest, count=1)).strip(" ,")
     else:
         body = re.sub(r"[,\s]*\b(?:the|The)\s*$", "", text[:start]).strip(" ,")
-    body = body.strip(" ,;:“”\"") or text
+    body = body.strip(' ,;:“”"') or text
     return body if len(body) <= 240 else body[:237].rsplit(" ", 1)[0] + "…"
 
 
@@ -216,7 +397,9 @@ def _apposition(text: str, source: str) -> str:
     return text[max(0, at - 80) : at + len(source) + 80] if at >= 0 else ""
 
 
-def _resolve(phrase: str, history: list[Attribution], earlier: list[Sentence]) -> tuple[str | None, list[str]]:
+def _resolve(
+    phrase: str, history: list[Attribution], earlier: list[Sentence]
+) -> tuple[str | None, list[str]]:
     lowered = phrase.lower()
     definite = lowered.startswith("the ")
     original, phrase = phrase, (phrase[4:] if definite else phrase)
@@ -228,7 +411,12 @@ def _resolve(phrase: str, history: list[Attribution], earlier: list[Sentence]) -
                 return previous.source, list(previous.citations[:1])
         return None, []
     words = phrase.split()
-    if definite and len(words) <= 2 and words[-1].lower() in _SOURCE_HEADS and not any(w[0].isupper() for w in words):
+    if (
+        definite
+        and len(words) <= 2
+        and words[-1].lower() in _SOURCE_HEADS
+        and not any(w[0].isupper() for w in words)
+    ):
         head = words[-1].lower()
         for previous in reversed(history):
             if head in previous.source.lower().split():
@@ -238,6 +426,6 @@ def _resolve(phrase: str, history: list[Attribution], earlier: list[Sentence]) -
         full = re.compile(rf"\b([A-Z][\w'’\-]+\s+{re.escape(words[0])})\b")
         for sentence in earlier:
             m = full.search(sentence.text)
-            if m and not m.group(1).split()[0].lower() in ("the", "a", "an"):
+            if m and m.group(1).split()[0].lower() not in ("the", "a", "an"):
                 return m.group(1), [sentence.id]
     return phrase, []

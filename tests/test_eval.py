@@ -1,0 +1,203 @@
+"""The quality harness: each SPEC §7 metric on tiny hand-made records, and the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.article import ArticleIn, prepare
+from service.engines.extractive import ExtractiveEngine
+from service.eval import Outcome, evaluate, main, names_match, score
+from service.schema import IncidentSummary
+
+GOLD = Path(__file__).resolve().parent / "data" / "gold_articles.jsonl"
+METRICS = {
+    "n", "date_exact", "country_acc", "place_recall", "deaths_in_range", "injured_in_range", "actor_recall",
+    "event_type_acc", "citation_valid", "never_cite_violations", "articles_per_s",
+}  # fmt: skip
+TEXT = "Subscribe now for more. Gunmen killed 3 villagers in Kadawa on May 2. Police said 2 were hurt."
+
+
+def _record(**gold: Any) -> dict[str, Any]:
+    return {"id": "r", "text": TEXT, "published_at": None, "gold": gold}
+
+
+def _summary(**fields: Any) -> IncidentSummary:
+    base: dict[str, Any] = {
+        "headline": "h", "summary": [{"text": "t", "citations": ["S2"]}], "event_type": "battles",
+        "sub_event_type": None, "date": None, "locations": [], "actors": [], "casualties": [], "claims": [],
+        "disputes": [],
+    }  # fmt: skip
+    base.update(fields)
+    return IncidentSummary.model_validate(base)
+
+
+def _score(pairs: list[tuple[dict[str, Any], IncidentSummary | None]]) -> dict[str, Any]:
+    article = prepare(ArticleIn(text=TEXT), max_chars=10_000)
+    return score([Outcome(record, article, summary) for record, summary in pairs], elapsed_s=2.0)
+
+
+def _date(start: str, end: str) -> dict[str, Any]:
+    return {"start": start, "end": end, "precision": "day", "text": "May 2", "citations": ["S2"]}
+
+
+def _place(name: str, country: str | None, role: str = "incident_site") -> dict[str, Any]:
+    return {"name": name, "admin1": None, "country": country, "role": role, "citations": ["S2"]}
+
+
+def _killed(best: int | None, low: int | None = None) -> dict[str, Any]:
+    rng = {"low": low if low is not None else best, "best": best, "high": None}
+    return {"group": "villagers", "killed": rng, "injured": None, "reported_by": None, "citations": ["S2"]}
+
+
+def test_date_exact_needs_start_and_given_end() -> None:
+    metrics = _score(
+        [
+            (_record(start_date="--05-02", end_date="--05-02"), _summary(date=_date("--05-02", "--05-02"))),
+            (_record(start_date="--05-02", end_date="--05-03"), _summary(date=_date("--05-02", "--05-02"))),
+            (_record(start_date="--05-02", end_date=None), _summary(date=None)),
+            (_record(start_date=None), _summary(date=_date("--01-01", "--01-01"))),  # not counted
+        ]
+    )
+    assert metrics["date_exact"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_country_uses_the_incident_site_else_the_first_location() -> None:
+    metrics = _score(
+        [
+            (
+                _record(country="Nigeria"),
+                _summary(locations=[_place("Lagos", "Nigeria", "other"), _place("Kadawa", "Nigeria")]),
+            ),
+            (_record(country="Nigeria"), _summary(locations=[_place("Niamey", "Niger", "other")])),
+            (_record(country="Nigeria"), _summary(locations=[])),
+            (_record(country=None), _summary()),
+        ]
+    )
+    assert metrics["country_acc"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_place_recall_is_fuzzy() -> None:
+    metrics = _score(
+        [
+            (_record(place="Qamishli"), _summary(locations=[_place("Kamyshly", "Syria")])),
+            (_record(place="Jisr al-Shughur"), _summary(locations=[_place("Jisr ash-Shughur", "Syria")])),
+            (_record(place="Derik"), _summary(locations=[_place("Qamishli", "Syria")])),
+            (_record(place="Derik"), None),  # the engine failed on it
+        ]
+    )
+    assert metrics["place_recall"] == 0.5
+
+
+def test_deaths_sum_best_else_low_within_gold_range() -> None:
+    metrics = _score(
+        [
+            (_record(deaths_low=3, deaths_high=3), _summary(casualties=[_killed(2), _killed(1)])),
+            (_record(deaths_low=5, deaths_high=None), _summary(casualties=[_killed(None, low=7)])),
+            (_record(deaths_low=0, deaths_high=0), _summary()),
+            (_record(deaths_low=1, deaths_high=2), _summary(casualties=[_killed(3)])),
+        ]
+    )
+    assert metrics["deaths_in_range"] == 0.75
+    assert metrics["injured_in_range"] is None
+
+
+def test_injured_in_range() -> None:
+    injured = {"group": "people", "killed": None, "injured": {"low": 2, "best": 2, "high": 2}, "reported_by": None,
+               "citations": ["S3"]}  # fmt: skip
+    metrics = _score(
+        [
+            (_record(injured_low=2, injured_high=None), _summary(casualties=[injured])),
+            (_record(injured_low=3, injured_high=4), _summary(casualties=[injured])),
+        ]
+    )
+    assert metrics["injured_in_range"] == 0.5
+
+
+def test_actor_recall_counts_gold_actors_fuzzily() -> None:
+    def actor(name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": "state_forces",
+            "role": "other",
+            "affiliation": None,
+            "citations": ["S2"],
+        }
+
+    metrics = _score(
+        [
+            (_record(actors=["US soldiers", "US-led coalition", "Russian military police"]),
+             _summary(actors=[actor("US forces"), actor("coalition forces")])),
+            (_record(actors=[]), _summary()),
+        ]
+    )  # fmt: skip
+    assert metrics["actor_recall"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_event_type_accuracy() -> None:
+    metrics = _score(
+        [
+            (_record(event_type="battles"), _summary(event_type="battles")),
+            (_record(event_type="protests"), _summary(event_type="battles")),
+        ]
+    )
+    assert metrics["event_type_acc"] == 0.5
+
+
+def test_citation_validity_and_never_cite_violations() -> None:
+    metrics = _score(
+        [
+            (_record(never_cite=["Subscribe now"]),
+             _summary(summary=[{"text": "a", "citations": ["S1", "S2", "S99"]}])),
+        ]
+    )  # fmt: skip
+    assert metrics["citation_valid"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["never_cite_violations"] == 1
+
+
+def test_metrics_without_gold_are_none_and_every_key_is_there() -> None:
+    metrics = _score([(_record(), _summary())])
+    assert set(metrics) == METRICS
+    assert metrics["n"] == 1 and metrics["date_exact"] is None and metrics["articles_per_s"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("gold", "predicted", "same"),
+    [("US soldiers", "US forces", True), ("Valery Gerasimov", "Gerasimov", True), ("Qamishli", "Kamyshly", True),
+     ("Boko Haram", "ISWAP", False), ("Derik", "Qamishli", False)],
+)  # fmt: skip
+def test_names_match(gold: str, predicted: str, same: bool) -> None:
+    assert names_match(gold, predicted) is same
+
+
+@pytest.fixture(scope="module")
+def engine() -> ExtractiveEngine:
+    return ExtractiveEngine()
+
+
+@pytest.mark.parametrize("name", ["gold_articles.jsonl", "gold_heldout.jsonl"])
+def test_evaluate_scores_the_gold_sets_well(engine: ExtractiveEngine, name: str) -> None:
+    path = GOLD.parent / name
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    metrics = evaluate(records, engine)
+    assert metrics["n"] == len(records) >= 8
+    assert metrics["date_exact"] >= 0.7 and metrics["country_acc"] >= 0.9
+    assert metrics["place_recall"] >= 0.7 and metrics["deaths_in_range"] >= 0.8
+    assert metrics["citation_valid"] == 1.0 and metrics["never_cite_violations"] == 0
+
+
+def test_main_prints_one_json_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gold.jsonl"
+    record = {"id": "x", "text": "Gunmen killed 3 villagers in Zamfara State on May 2.", "published_at": "2023-05-03",
+              "gold": {"start_date": "2023-05-02", "country": "Nigeria", "deaths_low": 3, "deaths_high": 3,
+                       "extra_key": "ignored"}}  # fmt: skip
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert main([str(path), "--engine", "extractive"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 1
+    metrics = json.loads(printed[0])
+    assert set(metrics) == METRICS
+    assert (metrics["date_exact"], metrics["country_acc"], metrics["deaths_in_range"]) == (1.0, 1.0, 1.0)

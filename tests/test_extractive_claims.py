@@ -1,0 +1,119 @@
+"""Sources, claims and disputes: who says what, resolved references, contradicting accounts and counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.article import ArticleIn, Sentence, prepare
+from service.engines.extractive.claims import account_disputes, count_disputes, find_claims
+from service.engines.extractive.sentences import citable
+from service.engines.extractive.sources import Attribution, find_attributions
+
+_SIDES = {"Russian": "RU", "US": "US", "American": "US", "Syrian": "SY", "Turkish": "TR", "White House": "US"}
+
+
+def _side(text: str) -> str | None:
+    return next((code for word, code in _SIDES.items() if word in text), None)
+
+
+def _analyse(text: str) -> tuple[list[Sentence], dict[str, list[Attribution]]]:
+    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
+    return sentences, find_attributions(sentences, _side)
+
+
+def _sources(text: str) -> list[str]:
+    return [a.source for items in _analyse(text)[1].values() for a in items]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Syrian state news agency SANA reports that one civilian was killed.", ["Syrian state news agency SANA"]),
+        ("The patrol left, according to Reuters.", ["Reuters"]),
+        ("Local Kurdish sources report that the clash took place at a checkpoint.", ["Local Kurdish sources"]),
+        ("“We returned fire,” said Colonel Miles Cuggins.", ["Colonel Miles Cuggins"]),
+        ("Turkish state news agency Anadolu, in turn, reports two air strikes.", ["Turkish state news agency Anadolu"]),
+        ("Information Minister Moammar al-Eryani said dozens were hurt.", ["Information Minister Moammar al-Eryani"]),
+        ("The White Helmets, a rescue group operating in rebel-held areas, put the death toll at nine.",
+         ["White Helmets"]),
+        ("The army spokesman, Lieutenant Colonel Guillaume Ndjike, said the rebels attacked.",
+         ["Lieutenant Colonel Guillaume Ndjike"]),
+        ("According to other reports, police arrived.", []),
+        ("The United States and its allies sent aid.", []),
+    ],
+)  # fmt: skip
+def test_sources_are_found(text: str, expected: list[str]) -> None:
+    assert _sources(text) == expected
+
+
+def test_pronouns_definite_descriptions_and_surnames_resolve_to_the_named_source() -> None:
+    sentences, attributions = _analyse(
+        "The Russian Defense Ministry announced that the US violated agreements. “We acted,” the ministry said. "
+        "The Chief of the General Staff, Valery Gerasimov, called Washington. Gerasimov pointed out that the "
+        "convoy was announced. White House spokesman John Ullyot said the incident took place near Derik. "
+        "“We left the area,” he said."
+    )
+    resolved = {s.id: [(a.source, a.citations) for a in attributions.get(s.id, [])] for s in sentences}
+    assert resolved["S2"] == [("Russian Defense Ministry", ("S1", "S2"))]
+    assert resolved["S4"] == [("Valery Gerasimov", ("S3", "S4"))]
+    assert resolved["S6"] == [("White House spokesman John Ullyot", ("S5", "S6"))]
+
+
+def test_a_quote_over_several_sentences_belongs_to_its_speaker() -> None:
+    sentences, attributions = _analyse(
+        "“The patrol came under fire. For self-defense, the coalition returned fire. The patrol went home,” "
+        "said Colonel Miles Cuggins."
+    )
+    quote = attributions[sentences[-1].id][0]
+    assert quote.citations == tuple(s.id for s in sentences)
+    assert "self-defense" in quote.text
+
+
+def test_claims_keep_every_source_and_cite_where_its_name_is() -> None:
+    _, attributions = _analyse(
+        "Officials said five people died. Officials said the toll may rise. Officials said more. Police said "
+        "the attackers fled."
+    )
+    claims = find_claims(attributions)
+    assert [c.source for c in claims] == ["Officials", "Officials", "Police"]
+    assert claims[-1].statement == "the attackers fled."
+
+
+def test_opposing_sides_that_accuse_and_defend_make_an_account_dispute() -> None:
+    _, attributions = _analyse(
+        "Syrian state news agency SANA reports that US forces opened fire after their vehicles were stopped. "
+        "“The patrol came under fire and returned fire in self-defense,” said US Colonel Miles Cuggins."
+    )
+    disputes = account_disputes(attributions)
+    assert len(disputes) == 1 and disputes[0].topic == "who opened fire first"
+    assert {p.source for p in disputes[0].positions} == {
+        "Syrian state news agency SANA",
+        "US Colonel Miles Cuggins",
+    }
+
+
+def test_sources_on_the_same_side_do_not_dispute() -> None:
+    _, attributions = _analyse(
+        "Russian officials said the US violated the deal. The Russian Defense Ministry said it acted in response."
+    )
+    assert account_disputes(attributions) == []
+
+
+def test_different_counts_of_strikes_make_a_count_dispute() -> None:
+    sentences, attributions = _analyse(
+        "The U.S. Air Force dealt at least one strike in the region. Turkish state news agency Anadolu, in "
+        "turn, reports two air strikes in the area."
+    )
+    disputes = count_disputes(sentences, attributions)
+    assert len(disputes) == 1 and disputes[0].topic == "number of strikes"
+    assert [p.source for p in disputes[0].positions] == [
+        "U.S. Air Force",
+        "Turkish state news agency Anadolu",
+    ]
+
+
+def test_same_counts_do_not_dispute() -> None:
+    sentences, attributions = _analyse(
+        "Police said two rockets hit the city. The army said two rockets fell."
+    )
+    assert count_disputes(sentences, attributions) == []

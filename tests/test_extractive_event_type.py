@@ -1,0 +1,67 @@
+"""ACLED event type and sub-type from cue words; the sub-type always belongs to the type."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.article import Sentence
+from service.engines.extractive.event_type import classify
+from service.schema import SUB_EVENT_TYPES
+
+
+def _classify(*texts: str, killed: int = 0) -> tuple[str, str | None]:
+    return classify([Sentence(f"S{i + 1}", t, 0, len(t)) for i, t in enumerate(texts)], killed)
+
+
+CASES = [
+    (["Syrian and U.S Forces in Shootout", "The patrol came under fire and returned fire.",
+      "The firing was followed by an air strike on a village."], ("battles", "armed_clash")),
+    (["Warplanes carried out air strikes on the town, killing seven civilians."],
+     ("explosions_remote_violence", "air_drone_strike")),
+    (["A roadside bomb struck an army patrol, killing two soldiers."],
+     ("explosions_remote_violence", "remote_explosive_landmine_ied")),
+    (["A suicide bomber blew himself up inside a mosque, killing 21 people."],
+     ("explosions_remote_violence", "suicide_bomb")),
+    (["Russian shelling of the city killed three people.", "Forces fired artillery and rockets."],
+     ("explosions_remote_violence", "shelling_artillery_missile_attack")),
+    (["Troops torched the village, killing three villagers.", "Soldiers opened fire on villagers who fled."],
+     ("violence_against_civilians", "attack")),
+    (["Gunmen kidnapped 20 students from a school."], ("violence_against_civilians", "abduction_forced_disappearance")),
+    (["Thousands of demonstrators marched peacefully to parliament."], ("protests", "peaceful_protest")),
+    (["Police fired tear gas and live bullets at protesters, killing one man."],
+     ("protests", "excessive_force_against_protesters")),
+    (["Security forces arrested 15 suspected militants in raids."], ("strategic_developments", "arrests")),
+    (["Russia blames US for troops injured in vehicle collision in Syria",
+      "The officials said the injuries were not caused by shooting and were a result of a vehicle collision."],
+     ("strategic_developments", "other")),
+    (["Rebels seized the town after the army withdrew, fighters said."],
+     ("battles", "non_state_actor_overtakes_territory")),
+    (["The committee approved the budget."], ("other", None)),
+    (["A drone attack on a car killed two civilians."], ("explosions_remote_violence", "air_drone_strike")),
+    (["Riot police used tear gas to clear protesters from the road."], ("protests", "protest_with_intervention")),
+    (["Gunmen kill six in bar shooting", "Gunmen burst into a bar and opened fire on customers."],
+     ("violence_against_civilians", "attack")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("texts", "expected"), CASES)
+def test_event_types(texts: list[str], expected: tuple[str, str | None]) -> None:
+    assert _classify(*texts) == expected
+
+
+def test_a_negated_cue_does_not_vote() -> None:
+    assert _classify("The injuries were not caused by shooting.", "The vehicles collided.") == (
+        "strategic_developments",
+        "other",
+    )
+
+
+def test_deaths_make_a_collision_more_than_a_confrontation() -> None:
+    texts = ("Two patrols collided and soldiers opened fire, killing two.",)
+    assert _classify(*texts, killed=2)[0] == "battles"
+
+
+@pytest.mark.parametrize(("texts", "expected"), CASES)
+def test_sub_type_belongs_to_type(texts: list[str], expected: tuple[str, str | None]) -> None:
+    event_type, sub_type = _classify(*texts)
+    assert sub_type is None or sub_type in SUB_EVENT_TYPES[event_type]

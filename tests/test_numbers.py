@@ -1,0 +1,69 @@
+"""Counts in news text: digits, number words, qualifiers, ranges and ACLED's vague quantities."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.numbers import VAGUE, find_quantities, number_value, supported_values
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [("12", 12), ("1,200", 1200), ("four", 4), ("twenty-one", 21), ("two hundred and five", 205),
+     ("three thousand", 3000), ("Eleven", 11), ("several", None), ("", None)],
+)  # fmt: skip
+def test_number_value(words: str, value: int | None) -> None:
+    assert number_value(words) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "best", "high", "vague"),
+    [
+        ("at least four killed", 4, 4, None, False),
+        ("no fewer than 10 soldiers", 10, 10, None, False),
+        ("more than 30 people", 31, 31, None, False),
+        ("up to 50 people", None, 50, 50, False),
+        ("about 20 attackers", 20, 20, 20, False),
+        ("between 5 and 10 villagers", 5, None, 10, False),
+        ("10-15 fighters", 10, None, 15, False),
+        ("several US soldiers", 2, 2, None, True),
+        ("dozens of people", 12, 12, None, True),
+        ("a dozen houses", 12, 12, None, True),
+        ("a number of civilians", 2, 2, None, True),
+        ("scores of wounded", 20, 20, None, True),
+    ],
+)
+def test_find_quantities_applies_qualifiers(
+    text: str, low: int | None, best: int | None, high: int | None, vague: bool
+) -> None:
+    (q,) = find_quantities(text)
+    assert (q.low, q.best, q.high, q.vague) == (low, best, high, vague)
+    assert text[q.start : q.end] == q.text
+
+
+def test_quantities_in_a_sentence_are_in_order_with_offsets() -> None:
+    text = "Five soldiers and 3 civilians were killed, and dozens were hurt."
+    found = find_quantities(text)
+    assert [(q.text, q.best) for q in found] == [("Five", 5), ("3", 3), ("dozens", 12)]
+
+
+def test_text_without_any_count_has_none() -> None:
+    assert find_quantities("The ministry condemned the attack.") == []
+    assert find_quantities("") == []
+
+
+def test_results_are_fresh_lists() -> None:
+    first = find_quantities("two people")
+    first.clear()
+    assert len(find_quantities("two people")) == 1
+
+
+def test_supported_values_cover_bounds_articles_and_negation() -> None:
+    assert supported_values("more than 30 people") == {30, 31}
+    assert {1, 2} <= supported_values("a soldier and two civilians")
+    assert 0 in supported_values("No one was killed.")
+    assert supported_values("several injured") == {2}
+
+
+def test_vague_words_follow_the_product_mapping() -> None:
+    assert VAGUE["several"] == 2 and VAGUE["dozens"] == 12 and VAGUE["a number of"] == 2
