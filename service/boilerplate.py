@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 _SHARE_WORDS = (
-    r"share|share this|share on|tweet|print|email|e-mail|whatsapp|telegram|facebook|twitter|x|linkedin|"
+    r"share this (?:article|story|post|page)|share|share this|share on|tweet|print|email|e-mail|whatsapp|telegram|facebook|twitter|x|linkedin|"
     r"reddit|pinterest|copy link|messenger|viber|vk|pocket|tumblr"
 )
 

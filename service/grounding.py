@@ -106,6 +106,16 @@ def _range_violations(rng: Range | None, path: str, cited: str) -> Iterator[Viol
         )
 
 
+def _free_text_numbers(path: str, text: str, cited: str) -> Iterator[Violation]:
+    """Figures written in a statement, claim or position (other than "one" and vague words) are stated in its
+    citations."""
+    supported = supported_values(cited)
+    for q in find_quantities(text):
+        values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
+        if not q.vague and any(v not in supported for v in values):
+            yield Violation(path, "number_not_in_citations", f"{q.text!r} is not stated in the cited sentences")
+
+
 def _name_violation(name: str | None, path: str, cited: str) -> Iterator[Violation]:
     if name and cited and not name_in_text(name, cited):
         yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
@@ -118,18 +128,15 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     def cited(citations: Sequence[str]) -> str:
         return _cited_text(article, citations)
 
-    for i, statement in enumerate(summary.summary):
-        supported = supported_values(cited(statement.citations))
-        for q in find_quantities(statement.text):
-            values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
-            if not q.vague and any(v not in supported for v in values):
-                violations.append(
-                    Violation(
-                        f"summary[{i}].text",
-                        "number_not_in_citations",
-                        f"{q.text!r} is not stated in the cited sentences",
-                    )
-                )
+    free_texts = [(f"summary[{i}].text", st.text, st.citations) for i, st in enumerate(summary.summary)]
+    free_texts += [(f"claims[{i}].statement", c.statement, c.citations) for i, c in enumerate(summary.claims)]
+    free_texts += [
+        (f"disputes[{i}].positions[{j}].position", p.position, p.citations)
+        for i, d in enumerate(summary.disputes)
+        for j, p in enumerate(d.positions)
+    ]
+    for path, text, citations in free_texts:
+        violations.extend(_free_text_numbers(path, text, cited(citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and _fold(summary.date.text) not in _fold(text):

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await summarizer.cache.ping()  # opens the cache (SQLite: file, WAL and schema, once)
+        await summarizer.warm_up()
         try:
             yield
         finally:

@@ -103,6 +103,18 @@ class Summarizer:
             raise NotFound(f"no cached summary with id {summary_id!r}", summary_id=summary_id)
         return self._stamp(SummaryResult.model_validate_json(hit), started, cached=True)
 
+    async def warm_up(self) -> None:
+        """Open the cache (SQLite: file, WAL and schema, once) and load the engines' data, so the first request
+        pays for neither. A cache that cannot be reached yet is logged, not fatal: /readyz reports it, requests
+        compute without it, and it is retried on every call."""
+        try:
+            await self.cache.ping()
+        except Exception as e:
+            log.warning("cache %s is not reachable at start-up: %s", self.cache.name, type(e).__name__)
+        for engine in (self.engine, self.fallback):
+            if engine is not None:
+                await engine.check_ready()
+
     async def check_ready(self) -> None:
         await self.cache.ping()
         await self.engine.check_ready()

@@ -68,6 +68,8 @@ def test_abbreviations_do_not_split_sentences(text: str) -> None:
         "Military DevelopmentsSyria",
         "Back to top button",
         "Share Facebook Twitter WhatsApp",
+        "Share this article",
+        "- Share on Facebook",
         "Home » News » Middle East",
         "Copyright © 2024 North Press Agency. All rights reserved.",
         "We use cookies to improve your experience.",

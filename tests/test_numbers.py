@@ -60,7 +60,9 @@ def test_results_are_fresh_lists() -> None:
 
 def test_supported_values_cover_bounds_articles_and_negation() -> None:
     assert supported_values("more than 30 people") == {30, 31}
-    assert {1, 2} <= supported_values("a soldier and two civilians")
+    assert {1, 2} <= supported_values("a soldier and two civilians were killed")
+    assert 1 in supported_values("Gunmen shot dead a policeman.")
+    assert 1 not in supported_values("The army said a convoy passed the area.")  # an article is not a count
     assert 0 in supported_values("No one was killed.")
     assert supported_values("several injured") == {2}
 

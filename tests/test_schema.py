@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
 
-from service.schema import SUB_EVENT_TYPES, IncidentSummary, Range, upstream_json_schema
+from service.schema import SUB_EVENT_TYPES, IncidentSummary, Range, SubEventType, upstream_json_schema
 
 FORBIDDEN = {
     "default",
@@ -124,6 +124,8 @@ def test_every_sub_type_of_spec_is_accepted_under_its_type() -> None:
         for sub in subs:
             IncidentSummary.model_validate(_summary(event_type=event_type, sub_event_type=sub))
     assert sum(len(s) for s in SUB_EVENT_TYPES.values()) == 25
+    # the enum sent upstream lists exactly the sub-types of the table (`other` serves two types)
+    assert set(get_args(SubEventType)) == set().union(*SUB_EVENT_TYPES.values())
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,18 @@ def _total(entries: list[Casualties], kind: str) -> int:
     return total
 
 
+_LOAD_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _load_resources(min_town_population: int) -> _Resources:
+    """The gazetteer and actor lexicon, built once per process on first use (about 3 s and 200 MB) and shared
+    by every engine: they are read-only reference data, like compiled patterns, not clients. Two apps in one
+    process (tests, the CLI next to a server) would otherwise each pay for them."""
+    gazetteer = Gazetteer(min_town_population)
+    return _Resources(gazetteer, ActorLexicon(gazetteer))
+
+
 class ExtractiveEngine:
     """Fills the IncidentSummary schema from the article alone; see the package's modules for each rule."""
 
@@ -63,19 +76,14 @@ class ExtractiveEngine:
     def __init__(self, *, min_town_population: int = 5000) -> None:
         self.model = MODEL
         self._min_town_population = min_town_population
-        self._resources: _Resources | None = None
-        self._lock = threading.Lock()
 
     def _load(self) -> _Resources:
-        with self._lock:
-            if self._resources is None:
-                gazetteer = Gazetteer(self._min_town_population)
-                self._resources = _Resources(gazetteer, ActorLexicon(gazetteer))
-            return self._resources
+        with _LOAD_LOCK:  # one build, even when the first requests arrive together on several threads
+            return _load_resources(self._min_town_population)
 
     def summarize_sync(self, article: Article) -> IncidentSummary:
         """The summary of one prepared article: pure, deterministic, CPU only."""
-        resources = self._resources or self._load()
+        resources = self._load()
         gazetteer = resources.gazetteer
         sentences = citable(article)
         if not sentences:

@@ -20,7 +20,7 @@ Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "
 
 _CONNECT = r"(?:al|el|ad|ar|as|ash|az|ez|ed|es|an|at|de|del|di|da|du|la|le|des|bin|ibn|bani|of|and)"
 _TOKEN = rf"(?:(?![A-Z][\w.\-]*['’]s\b)[A-Z][\w'’.\-]*[\w]|[A-Z]|{_CONNECT}-[A-Z][\w'’\-]*)"
-_OWNER = rf"[A-Z][\w.\-]*['’]s\b"  # "Russia's": a run of its own, possessive dropped
+_OWNER = r"[A-Z][\w.\-]*['’]s\b"  # "Russia's": a run of its own, possessive dropped
 _RUN = re.compile(rf"(?<![\w'’-])(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*)")
 _POSSESSIVE = re.compile(r"['’]s$")
 _TYPE_WORDS = {
