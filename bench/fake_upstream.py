@@ -36,8 +36,10 @@ def summary_of(body: dict[str, object]) -> str:
 
 def build_app(latency_s: float) -> web.Application:
     last: dict[str, object] = {}
+    arrivals: list[float] = []
 
     async def completions(request: web.Request) -> web.Response:
+        arrivals.append(time.time())
         body = await request.json()
         last["body"] = body
         if latency_s:
@@ -57,9 +59,16 @@ def build_app(latency_s: float) -> web.Application:
         """The last chat-completion request received, to replay it directly (the upstream's own latency)."""
         return web.json_response(last.get("body"))
 
+    async def arrival_times(request: web.Request) -> web.Response:
+        """When each chat-completion request arrived (Unix time) since the last look; the list starts over."""
+        seen = list(arrivals)
+        arrivals.clear()
+        return web.json_response(seen)
+
     app = web.Application(client_max_size=32 * 1024 * 1024)
     app.router.add_post("/v1/chat/completions", completions)
     app.router.add_get("/last", last_request)
+    app.router.add_get("/arrivals", arrival_times)
     return app
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
@@ -27,7 +28,30 @@ from service.schema import IncidentSummary, Range
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(
-    ["the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "from", "by", "with", "al", "el", "forces", "force", "group", "groups", "people", "local", "state"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "in",
+        "on",
+        "at",
+        "for",
+        "to",
+        "from",
+        "by",
+        "with",
+        "al",
+        "el",
+        "forces",
+        "force",
+        "group",
+        "groups",
+        "people",
+        "local",
+        "state",
+    ]
 )
 
 
@@ -113,7 +137,9 @@ def _free_text_numbers(path: str, text: str, cited: str) -> Iterator[Violation]:
     for q in find_quantities(text):
         values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
         if not q.vague and any(v not in supported for v in values):
-            yield Violation(path, "number_not_in_citations", f"{q.text!r} is not stated in the cited sentences")
+            yield Violation(
+                path, "number_not_in_citations", f"{q.text!r} is not stated in the cited sentences"
+            )
 
 
 def _name_violation(name: str | None, path: str, cited: str) -> Iterator[Violation]:
@@ -121,8 +147,26 @@ def _name_violation(name: str | None, path: str, cited: str) -> Iterator[Violati
         yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
 
 
+# Verdicts of the most recent checks, by (summary JSON, article fingerprint): an engine checks its answer and
+# the summarizer checks the same answer against the same article again (a guard against engines that do not),
+# so the second check is a lookup. The verdict is a pure function of the two; nothing else is kept.
+_RECENT_VERDICTS = 256
+_recent: OrderedDict[tuple[str, str], tuple[Violation, ...]] = OrderedDict()
+
+
 def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     """Every grounding failure of `summary` against `article`; an empty list means the summary is grounded."""
+    key = (summary.model_dump_json(), article.fingerprint)
+    verdict = _recent.get(key)
+    if verdict is None:
+        verdict = tuple(_check(summary, article))
+        _recent[key] = verdict
+        if len(_recent) > _RECENT_VERDICTS:
+            _recent.popitem(last=False)
+    return list(verdict)
+
+
+def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     violations = list(_citation_violations(summary, article))
 
     def cited(citations: Sequence[str]) -> str:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from service import logs, problems
 from service.api import health, summaries
-from service.api.deps import rate_limit
 from service.cache import build_cache
 from service.config import Settings
 from service.engines.factory import build_engine, build_fallback, prompt_version
@@ -76,8 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Request ids, access log and request metrics: added last so it is the outermost middleware.
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    # Routes are matched in order: the busiest first (the key check and rate limit are the router's own).
+    app.include_router(summaries.router)
     app.include_router(health.router)
-    app.include_router(summaries.router, dependencies=[Depends(rate_limit)])
     if settings.slack_signing_secret is not None:
         from service.slack.routes import slack_router
 

@@ -81,6 +81,10 @@ class Metrics:
             ["role"],
             registry=r,
         )
+        # The labelled series of each (method, route template, status) seen: `labels()` validates its
+        # arguments and takes a lock on every call, a cost on every request. Route templates are few and
+        # methods and statuses are bounded by what the series themselves already keep.
+        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     # --- the summarizer -------------------------------------------------------------------------------
 
@@ -120,8 +124,16 @@ class Metrics:
     # --- HTTP -----------------------------------------------------------------------------------------
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, route, str(status)).inc()
-        self.http_latency.labels(method, route).observe(seconds)
+        children = self._http_children.get((method, route, status))
+        if children is None:
+            children = (
+                self.http_requests.labels(method, route, str(status)),
+                self.http_latency.labels(method, route),
+            )
+            self._http_children[(method, route, status)] = children
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -143,9 +143,7 @@ async def _http(request: Request, exc: Exception) -> Response:
         405: "method-not-allowed",
         406: "not-acceptable",
         413: "input-too-large",
-    }.get(
-        exc.status_code, f"http-{exc.status_code}"
-    )
+    }.get(exc.status_code, f"http-{exc.status_code}")
     kind = ProblemKind(exc.status_code, slug, str(exc.detail))
     return problem_response(kind, str(exc.detail), request, headers=dict(exc.headers or {}) or None)
 

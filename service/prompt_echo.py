@@ -41,9 +41,26 @@ class EchoCheck:
         self._grams = set().union(*(_grams(text) for text in instructions))
 
     def violations(self, summary: IncidentSummary, article_text: str) -> list[Violation]:
-        foreign = self._grams - _grams(article_text)
-        return [
-            Violation(path, "instructions_echoed", "this repeats the instructions; state only what the article says")
-            for path, value in _strings(summary.model_dump(), "")
-            if path != "citations" and not path.endswith("citations") and _grams(value) & foreign
-        ]
+        """The fields with a run of the instructions' words that the article does not contain.
+
+        The article's own runs are only worked out when a field shares a run with the instructions (rarely:
+        an honest answer shares none), which saves most of the check's time on every answer."""
+        article_grams: set[tuple[str, ...]] | None = None
+        found = []
+        for path, value in _strings(summary.model_dump(), ""):
+            if path == "citations" or path.endswith("citations"):
+                continue
+            echoed = _grams(value) & self._grams
+            if not echoed:
+                continue
+            if article_grams is None:
+                article_grams = _grams(article_text)
+            if echoed - article_grams:
+                found.append(
+                    Violation(
+                        path,
+                        "instructions_echoed",
+                        "this repeats the instructions; state only what the article says",
+                    )
+                )
+        return found

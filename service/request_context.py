@@ -98,21 +98,34 @@ class RequestContextMiddleware:
             route = _route_template(scope)
             method = scope["method"]
             self.metrics.http_request(method, route, status, elapsed)
-            access_log.info(
-                "%s %s %d %.1f ms",
-                method,
-                route,
-                status,
-                elapsed * 1000,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "latency_ms": round(elapsed * 1000, 2),
-                    "cached": context.cached,
-                    "engine": context.engine,
-                    "request_id": context.request_id,
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                _log_access(method, route, scope["path"], status, elapsed, context)
             _current.reset(token)
+
+
+def _log_access(
+    method: str, route: str, path: str, status: int, elapsed: float, context: RequestContext
+) -> None:
+    """`access_log.info(...)` without its search of the call stack for the caller's file and line, which no
+    log line shows (the record's location is this function). It is one line per request, so it counts."""
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        0,
+        "%s %s %d %.1f ms",
+        (method, route, status, elapsed * 1000),
+        None,
+        func=_log_access.__name__,
+        extra={
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "latency_ms": round(elapsed * 1000, 2),
+            "cached": context.cached,
+            "engine": context.engine,
+            "request_id": context.request_id,
+        },
+    )
+    access_log.handle(record)

@@ -42,8 +42,6 @@ COMMON_CHROME = (
 )
 
 
-
-
 @dataclass(frozen=True)
 class Page:
     file: str

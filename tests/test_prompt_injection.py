@@ -36,8 +36,6 @@ SYSTEM_PROMPT = Prompts.load().system
 _LEAK_WINDOW = 40
 
 
-
-
 def payload(path: Path) -> dict[str, str]:
     raw = path.read_text(encoding="utf-8")
     return {"html": raw} if path.suffix == ".html" else {"text": raw}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from fastapi import Response
@@ -45,7 +46,18 @@ def negotiate(requested: Format | None, accept: str | None) -> Format:
     return best[1] if best else "json"
 
 
-def render(result: SummaryResult, fmt: Format, *, headers: dict[str, str] | None = None) -> Response:
+def _dump_json(result: SummaryResult) -> bytes:
+    return result.model_dump_json().encode()
+
+
+def render(
+    result: SummaryResult,
+    fmt: Format,
+    *,
+    headers: dict[str, str] | None = None,
+    dump_json: Callable[[SummaryResult], bytes] = _dump_json,
+) -> Response:
+    """The response for `fmt`; `dump_json` gives the JSON (the summarizer's reuses what it serialized before)."""
     if fmt == "markdown":
         return Response(
             markdown.render(result), media_type=f"{MARKDOWN_TYPE}; charset=utf-8", headers=headers
@@ -54,7 +66,7 @@ def render(result: SummaryResult, fmt: Format, *, headers: dict[str, str] | None
         from service.render import slack_blocks
 
         return JSONResponse(slack_blocks.render(result), media_type=SLACK_TYPE, headers=headers)
-    return Response(result.model_dump_json(), media_type="application/json", headers=headers)
+    return Response(dump_json(result), media_type="application/json", headers=headers)
 
 
 def openapi_content() -> dict[str, object]:

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from service.api import formats
-from service.api.deps import SummarizerDep, require_api_key
+from service.api.deps import SummarizerDep, rate_limit
 from service.article import ArticleIn
 from service.problems import openapi_responses
 from service.result import SummaryResult
 
-router = APIRouter(prefix="/v1", tags=["summaries"], dependencies=[Depends(require_api_key)])
+# `rate_limit` depends on `require_api_key`: the key is checked first, then a token is taken.
+router = APIRouter(prefix="/v1", tags=["summaries"], dependencies=[Depends(rate_limit)])
 
 FormatQuery = Annotated[
     formats.Format | None,
@@ -43,7 +44,12 @@ async def create_summary(
     refresh = "no-cache" in (cache_control or "").lower()
     result = await summarizer.summarize(article, refresh=refresh)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
-    return formats.render(result, fmt_chosen, headers={"Location": f"/v1/summaries/{result.id}"})
+    return formats.render(
+        result,
+        fmt_chosen,
+        headers={"Location": f"/v1/summaries/{result.id}"},
+        dump_json=summarizer.dump_json,
+    )
 
 
 @router.get(
@@ -57,4 +63,5 @@ async def read_summary(
 ) -> Response:
     """The summary with this id while it is cached; 404 once it has expired or if it never existed."""
     result = await summarizer.get(summary_id)
-    return formats.render(result, formats.negotiate(fmt, request.headers.get("accept")))
+    fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
+    return formats.render(result, fmt_chosen, dump_json=summarizer.dump_json)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from service.result import SummaryResult
 from service.schema import Range
 
-
 _SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>!&|#"})
 
 
