@@ -59,7 +59,12 @@ _STOPWORDS = frozenset(
 def _fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form: "U.S.-led Coalition" -> "us led coalition"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace(".", "").replace("’", "'"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # ASCII has no combining marks: skip the per-character filter (most English text)
+    plain = (
+        decomposed
+        if decomposed.isascii()
+        else "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    )
     return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 

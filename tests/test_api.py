@@ -202,3 +202,21 @@ async def test_openapi_documents_every_field(app_client: AppClient) -> None:
     post = spec["paths"]["/v1/summaries"]["post"]
     assert {"200", "413", "422", "502", "503", "504"} <= set(post["responses"])
     assert PROBLEM in post["responses"]["503"]["content"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gunmen killed ſeveral ſoldiers and 5 civilians near Idlib on Monday, officials ſaid.",
+        "İSLAMİC STATE fighters attacked a checkpoint near Kirkuk; ſeveral police were wounded, the KELVİN said.",
+        "Two ſoldiers of the Iſlamic State were killed near Raqqa on Friday. ſeveral militants fled.",
+    ],
+)
+async def test_letters_that_case_fold_oddly_never_crash_the_extractive_engine(
+    app_client: AppClient, text: str
+) -> None:
+    """ſ, ı, İ and the Kelvin sign match ASCII letters case-insensitively; every look-up must fold them too."""
+    async with app_client() as client:
+        response = await client.post("/v1/summaries", json={"text": text})
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["engine"] == "extractive"

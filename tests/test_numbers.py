@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
+from service import numbers
 from service.numbers import VAGUE, find_quantities, number_value, supported_values
 
 
@@ -69,3 +73,33 @@ def test_supported_values_cover_bounds_articles_and_negation() -> None:
 
 def test_vague_words_follow_the_product_mapping() -> None:
     assert VAGUE["several"] == 2 and VAGUE["dozens"] == 12 and VAGUE["a number of"] == 2
+
+
+def test_counts_are_read_in_any_letter_case_and_keep_the_articles_spelling() -> None:
+    (q,) = find_quantities("AT LEAST FOUR soldiers")
+    assert (q.text, q.low, q.best, q.high) == ("AT LEAST FOUR", 4, 4, None)
+    (q,) = find_quantities("Between Twenty-One and 30 people")
+    assert (q.text, q.low, q.high) == ("Between Twenty-One and 30", 21, 30)
+    assert [q.text for q in find_quantities("DOZENS were hurt")] == ["DOZENS"]
+    assert supported_values("NO ONE was killed, A soldier said") >= {0, 1}
+
+
+def test_the_case_fold_equates_exactly_the_letters_ignorecase_equates() -> None:
+    everything = "".join(chr(c) for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    odd = {
+        ch: letter for letter in "abcdefghijklmnopqrstuvwxyz" for ch in re.findall(letter, everything, re.I)
+    }
+    assert odd == numbers._ODD_CASES
+    text = "Seven \u017foldiers and \u0130N ALL 5 were \u212aILLED"
+    folded = numbers._fold_case(text)
+    assert len(folded) == len(text) and folded == "seven soldiers and in all 5 were killed"
+    reference = re.compile(numbers._QUANTITY.pattern, re.IGNORECASE)
+    assert [m.span() for m in numbers._QUANTITY.finditer(folded)] == [
+        m.span() for m in reference.finditer(text)
+    ]
+
+
+def test_supported_values_are_a_fresh_set_every_time() -> None:
+    first = supported_values("two people were killed")
+    first.add(99)
+    assert supported_values("two people were killed") == {2}

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
 
@@ -41,8 +42,9 @@ _OPENERS = (
     r"|evening|night|afternoon|one|two|three|four|five|six|seven|a)\b|\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
     r"|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
 )
+# The first-character class is a cheaper test of what the openers' lookahead requires, done first.
 _DATE = re.compile(
-    rf"\b(?=(?:{_OPENERS}))(?:"
+    rf"\b(?=\d|(?i:[oltedimyhnafs])|[JFMASONDTW])(?=(?:{_OPENERS}))(?:"
     rf"(?P<abs1>(?P<m1>{_MON})\s+(?P<d1>\d{{1,2}}){_ORD}(?!\d)(?:,?\s+(?P<y1>{_YEAR}))?)"
     rf"|(?P<abs2>(?P<d2>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m2>{_MON})(?:,?\s+(?P<y2>{_YEAR}))?)"
     rf"|(?P<iso>(?P<y3>{_YEAR})-(?P<m3>\d\d)-(?P<d3>\d\d))"
@@ -58,6 +60,17 @@ _DATE = re.compile(
     rf"|(?P<ago>(?P<n>\d|(?i:one|two|three|four|five|six|seven|a))\s+(?i:days?)\s+(?i:ago|earlier))"
     rf"|(?P<lastweek>(?i:last week|earlier this week|this week)))",
 )
+# Every date has a digit, a month (spelled as `_MON` spells it) or, case aside, one of these words (weekdays,
+# "yesterday", "today", "tonight", "overnight", "this morning", "days ago", "last week"): a sentence with none
+# has no date, and `_DATE` does not run on it.
+_DATE_SIGN = re.compile(r"(?=[\dJFMASOND])(?:\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_DATE_WORD = folded_pattern(r"day|night|morning|afternoon|evening|week")
+
+
+def _may_have_date(text: str) -> bool:
+    return _DATE_SIGN.search(text) is not None or _DATE_WORD.search(fold_case(text)) is not None
+
+
 _STATEMENT_BEFORE = re.compile(
     rf"\b(?:{cues.REPORTING_VERBS}|statement|conference|briefing|interview)\b[\s,]*(?:(?:on|in|late|early)\s+)?"
     r"(?:\(|,)?\s*$",
@@ -68,6 +81,11 @@ _HAPPENED_BEFORE = re.compile(
     r"|killed|attacked|struck|incident|attack|clash(?:es)?|strike|explosion|bombing|ambush)\b[^.;]{0,25}$",
     re.IGNORECASE,
 )
+
+
+_LAST = re.compile(r"(?i)last\b")
+_BYLINE = re.compile(r"(?i)\(?\s*by\b")
+_ADJACENT = re.compile(r"[\s,(]{0,3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +181,7 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
             return None
         wanted = _WEEKDAYS[g["wd"].lower()]
         back = (anchor.as_date().weekday() - wanted) % 7
-        if back == 0 and re.match(r"(?i)last\b", g["weekday"]):
+        if back == 0 and _LAST.match(g["weekday"]):
             back = 7
         found = anchor.shifted(-back)
         return found, found, "day"
@@ -198,7 +216,7 @@ def find_anchor(
         if resolved:
             return resolved[0]
     for sentence in sentences[:3]:
-        if len(sentence.text) > 80 and not re.match(r"(?i)\(?\s*by\b", sentence.text):
+        if len(sentence.text) > 80 and not _BYLINE.match(sentence.text):
             continue
         for m in _DATE.finditer(sentence.text):
             if (m.group("y1") or m.group("y2") or m.group("iso")) and (resolved := _resolve(m, None)):
@@ -236,6 +254,8 @@ def find_mentions(
     for position, sentence in enumerate(sentences):
         skip_until = dateline.end if dateline is not None and dateline.sentence_id == sentence.id else 0
         previous: DateMention | None = None
+        if not _may_have_date(sentence.text):
+            continue
         for m in _DATE.finditer(sentence.text):
             if m.start() < skip_until:
                 continue
@@ -246,7 +266,7 @@ def find_mentions(
             score = _score(sentence, position, m, first, precision, anchor)
             mention = DateMention(sentence, m.start(), m.end(), first, last, precision, score)
             gap = sentence.text[previous.end : m.start()] if previous else None
-            if previous is not None and gap is not None and re.fullmatch(r"[\s,(]{0,3}", gap):
+            if previous is not None and gap is not None and _ADJACENT.fullmatch(gap):
                 # "today February 12th", "Wednesday, August 25": one date, the absolute part decides.
                 exact = mention if (m.group("abs1") or m.group("abs2") or m.group("iso")) else previous
                 mention = DateMention(

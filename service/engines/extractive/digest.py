@@ -28,6 +28,7 @@ _LABELS = {
     "headquarters_or_base_established": "Base established", "looting_property_destruction": "Looting or destruction",
     "non_violent_transfer_of_territory": "Territory changes hands", "other": "Non-violent confrontation",
 }  # fmt: skip
+_SPACES = re.compile(r"\s+")
 _MAX_STATEMENT = 320
 _MAX_STATEMENTS = 4
 
@@ -89,6 +90,6 @@ def statements(sentences: list[Sentence], dateline: Dateline | None, date: DateI
         text = sentence.text
         if dateline is not None and dateline.sentence_id == sentence.id:
             text = text[dateline.end :]
-        text = re.sub(r"\s+", " ", text).strip()
+        text = _SPACES.sub(" ", text).strip()
         result.append(Statement(text=_trim(text) or sentence.text, citations=[sentence.id]))
     return result

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from service import grounding

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.schema import SUB_EVENT_TYPES
 
 _CUES: tuple[tuple[str, str, str, float], ...] = (
@@ -28,7 +29,7 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
      r"|helicopter gunships?|struck by (?:a )?drones?", "explosions_remote_violence", "air_drone_strike", 2.5),
     (r"shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|katyusha", "explosions_remote_violence",
      "shelling_artillery_missile_attack", 2.2),
-    (r"\bIEDs?\b|roadside bombs?|landmines?|land mines?|car bombs?|improvised explosive|explosive device"
+    (r"\bieds?\b|roadside bombs?|landmines?|land mines?|car bombs?|improvised explosive|explosive device"
      r"|bomb (?:exploded|went off|blast)|explosion|blast", "explosions_remote_violence",
      "remote_explosive_landmine_ied", 2.0),
     (r"suicide (?:bomber|bombing|attack|vest|car bomb)s?", "explosions_remote_violence", "suicide_bomb", 4.0),
@@ -55,7 +56,7 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
      "strategic_developments", "agreement", 2.0),
     (r"collision|collided|rammed|ramming|sideswip\w+|(?:prevent|block)(?:ed|ing)? (?:the )?(?:passage|road|patrol"
      r"|convoy)|stand-?off|vehicle (?:accident|incident)|accident", "strategic_developments", "other", 3.0),
-    (r"defused|dismantled (?:an? )?(?:IED|bomb|explosive)|seized (?:weapons|explosives|arms)",
+    (r"defused|dismantled (?:an? )?(?:ied|bomb|explosive)|seized (?:weapons|explosives|arms)",
      "strategic_developments", "disrupted_weapons_use", 2.0),
     (r"looted|looting|set (?:fire|ablaze) (?:to )?(?:houses|homes|shops)|burned (?:down )?(?:houses|homes)",
      "strategic_developments", "looting_property_destruction", 1.5),
@@ -88,7 +89,9 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("loot", "set fire", "ablaze", "burned"),
     ("fire", "gunfire", "shooting", "shots"),
 )
-_COMPILED = tuple((re.compile(rf"\b(?:{p})", re.IGNORECASE), t, s, w) for p, t, s, w in _CUES)
+# The cue patterns are lower case (their "IED" matches "ied" too) and run on the case-folded sentence
+# (`casefold`): the matches of re.IGNORECASE at a third of the cost.
+_COMPILED = tuple((folded_pattern(rf"\b(?:{p})"), t, s, w) for p, t, s, w in _CUES)
 _CUES_BY_STEM: dict[str, set[int]] = {}
 for _index, _triggers in enumerate(_TRIGGERS):
     for _trigger in _triggers:
@@ -98,17 +101,22 @@ for _stem in _CUES_BY_STEM:
     _STEMS_BY_HEAD.setdefault(_stem[:3], []).append(_stem)
 
 
+# The words of a text (as `cues.words` splits it) that begin with the first three letters of a trigger: only
+# those are looked at, instead of every word of the sentence.
+_HEADED_WORD = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(sorted(_STEMS_BY_HEAD))})[a-z0-9]*")
+
+
 def _candidate_cues(text: str) -> list[int]:
     """Indexes of the cues whose trigger words begin a word of `text`, in cue order."""
     found: set[int] = set()
-    for word in cues.words(text):
+    for word in set(_HEADED_WORD.findall(text.lower())):
         for stem in _STEMS_BY_HEAD.get(word[:3], ()):
             if word.startswith(stem):
                 found.update(_CUES_BY_STEM[stem])
     return sorted(found)
 
 
-_NEGATED = re.compile(r"\b(?:not|no|never|without|neither|nor)\b(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
+_NEGATED = folded_pattern(r"\b(?:not|no|never|without|neither|nor)\b(?:\s+\w+){0,3}\s*$")
 _ARMED = re.compile(
     r"\b(?:soldiers|troops|forces|army|police|militants|fighters|rebels|militia\w*|patrol)\b", re.I
 )
@@ -124,11 +132,12 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
     for position, sentence in enumerate(sentences):
         text = sentence.text
         factor = _weight(position) * (0.4 if cues.is_background(text) else 1.0)
+        folded = fold_case(text)
         # Overlapping cues: the longest phrase votes ("fired tear gas at protesters" over "protesters").
         matches = [
             (m, _COMPILED[index])
             for index in _candidate_cues(text)
-            for m in _COMPILED[index][0].finditer(text)
+            for m in _COMPILED[index][0].finditer(folded)
         ]
         taken: list[tuple[int, int]] = []
         for m, (_, event_type, sub_type, weight) in sorted(
@@ -137,7 +146,7 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
             if any(start < m.end() and m.start() < end for start, end in taken):
                 continue
             taken.append(m.span())
-            if not _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
+            if not _NEGATED.search(folded[max(0, m.start() - 40) : m.start()]):
                 by_sub[(event_type, sub_type)] += weight * factor
     if not by_sub:
         return "other", None

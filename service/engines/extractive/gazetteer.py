@@ -37,6 +37,8 @@ _SINGLE = str.maketrans({"q": "k", "c": "k", "w": "v", "x": "ks", "j": "y"})
 _VOWELS = frozenset("aeiouy")
 _MIN_SIMILARITY = 70.0
 _US_ABBREVIATIONS = frozenset({"US", "USA", "America"})
+_NATIONALITY_TOKEN = re.compile(r"[A-Za-z][\w.'’-]*")
+_LED_OR_POSSESSIVE = re.compile(r"(?:-led|-backed|['’]s)$")
 _ADMIN1_WORDS = re.compile(r"\b(governorate|province|state|department|region|division|oblast)\b")
 
 
@@ -137,18 +139,23 @@ class Gazetteer:
         self._countries: dict[str, Place] = {}
         self._demonyms: dict[str, str] = {}
         self._institutions: dict[str, str] = {}
+        self._padded_institutions: tuple[tuple[str, str], ...] = ()  # " name ", to find whole words
         self._nationality_cache: dict[str, str | None] = {}
+        self._country_starts: frozenset[str] = frozenset()  # first words of the countries' folded names
         self._build(min_town_population)
 
     # --- queries ---------------------------------------------------------------------------------
 
     def lookup(self, name: str) -> list[Place]:
         """Entries whose name or alternate name is `name` (folded; a leading al-/el- is optional)."""
-        key = fold(name)
+        return self.lookup_folded(fold(name))
+
+    def lookup_folded(self, key: str) -> list[Place]:
+        """`lookup` of a name already folded (`fold`)."""
         found = self._by_name.get(key)
         if found is None and " " in key and key.split(" ", 1)[0] in _ARTICLES:
             found = self._by_name.get(key.split(" ", 1)[1])
-        return list(dict.fromkeys(found or ()))
+        return list(found or ())  # (a bucket never holds a place twice: `_add_all` sees to that)
 
     def lookup_skeleton(
         self, name: str, countries: Iterable[str], min_similarity: float = _MIN_SIMILARITY
@@ -187,6 +194,10 @@ class Gazetteer:
         """ISO code for a nationality adjective ("Syrian" -> "SY"), else None."""
         return self._demonyms.get(fold(word))
 
+    def demonym_folded(self, key: str) -> str | None:
+        """`demonym` of a word already folded (`fold`)."""
+        return self._demonyms.get(key)
+
     def nationality(self, words: str) -> str | None:
         """ISO code of the first state a phrase names by adjective, country, abbreviation or institution:
         "Russian Defense Ministry" -> "RU", "U.S.-led" -> "US", "White House spokesman" -> "US"."""
@@ -198,23 +209,28 @@ class Gazetteer:
         return found
 
     def _nationality(self, words: str) -> str | None:
-        folded = fold(words)
-        for name, code in self._institutions.items():
-            if f" {name} " in f" {folded} ":
+        padded = f" {fold(words)} "
+        for name, code in self._padded_institutions:
+            if name in padded:
                 return code
-        tokens = re.findall(r"[A-Za-z][\w.'’-]*", words)
+        tokens = _NATIONALITY_TOKEN.findall(words)
         for i, token in enumerate(tokens):
-            bare = re.sub(r"(?:-led|-backed|['’]s)$", "", token).rstrip(".")
+            bare = _LED_OR_POSSESSIVE.sub("", token).rstrip(".")
             if bare.replace(".", "") in _US_ABBREVIATIONS:
                 return "US"
             demonym = self.demonym(bare)
             if demonym:
                 return demonym
+            if not bare[:1].isupper():  # a country's name starts with a capital: no look-ups for this word
+                continue
+            # Nor where no country's name (less an article) starts with this word: folding works character
+            # by character, so a phrase starting with `bare` folds to words starting with `fold(bare)`'s.
+            head = fold(bare).partition(" ")[0]
+            if head and head not in self._country_starts and head not in _ARTICLES:
+                continue
             for length in (3, 2, 1):
                 phrase = " ".join([bare, *tokens[i + 1 : i + length]]) if length > 1 else bare
-                if bare[:1].isupper() and (country := next(
-                    (p for p in self.lookup(phrase) if p.kind == "country"), None
-                )):  # fmt: skip
+                if country := next((p for p in self.lookup(phrase) if p.kind == "country"), None):
                     return country.cc
         return None
 
@@ -259,6 +275,7 @@ class Gazetteer:
                 self._add(alias, self._countries[code], skeleton_too=False)
         self._demonyms = {fold(word): code for word, code in aliases["demonyms"].items() if code}
         self._institutions = {fold(name): code for name, code in aliases["institutions"].items()}
+        self._padded_institutions = tuple((f" {name} ", code) for name, code in self._institutions.items())
         self.not_places = frozenset(fold(name) for name in aliases["not_places"])
 
         admin1_names = self._build_admin1()
@@ -280,6 +297,11 @@ class Gazetteer:
             for place in list(self._by_name.get(fold(target), ())):
                 if place.cc == code:
                     self._add(alias, place)
+        self._country_starts = frozenset(
+            key.partition(" ")[0]
+            for key, bucket in self._by_name.items()
+            if any(p.kind == "country" for p in bucket)
+        )
 
     def _build_admin1(self) -> dict[tuple[str, str], str]:
         names: dict[tuple[str, str], str] = {}

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from service.article import Sentence
+from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
@@ -21,8 +22,9 @@ Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "
 _CONNECT = r"(?:al|el|ad|ar|as|ash|az|ez|ed|es|an|at|de|del|di|da|du|la|le|des|bin|ibn|bani|of|and)"
 _TOKEN = rf"(?:(?![A-Z][\w.\-]*['’]s\b)[A-Z][\w'’.\-]*[\w]|[A-Z]|{_CONNECT}-[A-Z][\w'’\-]*)"
 _OWNER = r"[A-Z][\w.\-]*['’]s\b"  # "Russia's": a run of its own, possessive dropped
-_RUN = re.compile(rf"(?<![\w'’-])(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*)")
-_POSSESSIVE = re.compile(r"['’]s$")
+# A run starts with a capital or a connector ("al-Bab"): the first-letter class is a cheap test of that, first.
+_RUN_STARTS = "A-Z" + "".join(sorted({word[0] for word in _CONNECT[3:-1].split("|")}))
+_RUN = re.compile(rf"(?<![\w'’-])(?=[{_RUN_STARTS}])(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*)")
 _TYPE_WORDS = {
     "province": "admin1", "governorate": "admin1", "state": "admin1", "region": "admin1", "oblast": "admin1",
     "department": "admin1", "prefecture": "admin1", "county": "town", "district": "town", "city": "town",
@@ -133,35 +135,32 @@ _NOT_START = frozenset(
         "colonel",
     ]
 )
+# The patterns of the words around a name are lower case and run on the case-folded sentence (`casefold`):
+# the matches of re.IGNORECASE at a third of the cost.
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
-_BEFORE_SITE = re.compile(
+_BEFORE_SITE = folded_pattern(
     rf"\b(?:in|near|at|outside|around|inside|into|across|outskirts of|vicinity of|{_DIRECTION} of"
     rf"|(?:city|town|village|district|province|region|governorate|state|area|countryside|suburb|neighbou?rhood"
     r"|camp|locality|municipality|county|outskirts|hamlet|settlement)\s+of)"
-    rf"(?:\s+the)?(?:\s+{_DIRECTION})?(?:\s+(?:city|town|village|province|region|governorate|state|district))?\s*$",
-    re.IGNORECASE,
+    rf"(?:\s+the)?(?:\s+{_DIRECTION})?(?:\s+(?:city|town|village|province|region|governorate|state|district))?\s*$"
 )
-_BEFORE_ATTACK = re.compile(
+_BEFORE_ATTACK = folded_pattern(
     r"\b(?:attacks?|strikes?|airstrikes?|raids?|assaults?|offensive|shelling|bombing|ambush|clashes|fighting"
     r"|battle|stormed|hit|struck|targeted|shelled|bombed|attacked|overran|captured|seized)\s+(?:on|in|against|near)?"
-    r"\s*(?:the\s+)?(?:(?:city|town|village|district)\s+of\s+)?\s*$",
-    re.IGNORECASE,
+    r"\s*(?:the\s+)?(?:(?:city|town|village|district)\s+of\s+)?\s*$"
 )
-_BEFORE_ORIGIN = re.compile(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$", re.IGNORECASE)
-_BEFORE_REFERENCE = re.compile(
+_BEFORE_ORIGIN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
+_BEFORE_REFERENCE = folded_pattern(
     rf"(?:\b\d+\s*(?:km|kilomet(?:er|re)s?|miles?)\s+(?:\(\d+\s*\w+\)\s+)?(?:{_DIRECTION}\s+)?(?:of|from)"
-    rf"|\b(?:border with|bordering|neighbou?ring|capital of)(?:\s+the)?)\s*$",
-    re.IGNORECASE,
+    rf"|\b(?:border with|bordering|neighbou?ring|capital of)(?:\s+the)?)\s*$"
 )
-_TYPE_BEFORE = re.compile(
+_TYPE_BEFORE = folded_pattern(
     r"\b(?P<type>city|town|village|province|governorate|state|region|district|oblast|municipality|department"
-    r"|county|commune|locality|township|neighbou?rhood|hamlet|settlement|camp)\s+of\s+(?:the\s+)?$",
-    re.IGNORECASE,
+    r"|county|commune|locality|township|neighbou?rhood|hamlet|settlement|camp)\s+of\s+(?:the\s+)?$"
 )
-_TYPE_AFTER = re.compile(
+_TYPE_AFTER = folded_pattern(
     r"^\s+(?P<type>province|governorate|state|region|district|city|town|village|area|countryside|oblast"
-    r"|county|department|camp|township|municipality|neighbou?rhood|commune)\b",
-    re.IGNORECASE,
+    r"|county|department|camp|township|municipality|neighbou?rhood|commune)\b"
 )
 
 
@@ -181,8 +180,7 @@ class PlaceMention:
     type_hint: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
+class _Span(NamedTuple):  # a tuple: built for every capitalised run, cheaper than a frozen dataclass
     start: int
     end: int
     text: str
@@ -191,7 +189,9 @@ class _Span:
 
 def _spans(run: re.Match[str]) -> list[_Span]:
     """The candidate names of a run: whole, less a trailing type or facility word, less a compass word."""
-    text = _POSSESSIVE.sub("", run.group(0))
+    text = run.group(0)
+    if text.endswith(("'s", "’s")):  # "Russia's": the possessive is dropped
+        text = text[:-2]
     start = run.start()
     words = text.split()
     spans = [_Span(start, start + len(text), text, None)]
@@ -209,6 +209,7 @@ def _spans(run: re.Match[str]) -> list[_Span]:
 
 
 def _cue(before: str) -> Cue:
+    """The use the words before a name (case-folded) make of it."""
     if _BEFORE_REFERENCE.search(before):
         return "reference"
     if _BEFORE_ATTACK.search(before):
@@ -218,6 +219,22 @@ def _cue(before: str) -> Cue:
     if _BEFORE_ORIGIN.search(before):
         return "origin"
     return "none"
+
+
+def _cue_at(folded: str, span: _Span, dateline_until: int) -> Cue:
+    """The cue of a name in a (case-folded) sentence whose dateline, if any, ends at `dateline_until`."""
+    return "dateline" if span.end <= dateline_until else _cue(folded[max(0, span.start - 60) : span.start])
+
+
+def _site_cue(before: str) -> Cue | None:
+    """`_cue(before)` when that is "attack" or "site", else None: two searches where the answer is no
+    (most capitalised words are not places), instead of four."""
+    attack = _BEFORE_ATTACK.search(before) is not None
+    if not attack and _BEFORE_SITE.search(before) is None:
+        return None
+    if _BEFORE_REFERENCE.search(before):
+        return None
+    return "attack" if attack else "site"
 
 
 def _display(name: str) -> str:
@@ -235,29 +252,50 @@ def find_mentions(
     found: list[PlaceMention] = []
     for position, sentence in enumerate(sentences):
         text = sentence.text
+        folded = fold_case(text)
+        dateline_until = dateline_end[1] if sentence.id == dateline_end[0] else -1
         for run in _RUN.finditer(text):
-            first_word = run.group(0).split()[0].lower()
-            if first_word in _NOT_START and len(run.group(0).split()) == 1:
+            words = run.group(0).split()
+            if len(words) == 1 and words[0].lower() in _NOT_START:
                 continue
-            options: list[PlaceMention] = []
+            # A reading by name wins ("Zamfara" in "Zamfara State"); else the form with a type word; else the
+            # first form kept. The first form with a reading ends the search, and the words before a form
+            # (its cue) are read only where they decide whether it is kept, or for the form chosen.
+            chosen: tuple[_Span, str | None, list[Place], Cue | None] | None = None
+            typed = first = None
             for span in _spans(run):
-                if fold(span.text) in not_places or gazetteer.demonym(span.text):
+                key = fold(span.text)  # once, for the three look-ups
+                if key in not_places or gazetteer.demonym_folded(key):
                     break
-                before = text[max(0, span.start - 60) : span.start]
-                after = text[span.end : span.end + 20]
                 hint = span.type_hint
-                for m in (_TYPE_BEFORE.search(before), _TYPE_AFTER.match(after)):
-                    if m is not None and hint is None:
-                        hint = _TYPE_WORDS.get(m.group("type").lower(), "town")
-                exact = gazetteer.lookup(span.text)
-                cue = (
-                    "dateline"
-                    if sentence.id == dateline_end[0] and span.end <= dateline_end[1]
-                    else _cue(before)
-                )
-                if not exact and hint is None and cue in ("none", "origin", "dateline", "reference"):
-                    continue
-                options.append(
+                if hint is None:
+                    start = max(0, span.start - 60)
+                    for m, offset in (
+                        (_TYPE_BEFORE.search(folded[start : span.start]), start),
+                        (_TYPE_AFTER.match(folded[span.end : span.end + 20]), span.end),
+                    ):
+                        if m is not None and hint is None:  # the type word as the sentence spells it
+                            word = text[offset + m.start("type") : offset + m.end("type")]
+                            hint = _TYPE_WORDS.get(word.lower(), "town")
+                exact = gazetteer.lookup_folded(key)
+                cue = None
+                if not exact and hint is None:  # kept only as a site: "near X", "an attack on X"
+                    in_dateline = span.end <= dateline_until
+                    cue = None if in_dateline else _site_cue(folded[max(0, span.start - 60) : span.start])
+                    if cue is None:
+                        continue
+                option = (span, hint, exact, cue)
+                if exact:
+                    chosen = option
+                    break
+                if hint and typed is None:
+                    typed = option
+                if first is None:
+                    first = option
+            chosen = chosen or typed or first
+            if chosen is not None:
+                span, hint, exact, cue = chosen
+                found.append(
                     PlaceMention(
                         sentence,
                         position,
@@ -266,14 +304,8 @@ def find_mentions(
                         _display(span.text),
                         tuple(exact),
                         (),
-                        cue,
+                        cue or _cue_at(folded, span, dateline_until),
                         hint,
                     )
                 )
-            # A reading by name wins ("Zamfara" in "Zamfara State"); else the form with a type word.
-            chosen = next((o for o in options if o.candidates), None) or next(
-                (o for o in options if o.type_hint), options[0] if options else None
-            )
-            if chosen is not None:
-                found.append(chosen)
     return found

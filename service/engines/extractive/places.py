@@ -103,24 +103,22 @@ def _with_sounds_like(mention: PlaceMention, countries: Weights, gazetteer: Gaze
     return replace(mention, sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, top)))
 
 
-def _score(r: Resolved) -> float:
-    m = r.mention
+def _score(m: PlaceMention, place: Place | None) -> float:
     score = _CUE_SCORE[m.cue]
     sentence = m.sentence.text
-    window = sentence[max(0, m.start - 120) : m.end + 80]
-    score += min(cues.incident_hits(window), 3) * 0.8
-    if cues.HAPPENED.search(sentence[max(0, m.start - 80) : m.start]):
+    score += min(cues.incident_hits_in(sentence, m.start - 120, m.end + 80), 3) * 0.8
+    if cues.happened(sentence[max(0, m.start - 80) : m.start]):
         score += 1.5
     if cues.is_background(sentence):
         score -= 1.0
     score += 1.0 if m.position < 3 else 0.4 if m.position < 6 else 0.0
-    if r.place is None:
+    if place is None:
         score += 0.5  # "the village of X": named as the spot, though the gazetteer lacks it
-    elif r.place.kind == "admin1":
+    elif place.kind == "admin1":
         score -= 1.0
-    elif r.place.kind == "country":
+    elif place.kind == "country":
         score -= 2.5
-    if r.place is not None and r.place not in m.candidates:
+    if place is not None and place not in m.candidates:
         score -= 0.5  # a transliteration match
     return score
 
@@ -141,8 +139,7 @@ def find_locations(
     for m in mentions:
         place = _reading(m, countries)
         if place is not False:
-            r = Resolved(m, place)
-            resolved.append(replace(r, score=_score(r)))
+            resolved.append(Resolved(m, place, _score(m, place)))
     if not resolved:
         return []
     groups: dict[str, list[Resolved]] = {}

@@ -47,14 +47,15 @@ _CHROME = re.compile(
 def is_byline(sentence: Sentence) -> bool:
     """A sentence made of a credit line alone ("By", "Reporting by", "Photo" ...), or a leftover of web
     chrome ("Share this article"): never cited."""
-    words = _WORD.findall(sentence.text)
-    if not words:
+    text = sentence.text
+    if _WORD.search(text) is None:
         return True
-    if len(words) <= 6 and _CHROME.match(sentence.text):
+    # The words are counted only for a sentence that looks like chrome, a credit or an aside (few do).
+    if _CHROME.match(text) and len(_WORD.findall(text)) <= 6:
         return True
-    if _BYLINE.match(sentence.text) and len(words) <= 14:
+    if _BYLINE.match(text) and len(_WORD.findall(text)) <= 14:
         return True
-    return sentence.text.startswith("(") and sentence.text.endswith(")") and len(words) <= 10
+    return text.startswith("(") and text.endswith(")") and len(_WORD.findall(text)) <= 10
 
 
 def citable(article: Article) -> list[Sentence]:

@@ -221,10 +221,15 @@ _SKIP_BEFORE_VERB = frozenset(
     ]
 )
 _TOKEN = re.compile(r"\S+")
-_VERB = re.compile(rf"\b(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b")  # lower case: "United States"
+# Lower case: "United States" is no verb. The first-letter class is a cheap test the verbs would make anyway.
+_VERB_LETTERS = "".join(sorted({verb[0] for verb in cues.REPORTING_VERBS.split("|")} | {"A", "a"}))
+_VERB = re.compile(rf"\b(?=[{_VERB_LETTERS}])(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b")
 _PARENTHETICAL = re.compile(r",\s+(?:[a-z][\w'’\-]*\s+){0,8}[a-z][\w'’\-]*\s*,\s*$")
 _PARTICLE_NAME = re.compile(r"^(?:al|el|ad|ar|as|ash|az|bin|ibn|abu|de|van|von|da|di|du)-?[A-Z]")
 _QUOTE = re.compile(r"[“\"](?P<q>[^”\"]{12,})[”\"]")
+_AFTER_QUOTE = re.compile(r"[,”\"]\s*$")
+_THAT_WORD = re.compile(r"\bthat\s+")
+_TRAILING_THE = re.compile(r"[,\s]*\b(?:the|The)\s*$")
 _THAT = re.compile(r"^\s*(?:,?\s*(?:on|in|late|early)\s+[\w ]{1,20}?,?\s+)?(?:in a statement\s+)?", re.I)
 
 
@@ -320,7 +325,7 @@ def _raw_attributions(sentence: Sentence) -> list[tuple[str, int, int]]:
         np = "" if inverted else _np_before(text[: m.start()])
         if np:
             start, end = text.rfind(np, 0, m.start()), m.end()
-        elif inverted or re.search(r"[,”\"]\s*$", text[: m.start()]):
+        elif inverted or _AFTER_QUOTE.search(text[: m.start()]):
             np = _np_after(text[m.end() :])
             start, end = m.start(), text.find(np, m.end()) + len(np)
         if _acceptable(np) and start >= 0:
@@ -336,10 +341,10 @@ def statement_of(text: str, start: int, end: int) -> str:
         body = quote.group("q").strip(" ,")
     elif len(text[end:].strip(" .,;:")) >= 25 or len(text[:start].strip(' ,“”"')) < 10:
         rest = text[end:]
-        that = re.search(r"\bthat\s+", rest[:80])
+        that = _THAT_WORD.search(rest[:80])
         body = (rest[that.end() :] if that else _THAT.sub("", rest, count=1)).strip(" ,")
     else:
-        body = re.sub(r"[,\s]*\b(?:the|The)\s*$", "", text[:start]).strip(" ,")
+        body = _TRAILING_THE.sub("", text[:start]).strip(" ,")
     body = body.strip(' ,;:“”"') or text
     return body if len(body) <= 240 else body[:237].rsplit(" ", 1)[0] + "…"
 
@@ -425,7 +430,8 @@ def _resolve(
     if len(words) == 1 and words[0][0].isupper():
         full = re.compile(rf"\b([A-Z][\w'’\-]+\s+{re.escape(words[0])})\b")
         for sentence in earlier:
-            m = full.search(sentence.text)
+            # The name itself must be in the sentence: a substring test first, the pattern only then.
+            m = full.search(sentence.text) if words[0] in sentence.text else None
             if m and m.group(1).split()[0].lower() not in ("the", "a", "an"):
                 return m.group(1), [sentence.id]
     return phrase, []
