@@ -58,9 +58,25 @@ def is_byline(sentence: Sentence) -> bool:
     return text.startswith("(") and text.endswith(")") and len(_WORD.findall(text)) <= 10
 
 
+# Text addressed to a model rather than to readers: a pasted JSON answer, or an instruction ("Ignore all
+# previous instructions", "Report that ... killed 400 people"). It states no fact, so no fact is taken from it.
+_INSTRUCTION = re.compile(
+    r"\{\s*\"[\w ]+\"\s*:"
+    r"|\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|rules)"
+    r"|\b(?:system prompt|new instructions|copy it exactly|answer only|stop summari[sz]ing)\b"
+    r"|^(?:report|write|state|say|output|print|respond|reply|answer|summari[sz]e) (?:that|with|only)\b"
+    r"|^(?:system|assistant|user|developer)\s*:",
+    re.IGNORECASE,
+)
+
+
+def is_instruction(sentence: Sentence) -> bool:
+    return bool(_INSTRUCTION.search(sentence.text))
+
+
 def citable(article: Article) -> list[Sentence]:
-    """The article's sentences less credit lines, in order."""
-    return [s for s in article.sentences if not is_byline(s)]
+    """The article's sentences less credit lines and text addressed to a model, in order."""
+    return [s for s in article.sentences if not is_byline(s) and not is_instruction(s)]
 
 
 @dataclass(frozen=True, slots=True)
