@@ -31,6 +31,7 @@ from service.schema import SCHEMA_VERSION
 
 log = logging.getLogger("service.summarizer")
 
+_FALLBACK_MIN_S = 1.0
 _ID = re.compile(r"^[0-9a-f]{32}$")
 # Preparing an article (normalisation, boilerplate) costs more than serving its summary from the cache, so
 # the fingerprints of this many recent requests are remembered: a repeated request skips preparation.
@@ -208,6 +209,7 @@ class Summarizer:
     async def _compute_here(self, key: str, article: Article, deadline_s: float) -> SummaryResult:
         engine, degraded, warnings = self.engine, False, []
         attempts, usage = 0, Usage()
+        started = time.monotonic()
         try:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
@@ -226,7 +228,10 @@ class Summarizer:
                 f"this is the {self.fallback.name} engine's summary"
             )
             engine, degraded = self.fallback, True
-            outcome = await self._run(self.fallback, article)
+            # what is left of the request's deadline, but at least a moment: the extractive engine needs
+            # milliseconds, and a request may so outlive its deadline by at most _FALLBACK_MIN_S
+            remaining = deadline_s - (time.monotonic() - started)
+            outcome = await self._run(self.fallback, article, max(_FALLBACK_MIN_S, remaining))
         result = SummaryResult(
             id=key,
             summary=outcome.summary,

@@ -153,3 +153,16 @@ async def test_a_cache_outage_costs_a_recomputation_not_the_request() -> None:
     )
     assert (await summarizer.summarize(ARTICLE)).meta.cached is False
     assert engine.calls == 1
+
+
+async def test_the_fallback_only_gets_what_is_left_of_the_deadline() -> None:
+    """The LLM uses the whole deadline; a (slow) fallback then gets a last second, not a fresh deadline."""
+    slow_llm, slow_fallback = FakeEngine(delay_s=10), FakeEngine(delay_s=10)
+    slow_fallback.name = "extractive"
+    summarizer, cache = make(slow_llm, fallback=slow_fallback, deadline_s=1.5, timeout_s=1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(DeadlineExceeded):
+        await summarizer.summarize(ARTICLE)
+    assert loop.time() - started < 1.5 + 1.0 + 0.3  # never more than a second past the deadline
+    assert slow_fallback.calls == 1 and cache.ttls == {}
