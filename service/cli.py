@@ -184,9 +184,9 @@ def evaluate(
     engine: Annotated[Literal["extractive", "llm"], typer.Option(help="Engine to score.")] = "extractive",
 ) -> None:
     """Score an engine on gold-annotated articles; prints one JSON object of metrics."""
-    from service import eval as harness
+    from service.eval import main as run_eval
 
-    raise typer.Exit(harness.main([str(file), "--engine", engine]))
+    raise typer.Exit(run_eval([str(file), "--engine", engine]))
 
 
 if __name__ == "__main__":
