@@ -26,6 +26,7 @@ from service.engines.extractive import ExtractiveEngine
 from service.errors import SummarizerError, Usage
 from service.main import create_app
 from service.schema import IncidentSummary, Statement
+from tests.fakes.openai_server import FaultServer
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 _ENV_PREFIXES = (
@@ -120,6 +121,13 @@ def fake_engine() -> FakeEngine:
 
 
 AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FaultServer]:
+    """A fault-injecting OpenAI-compatible server on loopback (tests/fakes/openai_server.py), closed after."""
+    async with FaultServer() as fault_server:
+        yield fault_server
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -119,12 +118,6 @@ def syria() -> Article:
 @pytest.fixture
 def syria_summary() -> IncidentSummary:
     return authored_answer("syria_checkpoint_shootout")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FaultServer]:
-    async with FaultServer() as fault_server:
-        yield fault_server
 
 
 async def no_sleep(seconds: float) -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from service.config import Settings
 from tests.conftest import AppClient, sample_text
@@ -25,12 +22,6 @@ from tests.fakes.openai_server import (
 )
 
 PROBLEM = "urn:incident-summarizer:problem:"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FaultServer]:
-    async with FaultServer() as fault_server:
-        yield fault_server
 
 
 def llm_settings(server: FaultServer, **overrides: Any) -> Settings:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -36,12 +35,6 @@ from tests.fakes.openai_server import (
 )
 
 SECRET_KEY = "sk-test-0123456789abcdefSECRET"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FaultServer]:
-    async with FaultServer() as fault_server:
-        yield fault_server
 
 
 class RecordingSleep:
