@@ -81,7 +81,9 @@ def normalise(raw: str) -> str:
     paragraph, web boilerplate lines dropped."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     text = _MAYBE_UNCLEAN.sub(_clean_run, text)
-    lines = (" ".join(line.split()) for line in text.split("\n"))  # str.split: the whitespace `\s` matches
+    lines = (  # str.split: the whitespace `\s` matches
+        boilerplate.without_trailing_credit(" ".join(line.split())) for line in text.split("\n")
+    )
     return "\n".join(line for line in lines if line and not boilerplate.is_boilerplate(line))
 
 

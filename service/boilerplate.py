@@ -26,6 +26,11 @@ _LINE_PATTERNS = (
     r"would love your thoughts.*",
     r"\d+ comments?",
     r"(leave|post|add|write) a (comment|reply)\.?",
+    # comment policies: "Please write your correct name and email address.", "Kindly do not post any abusive…"
+    r"(please|kindly) .{0,40}\b(your (correct |real |full )?(name|e-?mail)|post|comment)\b.{0,200}",
+    r".{0,200}\b(defamatory|abusive|offensive|obscene) (messages?|comments?|posts?)\b.{0,200}",
+    r".{0,160}\b(comments?|messages?) (posted|published) (under|on|below) this (article|story|page)\b.{0,160}",
+    r"title:\s.{1,200}",
     r"(log ?in|sign in) to (comment|reply)\.?",
     r"oldest|newest|most voted",
     r"comments? (are )?closed\.?",
@@ -37,6 +42,32 @@ _LINE_PATTERNS = (
     r"(related|read more|read also|see also|recommended|you may also like|more from|most read|trending"
     r"|popular)( (articles?|posts?|stories|news))?:?",
     r"(tags?|filed under|categories|topics)\s*:.{0,200}",
+    # teasers for other stories: "READ | 20 peacekeepers wounded…", "Read More: Turkish drone kills two…"
+    r"(read|see|watch|listen)( more| also| next)?\s*[|:]\s*.{0,200}",
+    r"(also read|recommended for you|more (stories|videos?) from .{0,40})\s*[|:]?\s*.{0,200}",
+    # section labels and widgets
+    r"(show|view|load|see) (more|all)( videos?| stories| news)?|top stories|just in|in pictures|latest( news)?"
+    r"|breaking news|world news|nation (&|and) world|videos?|comments|listen( to)?|download|editor'?s picks",
+    r"today in [A-Z][\w .'-]{1,40}(, [A-Z][\w .'-]{1,40})?",  # weather widget: "Today in New Delhi, India"
+    r"\d+ (seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?) ago",
+    r"you have \d+ characters? (left|remaining)\.?|disclaimer:?|source link|sources?\s*(\[edit\])?",
+    r"(error: )?content is protected ?!*|never miss a (local )?story\.?",
+    r"https?://\S+",
+    r"site ?map\b.{0,200}",
+    # video lists: a title and its duration ("Watch: London jogger pushes woman in front of bus 0:40")
+    r".{1,140}(?<!\bat)(?<!around)(?<!about)(?<!\bby)(?<!until)(?<!before)(?<!after)(?<!since)\s\d{1,2}:\d{2}",
+    # app prompts: "Stay tuned with 24 News HD Android App", "App Store Google Play"
+    r".{0,60}\b(android|ios|iphone|mobile)( app| apps| application)\b.{0,40}",
+    r"(download|get|install) (the|our) .{0,40}\bapps?\b.{0,40}|.{0,40}\b(app store|google play)\b.{0,60}",
+    # credit lines: "As reported by Censor.NET.", "Based on reporting by AP and Reuters",
+    # "(Reporting by Max Hunder; Editing by Timothy Heritage)"
+    r"as reported by [\w.&' -]{1,40}\.?",
+    r"\(?(based on |with |additional )?(reporting|writing|editing|compiled|translated)( by| from) .{1,200}",
+    # photo captions that end with their credit: "… Iraq. (file photo)(Reuters: John Davison)",
+    # "… neighbourhood of Port-au-Prince. [Odelyn Joseph/AP Photo]", "… a rocket attack. Photograph: Reuters"
+    r".{0,300}[(\[](file )?(photo|photograph|picture|image)s?\b[^)\]]{0,80}[)\]](\s*[(\[][^)\]]{0,80}[)\]])?\.?",
+    r".{0,300}\[[^\]]{0,60}/\s*(ap|afp|reuters|getty images|epa|anadolu)( photo| images?| via getty images)?\]",
+    r".{0,300}\b(photograph|photo|image|picture)( credit)?: [^.]{1,60}",
     # share bars
     rf"((\d+\s+)?({_SHARE_WORDS})[\s:|,·•]*)+",
     # ads, cookies, legal
@@ -56,6 +87,18 @@ _SENTENCE_PUNCT = re.compile(r"[.!?:;,\"“”]")
 
 
 _BULLET = re.compile(r"^(?:[-*•·▪►»|]\s*)+")
+
+
+# A news agency's credit glued to the end of the last paragraph: "… said. (Reporting by A; Editing by B)"
+_TRAILING_CREDIT = re.compile(
+    r"\s*\((?:additional |with )?(?:reporting|writing|editing|compiled|translated) by [^()]{1,200}\)$",
+    re.IGNORECASE,
+)
+
+
+def without_trailing_credit(line: str) -> str:
+    """The line without an agency credit in parentheses at its end (the article's text is kept)."""
+    return _TRAILING_CREDIT.sub("", line)
 
 
 def is_boilerplate(line: str) -> bool:

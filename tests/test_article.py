@@ -74,6 +74,30 @@ def test_abbreviations_do_not_split_sentences(text: str) -> None:
         "Copyright © 2024 North Press Agency. All rights reserved.",
         "We use cookies to improve your experience.",
         "12 Comments",
+        # seen on real news pages
+        "READ | 20 peacekeepers wounded in Mali assault – UN",
+        "Read More: Turkish drone kills two in Kobani: SOHR",
+        "Today in New Delhi, India",
+        "Stay tuned with 24 News HD Android App",
+        "As reported by Censor.NET.",
+        "Based on reporting by AP and Reuters",
+        "(Reporting by Max Hunder, Writing by Tom Balmforth, Editing by Timothy Heritage)",
+        "Ain al-Asad air base is in Anbar province, Iraq. (file photo)(Reuters: John Davison)",
+        "A relative reacts after an overnight shooting in Port-au-Prince. [Odelyn Joseph/AP Photo]",
+        "An archive picture of an armed Turkish Bayraktar TB2 drone (Photo: AA)",
+        "And injured man and boy are treated in hospital. Photograph: Reuters",
+        "20 minutes ago",
+        "Nation & World",
+        "Show More",
+        "You have 2000 characters left.",
+        "error: Content is protected !!",
+        "https://arab.news/j45gm",
+        "Man records Barcelona van attack witnesses screaming as police respond 0:48",
+        "App Store Google Play Galaxy Store Huawei Store",
+        "Sources[edit]",
+        "Please write your correct name and email address.",
+        "Kindly do not post any personal, abusive, defamatory, infringing, obscene or unlawful comments.",
+        "Daijiworld.com will not be responsible for any defamatory message posted under this article.",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -88,10 +112,24 @@ def test_boilerplate_lines(line: str) -> None:
         "Back to the front line went the troops on Monday.",
         "McDonald said the patrol returned to base.",
         "QAMISHLI, Syria (North Press) – Two US officials revealed on Wednesday that several were injured.",
+        "Today in Kabul, a bomb exploded near a police station, killing four.",
+        "Witnesses said the blast happened at 10:45",
+        "August 28, 2017 4:33 AM",
+        "The militants used a mobile phone to detonate the bomb.",
+        "The photo shows a destroyed house in the village.",
+        "Read the statement, he said, and you will see.",
+        "Comments by the minister were not available.",
+        "Please help us find the missing, the mayor said.",
+        "The police said the posts on social media were offensive and defamatory.",
     ],
 )
 def test_article_lines_are_kept(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+def test_normalise_drops_an_agency_credit_glued_to_the_last_paragraph() -> None:
+    raw = "Two were hurt, the governor said. (Reporting by Max Hunder; Editing by Tom Balmforth)\nHe (said by him) left."
+    assert normalise(raw) == "Two were hurt, the governor said.\nHe (said by him) left."
 
 
 def test_normalise_nfc_controls_and_whitespace() -> None:
