@@ -166,3 +166,13 @@ def test_article_without_incident_still_gives_a_valid_summary(engine: Extractive
     assert summary.event_type == "other" and summary.sub_event_type is None
     assert summary.casualties == [] and summary.date is None
     assert grounding.check(summary, article) == []
+
+
+def test_a_group_named_with_dotted_capital_i_is_read_not_crashed_on(engine: ExtractiveEngine) -> None:
+    # "İ".lower() is two characters, so a look-up keyed by str.lower once raised KeyError on this sentence.
+    text = (
+        "KABUL, March 3 (Reuters) - A suicide bomber killed four people at a market in Kabul on Monday. "
+        "İSLAMİC STATE said in a statement that its fighters carried out the attack."
+    )
+    summary = engine.summarize_sync(prepare(ArticleIn(text=text), max_chars=1_000_000))
+    assert any(names_match(actor.name, "Islamic State") for actor in summary.actors)

@@ -139,8 +139,8 @@ class ActorLexicon:
         names = []
         for group in data["groups"]:
             for name in group["names"]:
-                self._groups[name.lower()] = (group["kind"], group["affiliation"])
-                self._canonical[name.lower()] = group["names"][0]
+                self._groups[fold_case(name)] = (group["kind"], group["affiliation"])
+                self._canonical[fold_case(name)] = group["names"][0]
                 names.append(name)
         self._ordered = sorted(names, key=len, reverse=True)  # the longest name wins where several match
         self._named = self._pattern(self._ordered)
@@ -186,7 +186,7 @@ class ActorLexicon:
         """The first named armed group in `text`, by its canonical (first) name: "Houthi-run Saba" -> "Houthis"."""
         pattern = self._pattern_for(text)
         m = pattern.search(text) if pattern is not None else None
-        return self._canonical[m.group(0).lower()] if m else None
+        return self._canonical[fold_case(m.group(0))] if m else None  # "İslamic State" is "islamic state"
 
     def named(self, text: str) -> list[tuple[int, int, str, str, str | None]]:
         """(start, end, name, kind, affiliation) of every named group in `text`."""

@@ -111,5 +111,5 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 @lru_cache(maxsize=8192)
 def words(text: str) -> frozenset[str]:
-    """The lower-case words of `text` ("al-Shabaab" gives "al" and "shabaab")."""
-    return frozenset(_WORDS.findall(text.lower()))
+    """The lower-case words of `text` ("al-Shabaab" gives "al" and "shabaab"; "İ" is "i")."""
+    return frozenset(_WORDS.findall(fold_case(text)))

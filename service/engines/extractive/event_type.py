@@ -109,7 +109,7 @@ _HEADED_WORD = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(sorted(_STEMS_BY_HEAD))})
 def _candidate_cues(text: str) -> list[int]:
     """Indexes of the cues whose trigger words begin a word of `text`, in cue order."""
     found: set[int] = set()
-    for word in set(_HEADED_WORD.findall(text.lower())):
+    for word in set(_HEADED_WORD.findall(fold_case(text))):
         for stem in _STEMS_BY_HEAD.get(word[:3], ()):
             if word.startswith(stem):
                 found.update(_CUES_BY_STEM[stem])
