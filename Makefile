@@ -34,6 +34,8 @@ bench:           ## every benchmark; each prints its figures and PASS/MISS lines
 eval:            ## quality metrics of the extractive engine on the samples and the gold set
 	$(BIN)/incident-summarizer eval ../shared/samples/expected.jsonl
 	$(BIN)/incident-summarizer eval tests/data/gold_articles.jsonl
+	$(BIN)/incident-summarizer eval tests/data/gold_heldout.jsonl
+	$(BIN)/incident-summarizer eval tests/data/gold_rules.jsonl
 
 ci:
 	bash .ci/run

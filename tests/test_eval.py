@@ -201,3 +201,15 @@ def test_main_prints_one_json_object(tmp_path: Path, capsys: pytest.CaptureFixtu
     metrics = json.loads(printed[0])
     assert set(metrics) == METRICS
     assert (metrics["date_exact"], metrics["country_acc"], metrics["deaths_in_range"]) == (1.0, 1.0, 1.0)
+
+
+def test_every_rule_record_is_right_on_every_metric(engine: ExtractiveEngine) -> None:
+    """tests/data/gold_rules.jsonl: one short made-up article per rule (a publication date line, figures of
+    another day, period and war tallies, an earlier incident in the same sentence, ...), each named after it."""
+    path = GOLD.parent / "gold_rules.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        metrics = evaluate([record], engine)
+        scored = {k: v for k, v in metrics.items() if k not in ("n", "articles_per_s") and v is not None}
+        wrong = {k: v for k, v in scored.items() if v != (0 if k == "never_cite_violations" else 1.0)}
+        assert not wrong, (record["id"], wrong)

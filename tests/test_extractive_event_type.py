@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.article import Sentence
+from service.engines.extractive import event_type
+from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.event_type import classify
 from service.schema import SUB_EVENT_TYPES
 
@@ -41,12 +43,42 @@ CASES = [
     (["Riot police used tear gas to clear protesters from the road."], ("protests", "protest_with_intervention")),
     (["Gunmen kill six in bar shooting", "Gunmen burst into a bar and opened fire on customers."],
      ("violence_against_civilians", "attack")),
+    # Victims that are not combatants, and gunmen with no armed opponent.
+    (["Gunmen on motorcycles shot dead five traders at a cattle market late on Thursday."],
+     ("violence_against_civilians", "attack")),
+    (["An incursion into the village kills ten people, residents said."], ("violence_against_civilians", "attack")),
+    (["A gunman killed eight people at a shopping centre before police shot him."],
+     ("violence_against_civilians", "attack")),
+    (["Police said the shooter fired dozens of rounds during the mass shooting."],
+     ("violence_against_civilians", "attack")),
+    # Security forces as targets: an armed engagement.
+    (["Unidentified gunmen shot dead two police officers at a checkpoint."], ("battles", "armed_clash")),
+    (["Militants stormed an army base overnight, the ministry said."], ("battles", "armed_clash")),
+    (["An assault on a police station left four dead."], ("battles", "armed_clash")),
+    # Strikes and explosives.
+    (["An Israeli strike on a house killed six people."], ("explosions_remote_violence", "air_drone_strike")),
+    (["Attackers planted explosives under the bridge, killing two passers-by."],
+     ("explosions_remote_violence", "remote_explosive_landmine_ied")),
+    (["Police seized explosives and rifles in the raids, which met no resistance."],
+     ("strategic_developments", "disrupted_weapons_use")),
+    # Rioters and stone pelting, even where police answered with tear gas.
+    (["Rioters torched shops and police fired tear gas to disperse them."], ("riots", "violent_demonstration")),
+    (["Two people were hurt in stone pelting during a communal clash in the old city."],
+     ("riots", "violent_demonstration")),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("texts", "expected"), CASES)
 def test_event_types(texts: list[str], expected: tuple[str, str | None]) -> None:
     assert _classify(*texts) == expected
+
+
+def test_a_cue_struck_out_by_a_later_rule_leaves_no_zero_vote_behind() -> None:
+    # "seized" alone, with no armed actor, votes for nothing; the look-up of the civilians' vote added a 0.
+    assert _classify("Weapons and documents were seized during the search, which met no resistance.") == (
+        "other",
+        None,
+    )
 
 
 def test_a_negated_cue_does_not_vote() -> None:
@@ -65,3 +97,13 @@ def test_deaths_make_a_collision_more_than_a_confrontation() -> None:
 def test_sub_type_belongs_to_type(texts: list[str], expected: tuple[str, str | None]) -> None:
     event_type, sub_type = _classify(*texts)
     assert sub_type is None or sub_type in SUB_EVENT_TYPES[event_type]
+
+
+def test_every_cue_that_matches_a_sentence_is_a_candidate_for_it() -> None:
+    """A cue runs only on sentences with one of its trigger words: a trigger list that misses a word the
+    pattern can match would silently skip the cue."""
+    sentences = [text for texts, _ in CASES for text in texts]
+    for text in sentences:
+        folded = fold_case(text)
+        matching = {i for i, (pattern, *_) in enumerate(event_type._COMPILED) if pattern.search(folded)}
+        assert matching <= set(event_type._candidate_cues(text)), text

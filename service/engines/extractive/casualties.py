@@ -32,7 +32,8 @@ _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
 _ACTIVE = folded_pattern(
-    r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of)"
+    r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of"
+    r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred)"
     r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
 _LEFT_STATE = folded_pattern(rf"^\s*(?P<verb>dead|{_INJURED})\b")
@@ -56,6 +57,12 @@ _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
 )
 _MAX_NP = 5
+# Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
+# after ...", "in a similar attack"): the figures from there on are that incident's.
+_EARLIER_INCIDENT = folded_pattern(
+    r"\b(?:(?:days|weeks|months|years|a week|a month|a year) (?:after|before|since)"
+    r"|similar (?:attacks?|incidents?|strikes?|raids?|bombings?)|(?:comes|came) (?:just |only )?(?:\w+ )?after)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +133,11 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
     passive = _PASSIVE.match(after[np_end:])
     if passive:
         return _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
-    active = None if singular else _ACTIVE.search(before)
+    active = _ACTIVE.search(before)  # "killing a soldier", but not "left a"
     if active:
         verb = spelled(active, "verb", start).lower()
+        if singular and verb in ("left", "leaving"):
+            return None, 0
         if verb not in ("left", "leaving"):
             return _kind(verb), 0
         state = _LEFT_STATE.match(after[np_end:])
@@ -150,7 +159,10 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
         return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = fold_case(text)  # for the lower-case patterns; same offsets as `text`
+    earlier = _EARLIER_INCIDENT.search(folded)
     for q in _quantities(text, folded):
+        if earlier is not None and q.start >= earlier.start():
+            break
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
         if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]):
             continue

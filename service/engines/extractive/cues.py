@@ -53,7 +53,14 @@ BACKGROUND = re.compile(
     r"\b(?:since (?:19|20)\d\d|since (?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december)|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d|over the past"
     r"|this year"
-    r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history)\b",
+    r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history"
+    # Tallies of a period or a war, not of one incident: "in the first half of the year", "in September
+    # alone", "last month", "during the Gaza war", "the conflict has killed thousands", "to date".
+    r"|in the (?:first|second) half of|in the (?:first|last|past) (?:few |several |\w+ )?(?:months|weeks|quarter)"
+    r"|(?:january|february|march|april|may|june|july|august|september|october|november|december|month|week"
+    r"|year) alone|last month|earlier this month|to date"
+    r"|(?:during|throughout|since) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|uprising|revolution)"
+    r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed))\b",
     re.IGNORECASE,
 )
 _BACKGROUND_FOLDED = folded_pattern(BACKGROUND.pattern)

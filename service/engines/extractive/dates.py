@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from service.article import Sentence
 from service.engines.extractive import cues
 from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.engines.extractive.date_lines import is_date_line
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
 
@@ -76,6 +77,14 @@ _STATEMENT_BEFORE = re.compile(
     r"(?:\(|,)?\s*$",
     re.IGNORECASE,
 )
+
+
+def is_statement_date(mention: DateMention) -> bool:
+    """True for the date on which someone spoke ("said on Tuesday", "in a statement on May 3")."""
+    before = mention.sentence.text[max(0, mention.start - 30) : mention.start]
+    return _STATEMENT_BEFORE.search(before) is not None
+
+
 _HAPPENED_BEFORE = re.compile(
     r"\b(?:took place|occurred|happened|broke out|erupted|began|started|was carried out|were carried out"
     r"|killed|attacked|struck|incident|attack|clash(?:es)?|strike|explosion|bombing|ambush)\b[^.;]{0,25}$",
@@ -83,6 +92,7 @@ _HAPPENED_BEFORE = re.compile(
 )
 
 
+_DATE_LINE = -4.0  # a date alone on its line wins only where the story gives no other date
 _LAST = re.compile(r"(?i)last\b")
 _BYLINE = re.compile(r"(?i)\(?\s*by\b")
 _ADJACENT = re.compile(r"[\s,(]{0,3}")
@@ -264,6 +274,8 @@ def find_mentions(
                 continue
             first, last, precision = resolved
             score = _score(sentence, position, m, first, precision, anchor)
+            if is_date_line(sentence.text):  # the page's publication stamp: rarely the incident's day
+                score += _DATE_LINE
             mention = DateMention(sentence, m.start(), m.end(), first, last, precision, score)
             gap = sentence.text[previous.end : m.start()] if previous else None
             if previous is not None and gap is not None and _ADJACENT.fullmatch(gap):

@@ -21,16 +21,17 @@ from service.engines.extractive import casualties as casualty_rules
 from service.engines.extractive import claims as claim_rules
 from service.engines.extractive import digest
 from service.engines.extractive.actors import ActorLexicon, find_actors
-from service.engines.extractive.dates import find_event_date
+from service.engines.extractive.dates import PartialDate, find_anchor, find_event_date
 from service.engines.extractive.event_type import classify
 from service.engines.extractive.gazetteer import Gazetteer
+from service.engines.extractive.other_days import dated_elsewhere
 from service.engines.extractive.places import find_locations
-from service.engines.extractive.sentences import citable, find_dateline
+from service.engines.extractive.sentences import Dateline, citable, find_dateline
 from service.engines.extractive.sources import find_attributions
 from service.errors import DeadlineExceeded, NoSentences
-from service.schema import Casualties, IncidentSummary, Range
+from service.schema import Casualties, DateInfo, IncidentSummary, Range
 
-MODEL = "extractive-1"  # bump when the rules or their data change: it is part of the cache key
+MODEL = "extractive-2"  # bump when the rules or their data change: it is part of the cache key
 _STATE_WORDS = re.compile(
     r"\b(?:army|military|armed forces|government|ministry|minister|police|governor|president|security forces"
     r"|security media cell|defen[cs]e)\b",
@@ -107,6 +108,8 @@ class ExtractiveEngine:
                 sentence, next(iter(attributions.get(sentence.id, ())), None)
             )
         ]
+        anchor = find_anchor(article.published_at, list(article.sentences), dateline)
+        reports = _this_incident(reports, date, anchor, dateline)
         entries, figure_disputes = casualty_rules.tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
         event_type, sub_type = classify(sentences, killed)
@@ -142,6 +145,19 @@ class ExtractiveEngine:
 
     async def aclose(self) -> None:
         return None
+
+
+def _this_incident(
+    reports: list[casualty_rules.Report],
+    date: DateInfo | None,
+    anchor: PartialDate | None,
+    dateline: Dateline | None,
+) -> list[casualty_rules.Report]:
+    """The reports not given in sentences about other days; all of them when every one is (then the date
+    picked for the incident is the doubtful part)."""
+    cited = list({r.sentence.id: r.sentence for r in reports}.values())
+    elsewhere = dated_elsewhere(cited, date, anchor, dateline)
+    return [r for r in reports if r.sentence.id not in elsewhere] or reports
 
 
 def _grounded(summary: IncidentSummary, article: Article) -> IncidentSummary:

@@ -16,6 +16,9 @@ from service.engines.extractive import cues
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.schema import SUB_EVENT_TYPES
 
+# Security forces as the target of an attack: an armed clash, unless a bomb, shell or strike was the means
+# (then the remote violence is what ACLED codes). Not a sub-type of its own: `classify` settles it.
+_SECURITY_TARGET = "security_target"
 _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"clash(?:es|ed)?|fighting|firefight|gun ?battles?|shoot-?outs?|exchange(?:d)? (?:of )?fire|returned fire"
      r"|came under fire|armed (?:incident|confrontation)|skirmish(?:es)?|fierce battles?|engaged|fought",
@@ -49,7 +52,7 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"(?:dispersed|arrested) (?:\w+ ){0,3}(?:protesters|demonstrators|the crowd|the protest)|tear gas"
      r"|water cannons?|rubber bullets|baton charge", "protests",
      "protest_with_intervention", 3.0),
-    (r"riot(?:s|ers|ing|ed)?(?! police| squad)|pelted (?:\w+ )?stones", "riots", "violent_demonstration", 2.0),
+    (r"riot(?:s|ed)?(?! police| squad)|pelted (?:\w+ )?stones", "riots", "violent_demonstration", 2.0),
     (r"\bmob\b|lynch(?:ed|ing)?", "riots", "mob_violence", 2.5),
     (r"arrested|detained|apprehended|rounded up", "strategic_developments", "arrests", 1.2),
     (r"ceasefire (?:agreement|deal)|peace (?:deal|agreement)|signed (?:an?|the) (?:agreement|deal)|truce",
@@ -61,6 +64,30 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"looted|looting|set (?:fire|ablaze) (?:to )?(?:houses|homes|shops)|burned (?:down )?(?:houses|homes)",
      "strategic_developments", "looting_property_destruction", 1.5),
     (r"opened fire|gunfire|shooting|shots were fired|fired (?:on|at)", "battles", "armed_clash", 1.0),
+    # Victims that are not combatants, and gunmen with no armed opponent: violence against civilians (a
+    # clash or a strike in the same story outvotes it, see `classify`).
+    (r"(?:killed|killing|kills|shot dead|shooting dead|gunned down|shot|shooting|attacked|massacred|executed"
+     r"|hacked to death|stabbed) (?:[\w,-]+ ){0,3}(?:people|persons|guests|students|pupils|teachers|traders"
+     r"|vendors|travell?ers|motorists|herders|fishermen|miners|workers|labou?rers|relatives|family members"
+     r"|victims|villager|civilian|resident|farmer|man|woman|boy|girl|child|teenager|worshipper|pilgrims?"
+     r"|doctors?|nurses?|journalists?|aid workers?)\b", "violence_against_civilians", "attack", 2.0),
+    (r"gunm[ae]n|shooters?|mass shooting|shooting (?:spree|rampage)|rampage|opened fire (?:on|at|in|inside)"
+     r" (?:a |an |the )?(?:[\w-]+ ){0,2}(?:crowd|market|wedding|bus|school|mosque|church|bar|club|party"
+     r"|festival|mall|restaurant|hotel|funeral)", "violence_against_civilians", "attack", 1.5),
+    # Security forces as the targets: an armed engagement, whoever started it.
+    (r"(?:killed|killing|kills|shot dead|shooting dead|gunned down|ambushed|attacked) (?:[\w,-]+ ){0,3}"
+     r"(?:soldiers?|troops|servicemen|police(?:men|man)?|police officers?|officers|guards|personnel"
+     r"|gendarmes|militiamen|fighters)\b"
+     r"|(?:targeted|stormed|raided|assaulted|overran) (?:a |an |the )?(?:[\w-]+ ){0,2}(?:military|army|police"
+     r"|security) (?:base|post|camp|station|checkpoint|barracks|convoy|outpost)"
+     r"|(?:assault|raid|attack) on (?:a |an |the )?(?:[\w-]+ ){0,2}(?:military|army|police|security)"
+     r" (?:base|post|camp|station|checkpoint|barracks|convoy|outpost)", "battles", _SECURITY_TARGET, 2.0),
+    (r"(?:with|planted|detonated|packed with|laden with) explosives|explosives-laden", "explosions_remote_violence",
+     "remote_explosive_landmine_ied", 2.0),
+    (r"(?:israeli|russian|ukrainian|american|u\.s\.|us|turkish|saudi|coalition|military|army|enemy)"
+     r" strikes?|strikes? (?:on|hit|killed|targeted|struck)", "explosions_remote_violence", "air_drone_strike", 2.0),
+    (r"rioters|rioting|violent (?:protesters|mob|crowd)|stone[- ]pelting|(?:hurled|threw|pelted) stones"
+     r"|communal (?:clash(?:es)?|violence|riots?)", "riots", "violent_demonstration", 3.5),
 )  # fmt: skip
 # Words without which a cue cannot match (lower case, substrings): a cue's pattern runs only on sentences
 # that have one, which keeps classification cheap.
@@ -88,6 +115,26 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("defused", "dismantled", "seized"),
     ("loot", "set fire", "ablaze", "burned"),
     ("fire", "gunfire", "shooting", "shots"),
+    ("kill", "shot", "shoot", "gunned", "attacked", "massacred", "executed", "hacked", "stabbed"),
+    ("gunm", "shooter", "mass", "shooting", "rampage", "opened"),
+    (
+        "kill",
+        "shot",
+        "shoot",
+        "gunned",
+        "ambushed",
+        "attacked",
+        "targeted",
+        "stormed",
+        "raided",
+        "assault",
+        "overran",
+        "raid",
+        "attack",
+    ),
+    ("explosives",),
+    ("strike",),
+    ("rioters", "rioting", "violent", "stone", "hurled", "threw", "pelted", "communal"),
 )
 # The cue patterns are lower case (their "IED" matches "ied" too) and run on the case-folded sentence
 # (`casefold`): the matches of re.IGNORECASE at a third of the cost.
@@ -150,6 +197,14 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
                 by_sub[(event_type, sub_type)] += weight * factor
     if not by_sub:
         return "other", None
+    # An attack on security forces is a clash, or the remote violence that hit them.
+    target = by_sub.pop(("battles", _SECURITY_TARGET), 0.0)
+    if target:
+        means = [key for key in by_sub if key[0] == "explosions_remote_violence" and by_sub[key] > 0]
+        if means and sum(by_sub[key] for key in means) >= 0.5 * target:
+            by_sub[max(means, key=lambda key: by_sub[key])] += target
+        else:
+            by_sub[("battles", "armed_clash")] += target
     # Violence against civilians needs no armed opponent; an attack on civilians amid a clash is a battle.
     if (
         by_sub[("violence_against_civilians", "attack")]
@@ -173,6 +228,9 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
         if by_sub.get(("protests", qualified), 0.0) > 0:
             by_sub[("protests", qualified)] += by_sub.pop(("protests", "peaceful_protest"), 0.0)
             break
+    by_sub = {key: score for key, score in by_sub.items() if score > 0}  # look-ups above added zeros
+    if not by_sub:
+        return "other", None
     by_type: dict[str, float] = defaultdict(float)
     for (kind, _), score in by_sub.items():
         by_type[kind] += score

@@ -1,0 +1,56 @@
+"""Sentences about other days: the figures they give are another incident's, not this one's.
+
+A story about Saturday's attack often recalls earlier ones: "In June, 14 people were killed in a similar
+raid", "The attack came after a strike on September 28 killed more than 130 people". Once the incident's date
+is known, a sentence whose every date lies well away from it speaks of something else; its casualty figures
+must not become this incident's toll (the highest figure would otherwise win). A sentence with no date, or
+with one date near the incident's ("the toll rose on Sunday"), is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.article import Sentence
+from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date
+from service.engines.extractive.sentences import Dateline
+from service.schema import DateInfo
+
+# Days a date may lie from the incident's and still be about it: reports come a day or two later, and a
+# statement's date ("said on Tuesday") may be the day after a night attack.
+_NEAR_DAYS = 3
+
+
+def _parse(iso: str) -> PartialDate:
+    if iso.startswith("--"):
+        return PartialDate(None, int(iso[2:4]), int(iso[5:7]))
+    year, month, day = (int(part) for part in iso.split("-"))
+    return PartialDate(year, month, day)
+
+
+def _days(a: PartialDate, b: PartialDate) -> int:
+    """b - a in days; where either year is unknown both are put in the same (leap) year."""
+    if a.year is None or b.year is None:
+        return (date(2000, b.month, b.day) - date(2000, a.month, a.day)).days
+    return (b.as_date() - a.as_date()).days
+
+
+def _apart(first: PartialDate, last: PartialDate, start: PartialDate, end: PartialDate) -> bool:
+    """True when [first, last] and [start, end] are more than `_NEAR_DAYS` apart."""
+    return _days(last, start) > _NEAR_DAYS or _days(end, first) > _NEAR_DAYS
+
+
+def dated_elsewhere(
+    sentences: list[Sentence], event: DateInfo | None, anchor: PartialDate | None, dateline: Dateline | None
+) -> set[str]:
+    """Ids of the `sentences` whose every date lies more than a few days from the incident's date."""
+    if event is None:
+        return set()
+    start, end = _parse(event.start), _parse(event.end)
+    by_sentence: dict[str, list[bool]] = {}
+    for mention in find_mentions(sentences, anchor, dateline):
+        if is_statement_date(mention):
+            continue  # "the army said on Thursday": when the toll was given, not when the deaths happened
+        apart = _apart(mention.first, mention.last, start, end)
+        by_sentence.setdefault(mention.sentence.id, []).append(apart)
+    return {sentence_id for sentence_id, aparts in by_sentence.items() if all(aparts)}
