@@ -95,10 +95,11 @@ _QUANTITY = re.compile(
 _NEGATION = re.compile(r"\b(no|none|not|without|zero|nobody|no one|neither|nor)\b")
 _HARM = r"(?:killed|wounded|injured|hurt|shot|dead|died|abducted|kidnapped|arrested|detained)"
 # "one" and its kin always state a count of one; "a"/"an" only next to what happened to the person
-# ("a soldier was killed", "killing a civilian", "a child died"), not in every sentence with an article.
+# ("a soldier was killed", "killing a civilian", "a child died", "leaving a child, three women and ten
+# insurgents dead"), not in every sentence with an article.
 _ONE = re.compile(
     r"\b(?:one|another|single|lone)\b"
-    rf"|\b(?:a|an)\s+(?:[\w'-]+\s+){{0,4}}?(?:(?:was|is|were|has been|had been)\s+(?:\w+\s+)?)?{_HARM}\b"
+    rf"|\b(?:a|an)\s+(?:[\w'-]+,?\s+){{0,8}}?(?:(?:was|is|were|has been|had been)\s+(?:\w+\s+)?)?{_HARM}\b"
     r"|\b(?:shot dead|gunned down|kill|killing|wound|wounding|injure|injuring|shoot|shooting|abduct|abducting"
     r"|kidnap|kidnapping"
     r"|killed|wounded|injured|shot|abducted|kidnapped)\s+(?:a|an)\b"

@@ -32,15 +32,18 @@ for _kind, _family, _words in (
     ("state_forces", "security forces", "security forces"),
     ("external_forces", "coalition", "coalition"),
     ("political_militia", "militia", "militia militias militiamen paramilitaries vigilantes"),
-    ("political_militia", "gunmen", "gunmen assailants attackers bandits armed men unknown persons"),
-    ("rebel_group", "rebels", "rebels insurgents militants jihadists extremists terrorists fighters separatists"),
+    ("political_militia", "gunmen", "gunmen gunman assailants attackers bandits armed men unknown persons shooter "
+     "gangs gangsters kidnappers raiders suicide bomber"),
+    ("rebel_group", "rebels", "rebels insurgents militants jihadists jihadis extremists terrorists fighters "
+     "separatists guerrillas"),
     ("civilians", "civilians", "civilians villagers residents children women farmers worshippers students "
-     "passengers journalists aid workers pilgrims"),
+     "passengers journalists aid workers pilgrims traders shoppers mourners herders fishermen miners motorists "
+     "pupils teachers"),
     ("protesters", "protesters", "protesters demonstrators"),
     ("rioters", "rioters", "rioters mob"),
 ):  # fmt: skip
     for _word in sorted(set(re.findall(r"military police|police officers|security forces|air force|armed men"
-                                       r"|unknown persons|aid workers|\S+", _words))):  # fmt: skip
+                                       r"|unknown persons|aid workers|suicide bomber|\S+", _words))):  # fmt: skip
         _HEADS[_word] = (_kind, _family)
 
 _IDENTITY = re.compile(r"\b(?:tribal|ethnic|clan|communal|herder|herders|fulani|dozo|identity)\b", re.I)

@@ -43,20 +43,23 @@ _TOLL = folded_pattern(
 )
 _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|casualties|injuries)\b")
 _NP_STOP = folded_pattern(
-    rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during"
+    rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
+    rf"|outside|inside|across|along|into|through|behind|around"
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
 _SINGULAR = folded_pattern(r"\b(?:a|an|another|one)\b")
 _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
 _NEGATED = folded_pattern(r"\b(?:no|not a single|none of the|nobody|not)\s*$")
-_CONJOINED = folded_pattern(r"^\s*,?\s*(?:and|as well as|plus)\s+")
+_AND_JOINED = folded_pattern(r"^\s*,?\s*(?:and|as well as|plus)\s+")
+_CONJOINED = folded_pattern(r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+)")
 _NOT_A_COUNT = re.compile(r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)")  # case-sensitive
 _CASUALTY_WORD = folded_pattern(rf"{_KILLED}|{_INJURED}|dead|people")  # precompiled: was built per word
 _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
 )
 _MAX_NP = 5
+_ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
 # after ...", "in a similar attack"): the figures from there on are that incident's.
 _EARLIER_INCIDENT = folded_pattern(
@@ -84,12 +87,19 @@ def _kind(verb: str) -> Kind:
 
 
 def _noun_phrase(text: str) -> tuple[str, int]:
-    """The group words right after a count ("US soldiers", "members of the security forces"), and where
-    they end."""
+    """The group words right after a count ("US soldiers", "members of the security forces", "District
+    Reserve Guard (DRG) personnel"), and where they end."""
     taken: list[str] = []
     end = 0
     for m in _WORD.finditer(text):
+        if m.start() < end:
+            continue  # inside an acronym in brackets, taken whole
         word = m.group(0)
+        acronym = _ACRONYM.match(text, m.start()) if word == "(" and taken else None
+        if acronym is not None:
+            taken.append(acronym.group(0))
+            end = acronym.end()
+            continue
         folded = fold_case(word)
         if (
             not word[0].isalnum()
@@ -167,21 +177,35 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
         if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]):
             continue
         group, np_end = _noun_phrase(text[q.end :])
-        singular = q.text.lower() in ("a", "an")
+        singular = fold_case(q.text) in ("a", "an")
         kind, verb_end = _kind_at(q, text, folded, np_end, singular)
         if kind is not None and not group and verb_end:
             tail = _GROUP_TAIL.match(text[q.end + verb_end :])
             group = tail.group("g") if tail else ""
         if kind is not None and _NEGATED.search(before):
             q = Quantity(q.text, q.start, q.end, 0, 0, 0)
-        joint = _CONJOINED.match(after[np_end:]) if kind is None and group and not singular else None
+        # Joined to the next count: by a comma or "and" when this count waits for the verb after it; only by
+        # "and" when it hands on the verb before it ("killing 12 others, a rights group said" is no list).
+        joiner = _CONJOINED if kind is None else _AND_JOINED
+        joint = joiner.match(after[np_end:]) if group and (kind is None or verb_end == 0) else None
         pending.append((q, group, kind, q.end + np_end + joint.end() if joint else -1))
-    # "Five soldiers and three civilians were killed": a count joined to the next one shares its verb.
+    # "Five soldiers, two policemen and three civilians were killed": a count joined to the next one shares
+    # its verb; "killed ten soldiers and a driver": a count joined to the one before shares the verb before.
     for i in range(len(pending) - 2, -1, -1):
         q, group, kind, joined_at = pending[i]
         following = pending[i + 1]
-        if joined_at >= 0 and following[2] is not None and following[0].start <= joined_at + 1:
+        if (
+            kind is None
+            and joined_at >= 0
+            and following[2] is not None
+            and following[0].start <= joined_at + 1
+        ):
             pending[i] = (q, group, following[2], -1)
+    for i in range(1, len(pending)):
+        q, group, kind, joined_at = pending[i]
+        previous = pending[i - 1]
+        if kind is None and previous[2] is not None and previous[3] >= 0 and q.start <= previous[3] + 1:
+            pending[i] = (q, group, previous[2], joined_at)
     found: list[Report] = []
     last_group = "people"
     for q, group, kind, _ in pending:
@@ -189,10 +213,10 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             continue
         if (
             not group
-            or group.lower() in ("others", "more", "other", "other people")
-            or q.text.lower() == "another"
+            or fold_case(group) in ("others", "more", "other", "other people")
+            or fold_case(q.text) == "another"
         ):
-            group = last_group if not group or group.lower() in ("others", "more", "other") else group
+            group = last_group if not group or fold_case(group) in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
     return found
@@ -200,7 +224,9 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
 
 _CATEGORIES = (
     ("civilians", re.compile(r"civilian|villager|resident|child|women|woman|farmer|worshipper|student|passenger"
-                             r"|journalist|protester|demonstrator|pilgrim|family|girl|boy|men\b|man\b", re.I)),
+                             r"|journalist|protester|demonstrator|pilgrim|family|girl|boy|men\b|man\b|driver|worker"
+                             r"|employee|teacher|doctor|nurse|trader|vendor|shopkeeper|herder|fisherm|miner|motorist"
+                             r"|guest|pupil|mourner|shopper|travell?er|tourist|bystander", re.I)),
     ("state forces", re.compile(r"soldier|troop|police|officer|army|security|guard|personnel|servicem|military"
                                 r"|gendarme|marine|conscript", re.I)),
     ("armed group", re.compile(r"militant|attacker|gunm|rebel|insurgent|fighter|jihadist|bandit|terrorist|assailant"
@@ -235,9 +261,19 @@ def _cites(report: Report) -> list[str]:
     return list(dict.fromkeys([*cited, report.sentence.id]))
 
 
-def _best(reports: list[Report]) -> Report:
-    """The figure to report for one group: exact before vague, then the highest, then the earliest."""
-    return max(enumerate(reports), key=lambda ir: (not _vague(ir[1]), _value(ir[1]), -ir[0]))[1]
+def _best(reports: list[Report]) -> list[Report]:
+    """The figures to report for one group: those of one sentence ("five soldiers, two policemen and ..."
+    are different people and add up), the sentence with exact figures before vague ones, then the highest
+    sum, then the earliest. The largest figure comes first."""
+    by_sentence: dict[str, list[Report]] = {}
+    for r in reports:
+        by_sentence.setdefault(r.sentence.id, []).append(r)
+    ranked = list(by_sentence.values())
+    chosen = max(
+        enumerate(ranked),
+        key=lambda ir: (not all(map(_vague, ir[1])), sum(map(_value, ir[1])), -ir[0]),
+    )[1]
+    return sorted(chosen, key=_value, reverse=True)
 
 
 def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
@@ -256,8 +292,8 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
         if not by_group:
             continue
         best = {name: _best(rs) for name, rs in by_group.items()}
-        named = [b for name, b in best.items() if name != "unspecified"]
-        overall = best.get("unspecified")
+        named = [r for name, rs in best.items() if name != "unspecified" for r in rs]
+        overall = best["unspecified"][0] if "unspecified" in best else None
         picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
         chosen.extend(picked)
         if picked == [overall] and overall is not None:
@@ -266,11 +302,17 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
             # In the order the groups first appear (a set difference here made the disputes' order depend
             # on PYTHONHASHSEED, so one article gave different summaries in different processes).
             for name in [name for name in by_group if name != "unspecified"]:
-                disputes.extend(_figure_disputes(kind, best[name], by_group[name]))
-    entries: dict[tuple[str, str], Casualties] = {}
+                disputes.extend(_figure_disputes(kind, best[name][0], by_group[name]))
+    entries: dict[tuple[str, str, int], Casualties] = {}
     for r in chosen:
-        key = (r.sentence.id, category(r.group))
-        current = entries.get(key)
+        # One entry per sentence and category ("3 soldiers killed and 5 wounded"), a second one where the
+        # sentence lists two groups of that category ("a child, three women, ...").
+        slot = 0
+        while (current := entries.get((r.sentence.id, category(r.group), slot))) is not None and (
+            getattr(current, r.kind) is not None
+        ):
+            slot += 1
+        key = (r.sentence.id, category(r.group), slot)
         counts = {
             "killed": current.killed if current else None,
             "injured": current.injured if current else None,

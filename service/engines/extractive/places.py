@@ -78,6 +78,9 @@ def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False
     country = next((p for p in exact if p.kind == "country"), None)
     if country is not None:
         return country
+    named = fold(mention.name)
+    if mention.name.isupper() and len(mention.name) <= 4:
+        exact = [p for p in exact if fold(p.name) == named]  # "DRG" is a unit, not an alias of Durg
     cued = mention.cue in ("site", "attack") or mention.type_hint is not None
     pools = [
         [p for p in exact if p.cc in countries],
@@ -89,7 +92,16 @@ def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False
         kind_order = {"admin1": 0, "town": 1, "country": 2}
     for pool in pools:
         if pool:
-            return min(pool, key=lambda p: (kind_order[p.kind], -countries.get(p.cc, 0.0), -p.population))
+            # A place called so before one that also goes by the name ("Islamabad" is an old name of Chattogram).
+            return min(
+                pool,
+                key=lambda p: (
+                    kind_order[p.kind],
+                    -countries.get(p.cc, 0.0),
+                    fold(p.name) != named,
+                    -p.population,
+                ),
+            )
     return None if mention.type_hint else False
 
 
