@@ -19,7 +19,7 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
     "ninety": 90,
 }  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 1_000_000}  # "two dozen" is 24
 
 # Vague quantities as the product maps them (SPEC §3, after ACLED): value is the conservative low figure.
 VAGUE: dict[str, int] = {
@@ -30,6 +30,7 @@ VAGUE: dict[str, int] = {
     "a handful of": 2,
     "numerous": 2,
     "many": 2,
+    "half a dozen": 6,
     "a dozen": 12,
     "dozens of": 12,
     "dozens": 12,
@@ -85,9 +86,10 @@ _OPENERS = "|".join(
 # as re.IGNORECASE on `text`, three to four times faster (sre cannot skip a case-insensitive alternative on
 # its first letter).
 # A count starts with a digit or an opener; the first-letter class is a cheaper test of the same, done first.
+# Digits that continue a date or a time ("2019-09-16", "25/08/2020", "10:30") are not a count.
 _FIRST_LETTERS = "".join(sorted({opener[0] for opener in _OPENERS.split("|")}))
 _QUANTITY = re.compile(
-    rf"\b(?=[\d{_FIRST_LETTERS}])(?=\d|(?:{_OPENERS})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
+    rf"\b(?<!\d[-/.:])(?!\d+[/:]\d)(?=[\d{_FIRST_LETTERS}])(?=\d|(?:{_OPENERS})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
     rf"|(?P<from>{_DIGITS})\s*[-–]\s*(?P<to>{_DIGITS})|(?P<from_w>{_NUMBER})\s+to\s+(?P<to_w>{_NUMBER})"
     rf"|(?:(?P<qual>{_QUAL_RE})\s+)?(?P<num>{_NUMBER})"
     rf"|(?P<vague>{_VAGUE_RE}))\b"

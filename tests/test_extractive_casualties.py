@@ -42,6 +42,21 @@ CASES = [
     ("No one was hurt in the raids.", [("injured", 0, 0, 0, "people")]),
     ("A third passenger was hospitalised with shrapnel wounds.", [("injured", 1, 1, 1, "third passenger")]),
     ("Militants killed 12 people, including five children.", [("killed", 12, 12, 12, "people")]),
+    # Lists: each count gets the verb of the list; a unit's acronym in brackets is part of its name.
+    ("Five soldiers, two policemen and three civilians were killed.",
+     [("killed", 5, 5, 5, "soldiers"), ("killed", 2, 2, 2, "policemen"), ("killed", 3, 3, 3, "civilians")]),
+    ("The attack left a child, three women, and 10 insurgents dead.",
+     [("killed", 1, 1, 1, "child"), ("killed", 3, 3, 3, "women"), ("killed", 10, 10, 10, "insurgents")]),
+    ("Gunmen killed a soldier and two civilians near the town.",
+     [("killed", 1, 1, 1, "soldier"), ("killed", 2, 2, 2, "civilians")]),
+    ("Ten District Reserve Guard (DRG) personnel and a driver were killed.",
+     [("killed", 10, 10, 10, "District Reserve Guard (DRG) personnel"), ("killed", 1, 1, 1, "driver")]),
+    ("Police fired, killing one man and injuring at least 12 others, a rights group said.",
+     [("killed", 1, 1, 1, "man"), ("injured", 12, 12, None, "man")]),
+    ("Gunmen on motorcycles shot dead five traders.", [("killed", 5, 5, 5, "traders")]),
+    # Figures after the sentence turns to an earlier incident are that incident's.
+    ("A police officer was shot dead, weeks after an attack killed 12 officers.",
+     [("killed", 1, 1, 1, "police officer")]),
 ]  # fmt: skip
 
 
@@ -60,6 +75,10 @@ def test_figures_are_read_as_acled_does(text: str, expected: list) -> None:
         "The war has killed more than 500,000 people since 2011.",
         "The attack destroyed 40 percent of the market.",
         "The feud has left hundreds dead since September.",
+        "The blast went off in a market, killing and injuring more than 10 people.",
+        "Twelve people were killed or injured in the attack.",
+        "At least 1,692 civilians have been killed in fighting in the first half of the year.",
+        "In September alone, 216 people were killed.",
     ],
 )
 def test_numbers_that_are_not_casualties_are_ignored(text: str) -> None:
@@ -127,3 +146,10 @@ def test_exact_figures_beat_vague_ones_for_the_same_group() -> None:
 )  # fmt: skip
 def test_groups_fall_into_categories(group: str, expected: str) -> None:
     assert category(group) == expected
+
+
+def test_groups_of_one_kind_listed_in_one_sentence_add_up() -> None:
+    entries, _ = _summarize("The attack left a child, three women, and 10 insurgents dead.")
+    assert _killed(entries) == 14
+    entries, _ = _summarize("Five soldiers, two policemen and three civilians were killed. Five soldiers died.")
+    assert _killed(entries) == 10

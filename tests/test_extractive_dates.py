@@ -38,6 +38,8 @@ CASES = [
      "two days ago"),
     ("The clashes of December 30 killed nine.", date(2021, 1, 3), "2020-12-30", "2020-12-30", "December 30"),
     ("Fighting in March 2022 killed dozens of fighters.", None, "2022-03-01", "2022-03-31", "in March 2022"),
+    ("The raids in mid-August killed dozens of fighters.", date(2024, 9, 2), "2024-08-01", "2024-08-31",
+     "mid-August"),
     ("The bombing on 2021-08-26 killed 13 US troops.", None, "2021-08-26", "2021-08-26", "2021-08-26"),
 ]  # fmt: skip
 
@@ -107,3 +109,18 @@ def test_anchor_prefers_published_at_over_text() -> None:
 def test_partial_dates_shift_across_month_ends_without_a_year() -> None:
     assert PartialDate(None, 3, 1).shifted(-1).iso() == "--02-29"
     assert PartialDate(2023, 3, 1).shifted(-1).iso() == "2023-02-28"
+
+
+def test_a_date_alone_on_its_line_anchors_the_story_and_loses_to_its_incident_date() -> None:
+    text = (
+        "Gunmen kill five traders\n\nSunday, July 24, 2016\n\nThe killings are the latest of many. Residents "
+        "are afraid. Markets are empty. Traders have left.\n\nFive traders were shot dead at a market on "
+        "Friday, police said."
+    )
+    found = _date(text)
+    assert found is not None and (found.start, found.text) == ("2016-07-22", "on Friday")
+
+
+def test_a_date_line_is_still_the_answer_when_the_story_gives_no_other_date() -> None:
+    found = _date("Gunmen kill five traders\n\nOctober 5, 2018\n\nFive traders were shot dead at a market.")
+    assert found is not None and found.start == "2018-10-05"

@@ -35,6 +35,11 @@ def test_number_value(words: str, value: int | None) -> None:
         ("a dozen houses", 12, 12, None, True),
         ("a number of civilians", 2, 2, None, True),
         ("scores of wounded", 20, 20, None, True),
+        ("nearly two dozen people", None, 24, 24, False),
+        ("three dozen villagers", 36, 36, 36, False),
+        ("half a dozen soldiers", 6, 6, None, True),
+        ("on 2019-09-16 gunmen shot dead five", 5, 5, 5, False),
+        ("on 25/08/2020 at 10:30 three died", 3, 3, 3, False),
     ],
 )
 def test_find_quantities_applies_qualifiers(

@@ -36,6 +36,12 @@ _ACTIVE = folded_pattern(
     r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred)"
     r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
+# The dead and the hurt counted together: neither figure can be read from it.
+_MIXED_BEFORE = folded_pattern(
+    r"\b(?:killing|killed|kills|dead)\s+(?:and|or)\s+(?:injuring|wounding|injured|wounded)\s+"
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
+_MIXED_AFTER = folded_pattern(rf"^\s*{_AUX}(?:killed|dead)\s+(?:and|or)\s+(?:injured|wounded|hurt)\b")
 _LEFT_STATE = folded_pattern(rf"^\s*(?P<verb>dead|{_INJURED})\b")
 _TOLL = folded_pattern(
     r"\b(?:bodies of|(?:death toll|toll|number of (?:dead|deaths|fatalities))\s+(?:has\s+|had\s+)?(?:rose|risen|climbed|reached"
@@ -140,6 +146,8 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
     def spelled(m: re.Match[str], group: str, offset: int) -> str:
         return text[offset + m.start(group) : offset + m.end(group)]
 
+    if _MIXED_AFTER.match(after[np_end:]) or _MIXED_BEFORE.search(before):
+        return None, 0  # "killing and injuring more than 10": how many died is not said
     passive = _PASSIVE.match(after[np_end:])
     if passive:
         return _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()

@@ -51,7 +51,7 @@ _DATE = re.compile(
     rf"|(?P<iso>(?P<y3>{_YEAR})-(?P<m3>\d\d)-(?P<d3>\d\d))"
     rf"|(?P<num>(?P<d4>\d{{1,2}})/(?P<m4>\d{{1,2}})/(?P<y4>{_YEAR}))"
     rf"|(?P<monyear>(?:(?i:in|during)\s+)?(?P<m5>{_MON})\s+(?P<y5>{_YEAR}))"
-    rf"|(?P<inmonth>(?i:in|during|early|late|mid-?)\s+(?P<m6>January|February|March|April|May|June|July|August"
+    rf"|(?P<inmonth>(?:(?i:in|during|early|late|mid)\s+|(?i:mid-))(?P<m6>January|February|March|April|May|June|July|August"
     rf"|September|October|November|December)\b(?!\s+\d))"
     rf"|(?P<weekday>(?:(?i:on|last|this past|this|early on|late on|early|late)\s+)?"
     rf"(?:(?i:the\s+)?(?i:early\s+)?(?i:hours|morning|evening|night|afternoon)\s+(?i:of)\s+)?"
