@@ -151,5 +151,7 @@ def test_groups_fall_into_categories(group: str, expected: str) -> None:
 def test_groups_of_one_kind_listed_in_one_sentence_add_up() -> None:
     entries, _ = _summarize("The attack left a child, three women, and 10 insurgents dead.")
     assert _killed(entries) == 14
-    entries, _ = _summarize("Five soldiers, two policemen and three civilians were killed. Five soldiers died.")
+    entries, _ = _summarize(
+        "Five soldiers, two policemen and three civilians were killed. Five soldiers died."
+    )
     assert _killed(entries) == 10
