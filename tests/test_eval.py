@@ -80,6 +80,21 @@ def test_country_uses_the_incident_site_else_the_first_location() -> None:
     assert metrics["country_acc"] == pytest.approx(1 / 3, abs=1e-4)
 
 
+def test_a_country_is_right_by_any_of_its_names() -> None:
+    metrics = _score(
+        [
+            (
+                _record(country="DR Congo"),
+                _summary(locations=[_place("Beni", "Democratic Republic of the Congo")]),
+            ),
+            (_record(country="Palestinian Territory"), _summary(locations=[_place("Rafah", "Palestine")])),
+            (_record(country="Türkiye"), _summary(locations=[_place("Hakkari", "Turkey")])),
+            (_record(country="Niger"), _summary(locations=[_place("Kano", "Nigeria")])),
+        ]
+    )
+    assert metrics["country_acc"] == 0.75
+
+
 def test_place_recall_is_fuzzy() -> None:
     metrics = _score(
         [

@@ -146,3 +146,19 @@ def test_proper_names_that_are_not_places_are_not_located(gazetteer: Gazetteer) 
         "Mark Milley discussed the incident in Syria.",
     )
     assert [loc.name for loc in locations] == ["Syria"]
+
+
+def test_countries_go_by_the_names_news_use(gazetteer: Gazetteer) -> None:
+    locations = _locations(
+        gazetteer, "An Israeli air strike hit a house in Rafah on Monday, killing six people."
+    )
+    assert (locations[0].name, locations[0].country) == ("Rafah", "Palestine")
+    assert [p.name for p in gazetteer.lookup("Palestinian Territory")] == ["Palestine"]
+
+
+def test_a_place_called_so_beats_one_that_also_goes_by_the_name(gazetteer: Gazetteer) -> None:
+    # GeoNames lists "Islamabad" among Chattogram's old names; a short acronym is no alias of a town.
+    locations = _locations(
+        gazetteer, "ISLAMABAD (Reuters) - DRG and SDF units clashed with militants in Kurram."
+    )
+    assert [(loc.name, loc.country) for loc in locations] == [("Islamabad", "Pakistan")]

