@@ -162,3 +162,15 @@ def test_a_place_called_so_beats_one_that_also_goes_by_the_name(gazetteer: Gazet
         gazetteer, "ISLAMABAD (Reuters) - DRG and SDF units clashed with militants in Kurram."
     )
     assert [(loc.name, loc.country) for loc in locations] == [("Islamabad", "Pakistan")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A storm hit the Gulf coast state. Gunmen killed four people in Culiacan on Monday.",
+        "Gunmen killed four people in Culiacan on Monday, one of the most violent cities in Latin America.",
+    ],
+)
+def test_regions_of_the_world_are_not_towns(gazetteer: Gazetteer, text: str) -> None:
+    # "Gulf" is a province of Papua New Guinea and "America" an alias of towns in Argentina.
+    assert [(loc.name, loc.country) for loc in _locations(gazetteer, text)] == [("Culiacan", "Mexico")]
