@@ -77,6 +77,7 @@ def test_figures_are_read_as_acled_does(text: str, expected: list) -> None:
         "The feud has left hundreds dead since September.",
         "The blast went off in a market, killing and injuring more than 10 people.",
         "Twelve people were killed or injured in the attack.",
+        "The shelling caused 12 casualties among the defenders.",
         "At least 1,692 civilians have been killed in fighting in the first half of the year.",
         "In September alone, 216 people were killed.",
     ],

@@ -47,7 +47,8 @@ _TOLL = folded_pattern(
     r"\b(?:bodies of|(?:death toll|toll|number of (?:dead|deaths|fatalities))\s+(?:has\s+|had\s+)?(?:rose|risen|climbed|reached"
     r"|increased|jumped|stands|stood|is|was|of|at)?\s*(?:to|at)?)\s*$"
 )
-_COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|casualties|injuries)\b")
+# "Casualties" counts the dead and the wounded together in military usage: neither figure can be read from it.
+_COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|injuries)\b")
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
     rf"|outside|inside|across|along|into|through|behind|around"
