@@ -7,13 +7,29 @@ mentions a newsletter or a comment is kept.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
+
+class _Anywhere(NamedTuple):
+    """A pattern that can start anywhere in the line (it begins with `.{m,n}`), and words of which every line
+    it matches holds one, once folded (`_fold`): the pattern is tried only on lines that hold one of them.
+
+    Such a pattern costs up to a hundred times what one of the others costs: they fail on a line's first
+    characters, it is tried at every place its `.{m,n}` can stop. The words are cut out of the pattern itself
+    (a part every match has to go through, and a literal piece of each of its alternatives), so a line without
+    any of them cannot match; `tests/test_prepare_speedups.py` checks this on generated matches of each
+    pattern."""
+
+    pattern: str
+    words: tuple[str, ...]
+
 
 _SHARE_WORDS = (
     r"share this (?:article|story|post|page)|share|share this|share on|tweet|print|email|e-mail|whatsapp|telegram|facebook|twitter|x|linkedin|"
     r"reddit|pinterest|copy link|messenger|viber|vk|pocket|tumblr"
 )
 
-_LINE_PATTERNS = (
+_LINE_PATTERNS: tuple[str | _Anywhere, ...] = (
     # newsletters and sign-ups
     r"subscribe( now)?( to (our|the) newsletter)?\.?",
     r"sign up( here)?\b.*\b(newsletter|inbox|updates|news)\b.*",
@@ -28,8 +44,14 @@ _LINE_PATTERNS = (
     r"(leave|post|add|write) a (comment|reply)\.?",
     # comment policies: "Please write your correct name and email address.", "Kindly do not post any abusive…"
     r"(please|kindly) .{0,40}\b(your (correct |real |full )?(name|e-?mail)|post|comment)\b.{0,200}",
-    r".{0,200}\b(defamatory|abusive|offensive|obscene) (messages?|comments?|posts?)\b.{0,200}",
-    r".{0,160}\b(comments?|messages?) (posted|published) (under|on|below) this (article|story|page)\b.{0,160}",
+    _Anywhere(
+        r".{0,200}\b(defamatory|abusive|offensive|obscene) (messages?|comments?|posts?)\b.{0,200}",
+        ("defamatory", "abusive", "offensive", "obscene"),
+    ),
+    _Anywhere(
+        r".{0,160}\b(comments?|messages?) (posted|published) (under|on|below) this (article|story|page)\b.{0,160}",
+        ("posted ", "published "),
+    ),
     r"title:\s.{1,200}",
     r"(log ?in|sign in) to (comment|reply)\.?",
     r"oldest|newest|most voted",
@@ -55,30 +77,68 @@ _LINE_PATTERNS = (
     r"https?://\S+",
     r"site ?map\b.{0,200}",
     # video lists: a title and its duration ("Watch: London jogger pushes woman in front of bus 0:40")
-    r".{1,140}(?<!\bat)(?<!around)(?<!about)(?<!\bby)(?<!until)(?<!before)(?<!after)(?<!since)\s\d{1,2}:\d{2}",
+    _Anywhere(
+        r".{1,140}(?<!\bat)(?<!around)(?<!about)(?<!\bby)(?<!until)(?<!before)(?<!after)(?<!since)\s\d{1,2}:\d{2}",
+        (":",),
+    ),
     # app prompts: "Stay tuned with 24 News HD Android App", "App Store Google Play"
-    r".{0,60}\b(android|ios|iphone|mobile)( app| apps| application)\b.{0,40}",
-    r"(download|get|install) (the|our) .{0,40}\bapps?\b.{0,40}|.{0,40}\b(app store|google play)\b.{0,60}",
+    _Anywhere(
+        r".{0,60}\b(android|ios|iphone|mobile)( app| apps| application)\b.{0,40}",
+        ("android app", "ios app", "iphone app", "mobile app"),
+    ),
+    r"(download|get|install) (the|our) .{0,40}\bapps?\b.{0,40}",
+    _Anywhere(r".{0,40}\b(app store|google play)\b.{0,60}", ("app store", "google play")),
     # credit lines: "As reported by Censor.NET.", "Based on reporting by AP and Reuters",
     # "(Reporting by Max Hunder; Editing by Timothy Heritage)"
     r"as reported by [\w.&' -]{1,40}\.?",
     r"\(?(based on |with |additional )?(reporting|writing|editing|compiled|translated)( by| from) .{1,200}",
     # photo captions that end with their credit: "… Iraq. (file photo)(Reuters: John Davison)",
     # "… neighbourhood of Port-au-Prince. [Odelyn Joseph/AP Photo]", "… a rocket attack. Photograph: Reuters"
-    r".{0,300}[(\[](file )?(photo|photograph|picture|image)s?\b[^)\]]{0,80}[)\]](\s*[(\[][^)\]]{0,80}[)\]])?\.?",
-    r".{0,300}\[[^\]]{0,60}/\s*(ap|afp|reuters|getty images|epa|anadolu)( photo| images?| via getty images)?\]",
-    r".{0,300}\b(photograph|photo|image|picture)( credit)?: [^.]{1,60}",
+    _Anywhere(
+        r".{0,300}[(\[](file )?(photo|photograph|picture|image)s?\b[^)\]]{0,80}[)\]](\s*[(\[][^)\]]{0,80}[)\]])?\.?",
+        ("photo", "picture", "image"),
+    ),
+    _Anywhere(
+        r".{0,300}\[[^\]]{0,60}/\s*(ap|afp|reuters|getty images|epa|anadolu)( photo| images?| via getty images)?\]",
+        ("/",),
+    ),
+    _Anywhere(
+        r".{0,300}\b(photograph|photo|image|picture)( credit)?: [^.]{1,60}", ("photo", "image", "picture")
+    ),
     # share bars
     rf"((\d+\s+)?({_SHARE_WORDS})[\s:|,·•]*)+",
     # ads, cookies, legal
     r"advertisements?|sponsored( content)?|ad",
     r"(we use cookies|this (web)?site uses cookies|accept (all )?cookies|cookie (settings|policy)).*",
     r"(©|\(c\)|copyright)\s.{0,200}",
-    r".{0,120}all rights reserved\.?",
+    _Anywhere(r".{0,120}all rights reserved\.?", ("all rights reserved",)),
     r"(privacy policy|terms of (use|service)|contact us|about us)([\s|·•]+.{0,40})*",
 )
 
-_BOILERPLATE = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.IGNORECASE)
+
+def _union(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# What a boilerplate line is: one that this pattern matches whole. `is_boilerplate` gets the same answer
+# faster (the tests compare the two): the patterns that start with a word are tried together, each of the
+# others only when the line holds one of its words.
+_BOILERPLATE = _union([p.pattern if isinstance(p, _Anywhere) else p for p in _LINE_PATTERNS])
+_AT_START = _union([p for p in _LINE_PATTERNS if not isinstance(p, _Anywhere)])
+_ANYWHERE = tuple((_union([p.pattern]), p.words) for p in _LINE_PATTERNS if isinstance(p, _Anywhere))
+
+# re.IGNORECASE equates an ASCII letter with its upper case and with four other characters: dotted and
+# dotless i, long s, Kelvin sign. Folding them the same way (as `fold_case` does in
+# `service.engines.extractive.casefold`, which cannot be imported here without importing the engine, which
+# imports this module's callers) turns a case-insensitive search for a lower-case ASCII word into `in`.
+# Every character keeps its place.
+_ODD_CASES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_CASE_FOLD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **_ODD_CASES})
+
+
+def _fold(line: str) -> str:
+    return line.lower() if line.isascii() else line.translate(_CASE_FOLD)
+
 
 # Breadcrumbs scraped without separators: "Military DevelopmentsSyria" — short, no sentence punctuation,
 # and a word glued to the next one (three or more lower-case letters, then an upper-case one).
@@ -98,6 +158,8 @@ _TRAILING_CREDIT = re.compile(
 
 def without_trailing_credit(line: str) -> str:
     """The line without an agency credit in parentheses at its end (the article's text is kept)."""
+    if ")" not in line:  # the credit ends with one: no need to try the pattern at every place in the line
+        return line
     return _TRAILING_CREDIT.sub("", line)
 
 
@@ -106,6 +168,13 @@ def is_boilerplate(line: str) -> bool:
 
     A list bullet in front ("- Share on Facebook", as HTML extraction renders a share list) changes nothing."""
     line = _BULLET.sub("", line)
-    if _BOILERPLATE.fullmatch(line):
+    if _AT_START.fullmatch(line):
         return True
+    folded = _fold(line)
+    for pattern, words in _ANYWHERE:
+        for word in words:  # (plain loops: `any` with a generator costs as much as the look-ups)
+            if word in folded:
+                if pattern.fullmatch(line):
+                    return True
+                break
     return len(line) <= 60 and bool(_GLUED.search(line)) and not _SENTENCE_PUNCT.search(line)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from syntok.tokenizer import Token, Tokenizer
 
-from service import article
+from service import article, one_sentence
 from service.article import ArticleIn, PlainWordTokenizer, prepare, split_sentences
 from tests.conftest import SAMPLES
 
@@ -53,6 +53,7 @@ def _same_tokens(text: str) -> None:
 def _syntok_sentences(text: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, int]]:
     with monkeypatch.context() as patched:
         patched.setattr(article, "_tokenizer", lambda: Tokenizer(replace_not_contraction=False))
+        patched.setattr(one_sentence, "is_one_sentence", lambda paragraph: False)  # syntok on every paragraph
         return [(s.id, s.text, s.start, s.end) for s in split_sentences(text)]
 
 

@@ -1,0 +1,370 @@
+"""Preparation's speed-ups change no answer: each fast path is checked against the slow way it replaces.
+
+- boilerplate: `is_boilerplate` (patterns that start with a word tried together, each pattern that can start
+  anywhere only when the folded line holds one of its words) answers as the one union of all patterns does;
+  every generated match of a pattern, also with odd letters, holds one of its words; the fold keeps every
+  character re.IGNORECASE equates with a word's character;
+- the trailing-credit check skips the pattern only on lines it cannot match;
+- sentences: a paragraph `one_sentence` lets through is one sentence to syntok's segmenter, with the span
+  `_split_paragraph` gives it, on every test article (raw, normalised, upper-case, with odd letters) and on
+  generated text made of the characters syntok treats specially.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from syntok import segmenter
+from syntok._segmentation_states import State
+from syntok.tokenizer import Tokenizer
+
+from service import article, boilerplate, html_extract, one_sentence
+from tests.conftest import SAMPLES
+
+DATA = Path(__file__).resolve().parent / "data"
+# The characters re.IGNORECASE equates with ASCII letters: where `str.lower` and a naive fold go wrong.
+_ODD = {"s": "\u017f", "k": "\u212a", "i": "\u0131", "I": "\u0130", "S": "\u017f", "K": "\u212a"}
+
+
+def _oddified(text: str, rate: float, rng: random.Random) -> str:
+    out = []
+    for ch in text:
+        r = rng.random()
+        out.append(_ODD.get(ch, ch) if r < rate else ch.swapcase() if r < 2 * rate else ch)
+    return "".join(out)
+
+
+def _raw_texts() -> list[str]:
+    """Every article the tests and samples hold, as it comes in (HTML pages as their extracted text)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((DATA / "hostile").glob("*.txt"))]
+    for path in sorted(DATA.glob("*.jsonl")):
+        texts += [
+            json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
+    for path in sorted((DATA / "html").glob("*.html")) + sorted((DATA / "hostile").glob("*.html")):
+        texts.append(html_extract.main_text(path.read_text(encoding="utf-8")))
+    return texts
+
+
+RAW = _raw_texts()
+_RNG = random.Random(11)
+VARIANTS = [*RAW, *(t.upper() for t in RAW[::2]), *(_oddified(t, 0.05, _RNG) for t in RAW[1::2])]
+
+
+@cache
+def _every_character() -> str:
+    return "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+
+
+def test_the_corpus_is_not_empty() -> None:
+    assert len(RAW) >= 30
+    assert sum(len(text) for text in RAW) > 25_000
+
+
+# --- boilerplate ----------------------------------------------------------------------------------------
+
+
+def _slow_is_boilerplate(line: str) -> bool:
+    """`is_boilerplate` as it was: the union of every pattern, tried whole."""
+    line = boilerplate._BULLET.sub("", line)
+    if boilerplate._BOILERPLATE.fullmatch(line):
+        return True
+    return (
+        len(line) <= 60
+        and bool(boilerplate._GLUED.search(line))
+        and not boilerplate._SENTENCE_PUNCT.search(line)
+    )
+
+
+_ANYWHERE = [p for p in boilerplate._LINE_PATTERNS if isinstance(p, boilerplate._Anywhere)]
+_ALL_PATTERNS = [p.pattern if isinstance(p, boilerplate._Anywhere) else p for p in boilerplate._LINE_PATTERNS]
+
+
+def test_the_fast_patterns_are_all_the_patterns() -> None:
+    at_start = [p for p in boilerplate._LINE_PATTERNS if not isinstance(p, boilerplate._Anywhere)]
+    assert boilerplate._AT_START.pattern == "|".join(f"(?:{p})" for p in at_start)
+    assert [pattern.pattern for pattern, _ in boilerplate._ANYWHERE] == [
+        f"(?:{p.pattern})" for p in _ANYWHERE
+    ]
+    assert all(pattern.flags & re.IGNORECASE for pattern, _ in boilerplate._ANYWHERE)
+    assert boilerplate._BOILERPLATE.pattern == "|".join(f"(?:{p})" for p in _ALL_PATTERNS)
+    # every pattern that can start anywhere is behind its words (the point of the speed-up)
+    assert all(not p.startswith(".") for p in at_start)
+    assert all(p.words and all(w == w.lower() and w.isascii() for w in p.words) for p in _ANYWHERE)
+
+
+def test_the_fold_keeps_what_ignorecase_equates_with_a_words_character() -> None:
+    """A word is found in the folded line wherever re.IGNORECASE finds it in the line: every character that
+    matches one of the words' characters case-insensitively folds to that character, and folding keeps
+    every character's place."""
+    everything = _every_character()
+    word_chars = {c for p in _ANYWHERE for w in p.words for c in w} | set(string.ascii_lowercase)
+    for char in sorted(word_chars):
+        for match in re.findall(re.escape(char), everything, re.IGNORECASE):
+            assert boilerplate._fold(match) == char, (hex(ord(match)), char)
+    assert boilerplate._fold(everything) == "".join(boilerplate._fold(c) for c in everything)
+    assert len(boilerplate._fold(everything)) == len(everything)
+    ascii_text = "".join(map(chr, range(128)))
+    assert boilerplate._fold(ascii_text) == ascii_text.translate(boilerplate._CASE_FOLD)
+
+
+def _oddify_strategy(text: str) -> st.SearchStrategy[str]:
+    return st.randoms(use_true_random=False).map(lambda rng: _oddified(text, 0.3, rng))
+
+
+@pytest.mark.parametrize("index", range(len(_ANYWHERE)), ids=[p.words[0] for p in _ANYWHERE])
+def test_every_match_of_a_pattern_that_starts_anywhere_holds_one_of_its_words(index: int) -> None:
+    pattern = re.compile(_ANYWHERE[index].pattern, re.IGNORECASE)
+    words = _ANYWHERE[index].words
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.from_regex(pattern, fullmatch=True).flatmap(lambda s: st.sampled_from([s]) | _oddify_strategy(s))
+    )
+    def check(line: str) -> None:
+        assume(pattern.fullmatch(line))
+        folded = boilerplate._fold(line)
+        assert any(word in folded for word in words), (line, words)
+        assert boilerplate.is_boilerplate(line)
+
+    check()
+
+
+@pytest.mark.parametrize("index", range(len(_ALL_PATTERNS)))
+def test_generated_boilerplate_lines_are_found(index: int) -> None:
+    pattern = re.compile(_ALL_PATTERNS[index], re.IGNORECASE)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.from_regex(pattern, fullmatch=True).flatmap(lambda s: st.sampled_from([s]) | _oddify_strategy(s))
+    )
+    def check(line: str) -> None:
+        assert boilerplate.is_boilerplate(line) == _slow_is_boilerplate(line)
+        assert boilerplate.is_boilerplate("- " + line) == _slow_is_boilerplate("- " + line)
+
+    check()
+
+
+def _lines(texts: list[str]) -> list[str]:
+    lines = {" ".join(line.split()) for text in texts for line in text.replace("\r", "\n").split("\n")}
+    return sorted(line for line in lines if line)
+
+
+def test_is_boilerplate_is_the_union_on_every_line_of_the_corpus() -> None:
+    lines = _lines(VARIANTS)
+    assert len(lines) > 400
+    verdicts = [boilerplate.is_boilerplate(line) for line in lines]
+    assert verdicts == [_slow_is_boilerplate(line) for line in lines]
+    assert 30 < sum(verdicts) < len(lines) - 300  # both answers are exercised
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ALL RİGHTS RESERVED",
+        "© 2024 Example Media. all r\u0131ghts re\u017ferved.",
+        "Man records Barcelona van attack witnesses screaming as police respond 0:48",
+        "Watch: London jogger pushes woman 1:4\u0663",  # an Arabic-Indic digit is a \d
+        "Witnesses said the blast happened at 10:45",
+        "A destroyed house in the village. (FILE PHOTO)(Reuters: John Davison)",
+        "A destroyed house in the village. [Odelyn Joseph/AP Photo]",
+        "A destroyed house in the village. [Odelyn Joseph / \u212aeystone]",
+        "The aftermath of a rocket attack. PHOTOGRAPH: Reuters",
+        "A market after the strike. \u0130mage credit: AFP",
+        "Stay tuned with 24 News HD Android App",
+        "Get the news on our \u0130PHONE APP today",
+        "App Store Google Play Galaxy Store Huawei Store",
+        "KINDLY DO NOT POST ANY PERSONAL, ABUSIVE, DEFAMATORY, INFRINGING, OBSCENE OR UNLAWFUL COMMENTS.",
+        "Daijiworld.com will not be responsible for any defamatory message po\u017fted under this article.",
+        "The police said the posts on social media were offensive and defamatory.",
+        "The photo shows a destroyed house in the village.",
+        "The militants used a mobile phone to detonate the bomb.",
+        "• Share on Facebook",
+        "Military DevelopmentsSyria",
+        "",
+    ],
+)
+def test_is_boilerplate_is_the_union_on_edge_cases(line: str) -> None:
+    assert boilerplate.is_boilerplate(line) == _slow_is_boilerplate(line)
+
+
+def test_without_trailing_credit_is_the_substitution() -> None:
+    lines = [
+        *_lines(VARIANTS),
+        "Two were hurt, the governor said. (Reporting by Max Hunder; Editing by Tom Balmforth)",
+        "Two were hurt. (additional REPORTING BY A)\n",
+        "Two were hurt. (Writing by A)",
+    ]
+    assert sum(")" in line for line in lines) > 40
+    for line in lines:
+        assert boilerplate.without_trailing_credit(line) == boilerplate._TRAILING_CREDIT.sub("", line)
+    assert boilerplate.without_trailing_credit(lines[-1]) == "Two were hurt."
+
+
+# --- sentences ------------------------------------------------------------------------------------------
+
+
+def _syntok_spans(paragraph: str, offset: int = 0) -> list[tuple[int, int]]:
+    """`_split_paragraph` without the shortcut: syntok's segmenter over syntok's own tokens."""
+    spans: list[tuple[int, int]] = []
+    for tokens in segmenter.segment(Tokenizer(replace_not_contraction=False).tokenize(paragraph)):
+        start = tokens[0].offset
+        end = tokens[-1].offset + len(tokens[-1].value)
+        if spans and (
+            article._NO_SPLIT_AFTER.search(paragraph[spans[-1][0] - offset : spans[-1][1] - offset])
+            or article._LOWER_START.match(paragraph[start:end])
+        ):
+            spans[-1] = (spans[-1][0], offset + end)
+        else:
+            spans.append((offset + start, offset + end))
+    return spans
+
+
+def _one_syntok_sentence(paragraph: str) -> None:
+    """The lemma the shortcut rests on: syntok makes one sentence of all the tokens (none of a blank one)."""
+    tokens = list(Tokenizer(replace_not_contraction=False).tokenize(paragraph))
+    sentences = list(segmenter.segment(iter(tokens)))
+    if any(t.value for t in tokens):
+        assert [[(t.value, t.offset) for t in s] for s in sentences] == [
+            [(t.value, t.offset) for t in tokens]
+        ]
+    else:
+        assert sentences == []
+
+
+def _same_split(paragraph: str) -> bool:
+    """`_split_paragraph` gives syntok's spans; True when the shortcut answered."""
+    assert article._split_paragraph(paragraph, 7) == _syntok_spans(paragraph, 7)
+    shortcut = one_sentence.is_one_sentence(paragraph)
+    if shortcut:
+        _one_syntok_sentence(paragraph)
+    return shortcut
+
+
+def test_the_shortcut_gives_syntoks_spans_on_every_paragraph_of_the_corpus() -> None:
+    texts = VARIANTS + [article.normalise(t) for t in VARIANTS]
+    paragraphs = sorted({p for text in texts for p in text.split("\n")})
+    shortcuts = sum(_same_split(p) for p in paragraphs)
+    assert 300 < shortcuts < len(paragraphs) - 100  # both ways are exercised
+
+
+def test_split_sentences_is_syntoks_on_every_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in VARIANTS[::3]:
+        fast = article.split_sentences(article.normalise(text))
+        with monkeypatch.context() as patched:
+            patched.setattr(one_sentence, "is_one_sentence", lambda paragraph: False)
+            assert article.split_sentences(article.normalise(text)) == fast
+
+
+_TERMINALS = sorted(c for c in State.terminals if len(c) == 1)
+_CLOSING = sorted(State.closing_brackets | State.closing_quotes)
+# Words and word pieces, whitespace syntok splits at (and the zero-width space it also splits at), characters
+# that are letters to `str.isalnum` but apostrophes to syntok's tokenizer, and every character syntok's
+# segmenter looks at: terminals, opening and closing brackets, closing quotes.
+_PLAIN = [
+    "said", "Syria", "SDF", "al", "The", "It", "iPhone", "3rd", "2024", "No", "Mr", "Jan", "I", "x", "b", "U.S",
+    "n", "t", "٣", "ß", "ʼ", "ʹ", "e\u0301", "_", "-", ",", ":", "“", "«", "»", "/", " ", "  ", "\t", "\u00a0", "\u200b",
+    "\u2009", "\u3000", "\x85", "\x1c",
+]  # fmt: skip
+_PIECES = st.sampled_from(_PLAIN + _TERMINALS + ["..."] + sorted(State.opening_brackets) + _CLOSING)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_split_is_syntoks_on_generated_text(paragraph: str) -> None:
+    _same_split(paragraph)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PLAIN), max_size=20).map("".join),
+    st.sampled_from(["said", "x", "3", "٣", "ʼ", "e\u0301", "_", "-", " ", ""]),
+    st.sampled_from([*_TERMINALS, "...", ""]),
+    st.lists(st.sampled_from([*_CLOSING, *_TERMINALS, " ", "a", "A", "The", "(", "["]), max_size=4).map(
+        "".join
+    ),
+)
+def test_split_is_syntoks_on_generated_one_sentence_shapes(
+    body: str, last: str, terminal: str, tail: str
+) -> None:
+    """Text shaped like the shortcut's second case (a plain body, a word, one terminal, closing brackets and
+    quotes), with every near miss: no word before the terminal, two terminals, two quotes, a space."""
+    _same_split(body + last + terminal + tail)
+
+
+def _around_each_special_character() -> list[str]:
+    """Each character syntok's segmenter treats specially, where it can end a sentence: before a sentence
+    starter, with and without a space, at the end after a word, in a dateline."""
+    texts = []
+    for char in [*_TERMINALS, "...", *sorted(State.opening_brackets), *_CLOSING]:
+        texts += [
+            f"he said{char} The end",
+            f"he said {char} The end",
+            f"he said{char}The",
+            f"he said.{char}The",
+        ]
+        texts += [
+            f"he said{char}",
+            f"he said.{char}",
+            f"he said{char}.",
+            f"{char}The end. It was",
+            f"I{char} The",
+        ]
+        texts += [f"BAGHDAD {char}Reuters) - A bomb struck", f"BAGHDAD {char}Reuters{char} - A bomb struck"]
+    return texts
+
+
+@pytest.mark.parametrize("paragraph", _around_each_special_character())
+def test_split_is_syntoks_around_each_special_character(paragraph: str) -> None:
+    _same_split(paragraph)
+
+
+def test_the_premises_of_the_one_sentence_rule() -> None:
+    """`[^\\W_]` is `str.isalnum`; the characters the rule lets follow the terminal are neither letters nor
+    digits nor syntok's whitespace, so they are the tail of the last chunk, one token each; none is an opening
+    bracket."""
+    everything = _every_character()
+    assert "".join(re.findall(r"[^\W_]", everything)) == "".join(c for c in everything if c.isalnum())
+    after = set(_TERMINALS) | State.closing_brackets | State.closing_quotes
+    assert not any(c.isalnum() or Tokenizer._spaces.fullmatch(c) is None for c in after)
+    assert not after & State.opening_brackets
+    assert not (State.closing_brackets | State.closing_quotes) & set(_TERMINALS)
+    assert all(len(t) == 1 or t == "..." for t in State.terminals)
+
+
+def test_the_shortcut_takes_one_sentence_shapes() -> None:
+    taken = ["said", "he said.", "he said.”", "he said?')", "(x", "al-Sham (HTS).", "said.\u232a\u232a", "3."]
+    assert [one_sentence.is_one_sentence(p) for p in taken] == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "", " ", "\u200b", "\u00a0x", "x ", " he said. ", "he said. ", "he said.", "he said.\u200b",
+        "\u200bhe said.", 'he said.""', 'he said.")', 'he said.)"', "he said.'’", "he said?!", "he said...", "he said. Then",
+        "he said .", "he said\u00a0.", "x_.", "x-.", "ʼ.", "ʹa.", "3.", "No.", "Mr.", "U.S.", "e\u0301.", "a.b",
+        "I.", "(he said).", "he said (x).", "“he said.”", "he said;", "he said﹒", "he said。」", "x\u232a.",
+        "said.\u232a\u301e\u232a", "said.\u301e\u301e", "Killed:\tthree", "a\x85b.", "a\x1cb.",
+    ],
+)  # fmt: skip
+def test_split_is_syntoks_on_edge_cases(paragraph: str) -> None:
+    _same_split(paragraph)
