@@ -161,11 +161,13 @@ class RedisRateLimiter(RateLimiter):
         self._degraded = False
 
     @classmethod
-    def from_url(cls, spec: BucketSpec, url: str, *, clock: Clock | None = None) -> RedisRateLimiter:
+    def from_url(
+        cls, spec: BucketSpec, url: str, *, clock: Clock | None = None, timeout_s: float = _REDIS_TIMEOUT_S
+    ) -> RedisRateLimiter:
         """A limiter with its own client (no I/O until the first request); `aclose()` closes it.
 
         Its pool blocks: beyond `_REDIS_POOL_SIZE` requests in flight, a request waits (up to the timeout) for
-        a connection instead of failing over to local limits at once.
+        a connection instead of failing over to local limits at once. `timeout_s` bounds each wait.
         """
         from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -175,9 +177,9 @@ class RedisRateLimiter(RateLimiter):
         pool = BlockingConnectionPool.from_url(
             connection_url,
             max_connections=_REDIS_POOL_SIZE,
-            timeout=_REDIS_TIMEOUT_S,
-            socket_timeout=_REDIS_TIMEOUT_S,
-            socket_connect_timeout=_REDIS_TIMEOUT_S,
+            timeout=timeout_s,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
         )
         return cls(spec, Redis.from_pool(pool), prefix=prefix, clock=clock)
 
