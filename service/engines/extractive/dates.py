@@ -68,7 +68,8 @@ _DATE_SIGN = re.compile(r"(?=[\dJFMASOND])(?:\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|
 _DATE_WORD = folded_pattern(r"day|night|morning|afternoon|evening|week")
 
 
-def _may_have_date(text: str) -> bool:
+def may_have_date(text: str) -> bool:
+    """False for a text that cannot hold a date (no digit, month, weekday or day word)."""
     return _DATE_SIGN.search(text) is not None or _DATE_WORD.search(fold_case(text)) is not None
 
 
@@ -264,7 +265,7 @@ def find_mentions(
     for position, sentence in enumerate(sentences):
         skip_until = dateline.end if dateline is not None and dateline.sentence_id == sentence.id else 0
         previous: DateMention | None = None
-        if not _may_have_date(sentence.text):
+        if not may_have_date(sentence.text):
             continue
         for m in _DATE.finditer(sentence.text):
             if m.start() < skip_until:

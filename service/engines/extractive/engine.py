@@ -156,6 +156,8 @@ def _this_incident(
     """The reports not given in sentences about other days; all of them when every one is (then the date
     picked for the incident is the doubtful part)."""
     cited = list({r.sentence.id: r.sentence for r in reports}.values())
+    if len(cited) < 2 or date is None:
+        return reports  # one sentence: all or nothing, and nothing would fall back on all
     elsewhere = dated_elsewhere(cited, date, anchor, dateline)
     return [r for r in reports if r.sentence.id not in elsewhere] or reports
 

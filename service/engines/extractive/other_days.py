@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from service.article import Sentence
-from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date
+from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date, may_have_date
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
 
@@ -47,8 +47,9 @@ def dated_elsewhere(
     if event is None:
         return set()
     start, end = _parse(event.start), _parse(event.end)
+    dated = [s for s in sentences if s.id not in event.citations and may_have_date(s.text)]
     by_sentence: dict[str, list[bool]] = {}
-    for mention in find_mentions(sentences, anchor, dateline):
+    for mention in find_mentions(dated, anchor, dateline):
         if is_statement_date(mention):
             continue  # "the army said on Thursday": when the toll was given, not when the deaths happened
         apart = _apart(mention.first, mention.last, start, end)
