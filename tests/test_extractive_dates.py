@@ -124,3 +124,17 @@ def test_a_date_alone_on_its_line_anchors_the_story_and_loses_to_its_incident_da
 def test_a_date_line_is_still_the_answer_when_the_story_gives_no_other_date() -> None:
     found = _date("Gunmen kill five traders\n\nOctober 5, 2018\n\nFive traders were shot dead at a market.")
     assert found is not None and found.start == "2018-10-05"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "start"),
+    [
+        ("\u017fix days ago", "2023-03-11"),
+        ("LAST N\u0130GHT", "2023-03-16"),
+        ("overn\u0131ght", "2023-03-16"),
+    ],
+)
+def test_relative_dates_in_odd_letters_resolve_as_in_plain_ones(phrase: str, start: str) -> None:
+    # Read with str.lower(), "ſix" raised KeyError and "LAST NİGHT" was taken for the publication day.
+    found = _date(f"Gunmen killed two villagers {phrase}.", date(2023, 3, 17))
+    assert found is not None and found.start == start

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from service.engines.extractive.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
+
+
+@lru_cache(maxsize=8192)
+def folded(text: str) -> str:
+    """`fold_case(text)`, cached: every rule folds the same sentences (see `casefold`)."""
+    return fold_case(text)
+
 
 _INCIDENT_WORDS = (
     r"kill(?:ed|ing|s)?|dead|died|death(?:s)?|fatalit(?:y|ies)|wound(?:ed|ing|s)?|injur(?:ed|ing|y|ies)|hurt"
@@ -22,15 +30,16 @@ _INCIDENT_WORDS = (
     r"|protest(?:s|ers)?|demonstrat(?:ion|ors|ed)|riot(?:s|ers|ing)?|arrest(?:ed|s)?|checkpoint|patrols?|convoy"
 )
 INCIDENT = re.compile(rf"\b(?:{_INCIDENT_WORDS})\b", re.IGNORECASE)
-_INCIDENT_FOLDED = folded_pattern(INCIDENT.pattern)  # the same matches in `fold_case(text)`, 4x faster
+# The same matches in `fold_case(text)`, 7x faster: case-sensitive, and the words grouped by first letter.
+_INCIDENT_FOLDED = folded_pattern(rf"\b(?:{by_first_letter(_INCIDENT_WORDS)})\b")
 
 # "took place", "occurred": the sentence says when or where the incident happened.
-HAPPENED = re.compile(
-    r"\b(?:took place|occurred|happened|broke out|erupted|unfolded|was carried out|were carried out"
-    r"|took place|struck|hit|targeted)\b",
-    re.IGNORECASE,
+_HAPPENED_WORDS = (
+    r"took place|occurred|happened|broke out|erupted|unfolded|was carried out|were carried out|struck|hit"
+    r"|targeted"
 )
-_HAPPENED_FOLDED = folded_pattern(HAPPENED.pattern)
+HAPPENED = re.compile(rf"\b(?:{_HAPPENED_WORDS})\b", re.IGNORECASE)
+_HAPPENED_FOLDED = folded_pattern(rf"\b(?:{by_first_letter(_HAPPENED_WORDS)})\b")
 
 
 def happened(text: str) -> bool:
@@ -46,11 +55,10 @@ REPORTING_VERBS = (
     r"|described|describes|quoted|cited|telling|saying|reporting|announcing|claiming|confirming|condemned"
     r"|put the (?:death )?toll at|puts the (?:death )?toll at|put the number of (?:dead|deaths) at"
 )
-REPORTING = re.compile(rf"\b(?:{REPORTING_VERBS})\b", re.IGNORECASE)
 
 # Time words that mark background rather than the incident ("since 2011", "last year").
-BACKGROUND = re.compile(
-    r"\b(?:since (?:19|20)\d\d|since (?:january|february|march|april|may|june|july|august|september|october"
+_BACKGROUND_WORDS = (
+    r"since (?:19|20)\d\d|since (?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december)|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d|over the past"
     r"|this year"
     r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history"
@@ -60,12 +68,17 @@ BACKGROUND = re.compile(
     r"|(?:january|february|march|april|may|june|july|august|september|october|november|december|month|week"
     r"|year) alone|last month|earlier this month|to date"
     r"|(?:during|throughout|since) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|uprising|revolution)"
-    r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed))\b",
-    re.IGNORECASE,
+    r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed)"
 )
-_BACKGROUND_FOLDED = folded_pattern(BACKGROUND.pattern)
-
-NEGATION_BEFORE = re.compile(r"\b(?:not|no|never|without|neither|nor|denied|deny|denies)\b[^.;]{0,30}$", re.I)
+BACKGROUND = re.compile(rf"\b(?:{_BACKGROUND_WORDS})\b", re.IGNORECASE)
+_BACKGROUND_FOLDED = folded_pattern(rf"\b(?:{by_first_letter(_BACKGROUND_WORDS)})\b")
+# Every alternative of `_BACKGROUND_WORDS` has one of these in every match (in the folded text): most
+# sentences have none, and a few substring tests are much cheaper than a scan with the pattern.
+_BACKGROUND_HINTS = (
+    "since ", "last year", "ago", "in 19", "in 20", "over the past", "this year", "previously", "in recent",
+    "history", "half of", "month", "week", "quarter", "alone", "to date", "war", "conflict", "insurgency",
+    "uprising", "revolution", "violence", "unrest",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=8192)
@@ -76,7 +89,7 @@ def incident_hits(text: str) -> int:
 
 @lru_cache(maxsize=8192)
 def _incident_spans(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(m.span() for m in _INCIDENT_FOLDED.finditer(fold_case(text)))
+    return tuple(m.span() for m in _INCIDENT_FOLDED.finditer(folded(text)))
 
 
 def incident_hits_in(text: str, start: int, end: int) -> int:
@@ -105,12 +118,9 @@ def _is_word(char: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def is_background(text: str) -> bool:
-    return _BACKGROUND_FOLDED.search(fold_case(text)) is not None
-
-
-@lru_cache(maxsize=8192)
-def lowered(text: str) -> str:
-    return text.lower()
+    """Does `text` have a background time word (`BACKGROUND`)?"""
+    lower = folded(text)
+    return any(map(lower.__contains__, _BACKGROUND_HINTS)) and _BACKGROUND_FOLDED.search(lower) is not None
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -119,4 +129,4 @@ _WORDS = re.compile(r"[a-z0-9]+")
 @lru_cache(maxsize=8192)
 def words(text: str) -> frozenset[str]:
     """The lower-case words of `text` ("al-Shabaab" gives "al" and "shabaab"; "İ" is "i")."""
-    return frozenset(_WORDS.findall(fold_case(text)))
+    return frozenset(_WORDS.findall(folded(text)))

@@ -18,7 +18,8 @@ from datetime import date, timedelta
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.engines.extractive.casefold import fold_case
+from service.engines.extractive.date_forms import DATE, find_dates
 from service.engines.extractive.date_lines import is_date_line
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
@@ -28,49 +29,7 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTHS["sept"] = 9
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 
-_MON = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_WD = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_ORD = r"(?:st|nd|rd|th)?"
-_YEAR = r"(?:19|20)\d\d"
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "a": 1}
-
-# Only word starts that can open a date are tried (the alternation is costly at every position).
-_OPENERS = (
-    r"(?i:on|last|this|early|late|in|during|mid|the|yesterday|today|tonight|overnight|earlier|hours|morning"
-    r"|evening|night|afternoon|one|two|three|four|five|six|seven|a)\b|\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
-    r"|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
-)
-# The first-character class is a cheaper test of what the openers' lookahead requires, done first.
-_DATE = re.compile(
-    rf"\b(?=\d|(?i:[oltedimyhnafs])|[JFMASONDTW])(?=(?:{_OPENERS}))(?:"
-    rf"(?P<abs1>(?P<m1>{_MON})\s+(?P<d1>\d{{1,2}}){_ORD}(?!\d)(?:,?\s+(?P<y1>{_YEAR}))?)"
-    rf"|(?P<abs2>(?P<d2>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m2>{_MON})(?:,?\s+(?P<y2>{_YEAR}))?)"
-    rf"|(?P<iso>(?P<y3>{_YEAR})-(?P<m3>\d\d)-(?P<d3>\d\d))"
-    rf"|(?P<num>(?P<d4>\d{{1,2}})/(?P<m4>\d{{1,2}})/(?P<y4>{_YEAR}))"
-    rf"|(?P<monyear>(?:(?i:in|during)\s+)?(?P<m5>{_MON})\s+(?P<y5>{_YEAR}))"
-    rf"|(?P<inmonth>(?:(?i:in|during|early|late|mid)\s+|(?i:mid-))(?P<m6>January|February|March|April|May|June|July|August"
-    rf"|September|October|November|December)\b(?!\s+\d))"
-    rf"|(?P<weekday>(?:(?i:on|last|this past|this|early on|late on|early|late)\s+)?"
-    rf"(?:(?i:the\s+)?(?i:early\s+)?(?i:hours|morning|evening|night|afternoon)\s+(?i:of)\s+)?"
-    rf"(?P<wd>{_WD})(?:\s+(?i:morning|night|evening|afternoon))?)"
-    rf"|(?P<rel>(?i:yesterday|today|tonight|last night|this morning|this afternoon|this evening|overnight"
-    rf"|earlier today|the day before))"
-    rf"|(?P<ago>(?P<n>\d|(?i:one|two|three|four|five|six|seven|a))\s+(?i:days?)\s+(?i:ago|earlier))"
-    rf"|(?P<lastweek>(?i:last week|earlier this week|this week)))",
-)
-# Every date has a digit, a month (spelled as `_MON` spells it) or, case aside, one of these words (weekdays,
-# "yesterday", "today", "tonight", "overnight", "this morning", "days ago", "last week"): a sentence with none
-# has no date, and `_DATE` does not run on it.
-_DATE_SIGN = re.compile(r"(?=[\dJFMASOND])(?:\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
-_DATE_WORD = folded_pattern(r"day|night|morning|afternoon|evening|week")
-
-
-def may_have_date(text: str) -> bool:
-    """False for a text that cannot hold a date (no digit, month, weekday or day word)."""
-    return _DATE_SIGN.search(text) is not None or _DATE_WORD.search(fold_case(text)) is not None
 
 
 _STATEMENT_BEFORE = re.compile(
@@ -190,25 +149,25 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
     if g["weekday"]:
         if anchor.year is None:
             return None
-        wanted = _WEEKDAYS[g["wd"].lower()]
+        wanted = _WEEKDAYS[fold_case(g["wd"])]
         back = (anchor.as_date().weekday() - wanted) % 7
         if back == 0 and _LAST.match(g["weekday"]):
             back = 7
         found = anchor.shifted(-back)
         return found, found, "day"
     if g["rel"]:
-        word = g["rel"].lower()
+        word = fold_case(g["rel"])
         back = 1 if word in ("yesterday", "last night", "overnight", "the day before") else 0
         found = anchor.shifted(-back)
         return found, found, "day"
     if g["ago"]:
-        n = g["n"].lower()
+        n = fold_case(g["n"])
         found = anchor.shifted(-(int(n) if n.isdigit() else _NUMBER_WORDS[n]))
         return found, found, "day"
     if g["lastweek"]:
         if anchor.year is None:
             return None
-        back = 7 if g["lastweek"].lower() == "last week" else 0
+        back = 7 if fold_case(g["lastweek"]) == "last week" else 0
         end = anchor.shifted(-back)
         monday = end.shifted(-end.as_date().weekday())
         return monday, (monday.shifted(6) if back else anchor), "week"
@@ -222,14 +181,14 @@ def find_anchor(
     if published_at is not None:
         return PartialDate(published_at.year, published_at.month, published_at.day)
     if dateline is not None and dateline.date_text:
-        m = _DATE.fullmatch(dateline.date_text)
+        m = DATE.fullmatch(dateline.date_text)
         resolved = _resolve(m, None) if m else None
         if resolved:
             return resolved[0]
     for sentence in sentences[:3]:
         if len(sentence.text) > 80 and not _BYLINE.match(sentence.text):
             continue
-        for m in _DATE.finditer(sentence.text):
+        for m in find_dates(sentence.text):
             if (m.group("y1") or m.group("y2") or m.group("iso")) and (resolved := _resolve(m, None)):
                 return resolved[0]
     return None
@@ -265,9 +224,7 @@ def find_mentions(
     for position, sentence in enumerate(sentences):
         skip_until = dateline.end if dateline is not None and dateline.sentence_id == sentence.id else 0
         previous: DateMention | None = None
-        if not may_have_date(sentence.text):
-            continue
-        for m in _DATE.finditer(sentence.text):
+        for m in find_dates(sentence.text):
             if m.start() < skip_until:
                 continue
             resolved = _resolve(m, anchor)

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.engines.extractive.casefold import folded_pattern
 from service.schema import SUB_EVENT_TYPES
 
 # Security forces as the target of an attack: an armed clash, unless a bomb, shell or strike was the means
@@ -89,10 +89,15 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"rioters|rioting|violent (?:protesters|mob|crowd)|stone[- ]pelting|(?:hurled|threw|pelted) stones"
      r"|communal (?:clash(?:es)?|violence|riots?)", "riots", "violent_demonstration", 3.5),
 )  # fmt: skip
-# Words without which a cue cannot match (lower case, substrings): a cue's pattern runs only on sentences
-# that have one, which keeps classification cheap.
+# Words without which a cue cannot match: a cue's pattern runs only on sentences with a word (of `cues.words`)
+# that begins with one of its triggers (a trigger of several words counts by its first), which keeps
+# classification cheap. Each alternative of a cue has a trigger as a literal word that opens the match or
+# follows a space in it, so that a word of the sentence begins with the trigger wherever the cue matches.
+# The rarer that word, the fewer sentences the pattern runs on: "attacked civilians" is looked for only where
+# "civilians" is, not wherever "attacked" or "kill" is.
 _TRIGGERS: tuple[tuple[str, ...], ...] = (
-    ("clash", "fight", "shoot", "gun", "fire", "skirmish", "battle", "engaged", "fought", "armed"),
+    ("clash", "fighting", "firefight", "gunbattle", "battle", "shoot", "exchange", "returned", "came", "armed",
+     "skirmish", "engaged", "fought"),
     ("ambush", "attacked"),
     ("seized", "captured", "took control", "overran", "taken over"),
     ("recaptured", "retook", "regained", "liberated"),
@@ -101,7 +106,9 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("ied", "bomb", "mine", "landmine", "explosi", "device", "blast"),
     ("suicide",),
     ("grenade",),
-    ("kill", "shot", "shoot", "attack", "massacre", "execut", "slaughter", "fire", "gunmen"),
+    ("civilians", "villagers", "residents", "customers", "patrons", "shoppers", "mourners", "bystanders",
+     "revellers", "worshippers", "farmers", "passengers", "children", "women", "massacre", "gunmen", "village",
+     "market", "mosque", "church", "school"),
     ("abduct", "kidnap", "hostage", "disappeared"),
     ("rape", "sexual"),
     ("protest", "demonstrat", "rall", "sit-in"),
@@ -110,32 +117,22 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("riot", "pelted"),
     ("mob", "lynch"),
     ("arrest", "detain", "apprehend", "rounded up"),
-    ("ceasefire", "peace", "agreement", "deal", "truce"),
-    ("collision", "collided", "ram", "sideswip", "prevent", "block", "stand", "vehicle", "accident"),
+    ("agreement", "deal", "truce"),
+    ("collision", "collided", "rammed", "ramming", "sideswip", "prevent", "block", "stand", "vehicle", "accident"),
     ("defused", "dismantled", "seized"),
     ("loot", "set fire", "ablaze", "burned"),
-    ("fire", "gunfire", "shooting", "shots"),
-    ("kill", "shot", "shoot", "gunned", "attacked", "massacred", "executed", "hacked", "stabbed"),
+    ("opened", "gunfire", "shooting", "shots", "fired"),
+    ("people", "persons", "guests", "students", "pupils", "teachers", "traders", "vendors", "travel", "motorists",
+     "herders", "fishermen", "miners", "workers", "labo", "relatives", "family", "victims", "villager",
+     "civilian", "resident", "farmer", "man", "woman", "boy", "girl", "child", "teenager", "worshipper",
+     "pilgrim", "doctor", "nurse", "journalist", "aid"),
     ("gunm", "shooter", "mass", "shooting", "rampage", "opened"),
-    (
-        "kill",
-        "shot",
-        "shoot",
-        "gunned",
-        "ambushed",
-        "attacked",
-        "targeted",
-        "stormed",
-        "raided",
-        "assault",
-        "overran",
-        "raid",
-        "attack",
-    ),
+    ("soldier", "troops", "servicemen", "police", "officer", "guards", "personnel", "gendarmes", "militiamen",
+     "fighters", "base", "post", "camp", "station", "checkpoint", "barracks", "convoy", "outpost"),
     ("explosives",),
     ("strike",),
-    ("rioters", "rioting", "violent", "stone", "hurled", "threw", "pelted", "communal"),
-)
+    ("rioters", "rioting", "violent", "stone", "communal"),
+)  # fmt: skip
 # The cue patterns are lower case (their "IED" matches "ied" too) and run on the case-folded sentence
 # (`casefold`): the matches of re.IGNORECASE at a third of the cost.
 _COMPILED = tuple((folded_pattern(rf"\b(?:{p})"), t, s, w) for p, t, s, w in _CUES)
@@ -145,21 +142,23 @@ for _index, _triggers in enumerate(_TRIGGERS):
         _CUES_BY_STEM.setdefault(re.split(r"[ -]", _trigger)[0], set()).add(_index)
 _STEMS_BY_HEAD: dict[str, list[str]] = {}
 for _stem in _CUES_BY_STEM:
+    if not re.fullmatch(r"[a-z0-9]{3,}", _stem):  # `_candidate_cues` looks up words by their first 3 letters
+        raise ValueError(f"a trigger must begin with a word of 3 letters or more: {_stem!r}")
     _STEMS_BY_HEAD.setdefault(_stem[:3], []).append(_stem)
-
-
-# The words of a text (as `cues.words` splits it) that begin with the first three letters of a trigger: only
-# those are looked at, instead of every word of the sentence.
-_HEADED_WORD = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(sorted(_STEMS_BY_HEAD))})[a-z0-9]*")
+_HEADS = frozenset(_STEMS_BY_HEAD)
 
 
 def _candidate_cues(text: str) -> list[int]:
-    """Indexes of the cues whose trigger words begin a word of `text`, in cue order."""
+    """Indexes of the cues whose trigger words begin a word of `text`, in cue order. The words are
+    `cues.words` (cached: the actor rules split the same sentences), each looked up by its first three
+    letters, which every trigger has."""
     found: set[int] = set()
-    for word in set(_HEADED_WORD.findall(fold_case(text))):
-        for stem in _STEMS_BY_HEAD.get(word[:3], ()):
-            if word.startswith(stem):
-                found.update(_CUES_BY_STEM[stem])
+    for word in cues.words(text):
+        head = word[:3]
+        if head in _HEADS:
+            for stem in _STEMS_BY_HEAD[head]:
+                if word.startswith(stem):
+                    found.update(_CUES_BY_STEM[stem])
     return sorted(found)
 
 
@@ -178,13 +177,14 @@ def classify(sentences: list[Sentence], killed: int = 0) -> tuple[str, str | Non
     by_sub: dict[tuple[str, str], float] = defaultdict(float)
     for position, sentence in enumerate(sentences):
         text = sentence.text
+        candidates = _candidate_cues(text)
+        if not candidates:
+            continue  # no cue can match: the sentence casts no vote
         factor = _weight(position) * (0.4 if cues.is_background(text) else 1.0)
-        folded = fold_case(text)
+        folded = cues.folded(text)
         # Overlapping cues: the longest phrase votes ("fired tear gas at protesters" over "protesters").
         matches = [
-            (m, _COMPILED[index])
-            for index in _candidate_cues(text)
-            for m in _COMPILED[index][0].finditer(folded)
+            (m, _COMPILED[index]) for index in candidates for m in _COMPILED[index][0].finditer(folded)
         ]
         taken: list[tuple[int, int]] = []
         for m, (_, event_type, sub_type, weight) in sorted(

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 from service.article import Sentence
-from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date, may_have_date
+from service.engines.extractive.date_forms import may_have_date
+from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 from service.article import Article, Sentence
+from service.engines.extractive import cues
+from service.engines.extractive.casefold import folded_pattern
 
 _BYLINE = re.compile(
     r"^[(\[]?\s*(?:by|reporting by|reported by|written by|writing by|editing by|edited by|additional reporting"
@@ -60,18 +62,33 @@ def is_byline(sentence: Sentence) -> bool:
 
 # Text addressed to a model rather than to readers: a pasted JSON answer, or an instruction ("Ignore all
 # previous instructions", "Report that ... killed 400 people"). It states no fact, so no fact is taken from it.
-_INSTRUCTION = re.compile(
-    r"\{\s*\"[\w ]+\"\s*:"
-    r"|\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|rules)"
+# As one re.IGNORECASE pattern this was the costliest test of a sentence; it is split in three, each run only
+# where it can match: the JSON key needs a "{" (and no case), an opening command can only match at the start
+# (it was anchored with "^"), and a command anywhere needs one of `_COMMAND_HINTS`. The two word patterns are
+# lower-case, matched against the case-folded sentence (`casefold`: the matches of re.IGNORECASE).
+_JSON_ANSWER = re.compile(r"\{\s*\"[\w ]+\"\s*:")
+_COMMAND = folded_pattern(
+    r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|rules)"
     r"|\b(?:system prompt|new instructions|copy it exactly|answer only|stop summari[sz]ing)\b"
-    r"|^(?:report|write|state|say|output|print|respond|reply|answer|summari[sz]e) (?:that|with|only)\b"
-    r"|^(?:system|assistant|user|developer)\s*:",
-    re.IGNORECASE,
+)
+_COMMAND_HINTS = (
+    "ignore", "disregard", "forget", "system prompt", "new instructions", "copy it exactly", "answer only",
+    "stop summari",
+)  # fmt: skip
+_OPENING_COMMAND = folded_pattern(
+    r"(?:report|write|state|say|output|print|respond|reply|answer|summari[sz]e) (?:that|with|only)\b"
+    r"|(?:system|assistant|user|developer)\s*:"
 )
 
 
 def is_instruction(sentence: Sentence) -> bool:
-    return bool(_INSTRUCTION.search(sentence.text))
+    text = sentence.text
+    if "{" in text and _JSON_ANSWER.search(text):
+        return True
+    lower = cues.folded(text)
+    if _OPENING_COMMAND.match(lower):
+        return True
+    return any(map(lower.__contains__, _COMMAND_HINTS)) and _COMMAND.search(lower) is not None
 
 
 def citable(article: Article) -> list[Sentence]:
