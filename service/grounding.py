@@ -70,7 +70,16 @@ def _fold(text: str) -> str:
 
 def name_in_text(name: str, text: str) -> bool:
     """True when `name` appears in `text`, allowing spelling variants and dropped small words."""
-    folded_name, folded_text = _fold(name), _fold(text)
+    return _name_in_folded(_fold(name), _fold(text))
+
+
+def _folded_sentences(article: Article, citations: Sequence[str]) -> str:
+    """`_fold` of the cited sentences joined by spaces, from each sentence's own (cached) fold: the same text,
+    since folding works within words and joins every run of spaces and punctuation into one space."""
+    return " ".join(f for c in citations if c in article.by_id and (f := _fold(article.by_id[c].text)))
+
+
+def _name_in_folded(folded_name: str, folded_text: str) -> bool:
     if not folded_name:
         return False
     if f" {folded_name} " in f" {folded_text} ":
@@ -147,8 +156,9 @@ def _free_text_numbers(path: str, text: str, cited: str) -> Iterator[Violation]:
             )
 
 
-def _name_violation(name: str | None, path: str, cited: str) -> Iterator[Violation]:
-    if name and cited and not name_in_text(name, cited):
+def _name_violation(name: str | None, path: str, cited: str, folded: str) -> Iterator[Violation]:
+    """`folded` is `_fold(cited)`."""
+    if name and cited and not _name_in_folded(_fold(name), folded):
         yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
 
 
@@ -177,6 +187,9 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     def cited(citations: Sequence[str]) -> str:
         return _cited_text(article, citations)
 
+    def folded(citations: Sequence[str]) -> str:
+        return _folded_sentences(article, citations)
+
     free_texts = [(f"summary[{i}].text", st.text, st.citations) for i, st in enumerate(summary.summary)]
     free_texts += [(f"claims[{i}].statement", c.statement, c.citations) for i, c in enumerate(summary.claims)]
     free_texts += [
@@ -188,7 +201,7 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
         violations.extend(_free_text_numbers(path, text, cited(citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
-        if text and _fold(summary.date.text) not in _fold(text):
+        if text and _fold(summary.date.text) not in folded(summary.date.citations):
             violations.append(
                 Violation(
                     "date.text",
@@ -197,18 +210,27 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
                 )
             )
     for i, loc in enumerate(summary.locations):
-        violations.extend(_name_violation(loc.name, f"locations[{i}].name", cited(loc.citations)))
+        violations.extend(
+            _name_violation(loc.name, f"locations[{i}].name", cited(loc.citations), folded(loc.citations))
+        )
     for i, actor in enumerate(summary.actors):
-        violations.extend(_name_violation(actor.name, f"actors[{i}].name", cited(actor.citations)))
+        violations.extend(
+            _name_violation(actor.name, f"actors[{i}].name", cited(actor.citations), folded(actor.citations))
+        )
     for i, cas in enumerate(summary.casualties):
         text = cited(cas.citations)
         violations.extend(_range_violations(cas.killed, f"casualties[{i}].killed", text))
         violations.extend(_range_violations(cas.injured, f"casualties[{i}].injured", text))
-        violations.extend(_name_violation(cas.reported_by, f"casualties[{i}].reported_by", text))
+        path = f"casualties[{i}].reported_by"
+        violations.extend(_name_violation(cas.reported_by, path, text, folded(cas.citations)))
     for i, claim in enumerate(summary.claims):
-        violations.extend(_name_violation(claim.source, f"claims[{i}].source", cited(claim.citations)))
+        violations.extend(
+            _name_violation(
+                claim.source, f"claims[{i}].source", cited(claim.citations), folded(claim.citations)
+            )
+        )
     for i, dispute in enumerate(summary.disputes):
         for j, pos in enumerate(dispute.positions):
             path = f"disputes[{i}].positions[{j}].source"
-            violations.extend(_name_violation(pos.source, path, cited(pos.citations)))
+            violations.extend(_name_violation(pos.source, path, cited(pos.citations), folded(pos.citations)))
     return violations
