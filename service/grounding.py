@@ -127,10 +127,9 @@ def _citation_violations(summary: IncidentSummary, article: Article) -> Iterator
     yield from walk(summary, "")
 
 
-def _range_violations(rng: Range | None, path: str, cited: str) -> Iterator[Violation]:
+def _range_violations(rng: Range | None, path: str, supported: set[int]) -> Iterator[Violation]:
     if rng is None:
         return
-    supported = supported_values(cited)
     for part in ("low", "best", "high"):
         value = getattr(rng, part)
         if value is None or value in supported:
@@ -144,10 +143,9 @@ def _range_violations(rng: Range | None, path: str, cited: str) -> Iterator[Viol
         )
 
 
-def _free_text_numbers(path: str, text: str, cited: str) -> Iterator[Violation]:
+def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and vague words) are stated in its
     citations."""
-    supported = supported_values(cited)
     for q in find_quantities(text):
         values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
         if not q.vague and any(v not in supported for v in values):
@@ -190,6 +188,12 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     def folded(citations: Sequence[str]) -> str:
         return _folded_sentences(article, citations)
 
+    def supported(citations: Sequence[str]) -> set[int]:
+        """The figures the cited sentences state, each sentence on its own (and each read once)."""
+        return set().union(
+            *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
+        )
+
     free_texts = [(f"summary[{i}].text", st.text, st.citations) for i, st in enumerate(summary.summary)]
     free_texts += [(f"claims[{i}].statement", c.statement, c.citations) for i, c in enumerate(summary.claims)]
     free_texts += [
@@ -198,7 +202,7 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
         for j, p in enumerate(d.positions)
     ]
     for path, text, citations in free_texts:
-        violations.extend(_free_text_numbers(path, text, cited(citations)))
+        violations.extend(_free_text_numbers(path, text, supported(citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and _fold(summary.date.text) not in folded(summary.date.citations):
@@ -219,8 +223,9 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
         )
     for i, cas in enumerate(summary.casualties):
         text = cited(cas.citations)
-        violations.extend(_range_violations(cas.killed, f"casualties[{i}].killed", text))
-        violations.extend(_range_violations(cas.injured, f"casualties[{i}].injured", text))
+        figures = supported(cas.citations)
+        violations.extend(_range_violations(cas.killed, f"casualties[{i}].killed", figures))
+        violations.extend(_range_violations(cas.injured, f"casualties[{i}].injured", figures))
         path = f"casualties[{i}].reported_by"
         violations.extend(_name_violation(cas.reported_by, path, text, folded(cas.citations)))
     for i, claim in enumerate(summary.claims):
