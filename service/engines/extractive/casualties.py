@@ -66,6 +66,13 @@ _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
 )
 _MAX_NP = 5
+# A figure is a casualty figure only through a word of `_PASSIVE`, `_ACTIVE` (then, for "left"/"leaving",
+# `_LEFT_STATE`), `_TOLL` or `_COUNT_NOUN`, and every alternative of those holds one of these stems: a
+# sentence without any states no casualty figure (most sentences), and is not read further.
+_CASUALTY_STEM = folded_pattern(
+    r"kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|wound|injur|hurt|maim|hospitali"
+    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit"
+)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
 # after ...", "in a similar attack"): the figures from there on are that incident's.
@@ -174,7 +181,7 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
 def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     """Every casualty figure a sentence states; background sentences ("since 2011") state none."""
     text = sentence.text
-    if cues.is_background(text):
+    if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
         return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = fold_case(text)  # for the lower-case patterns; same offsets as `text`
