@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
+from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from service.article import Article
@@ -105,17 +106,18 @@ def _citation_violations(summary: IncidentSummary, article: Article) -> Iterator
     def walk(node: object, path: str) -> Iterator[Violation]:
         if isinstance(node, list):
             for i, item in enumerate(node):
-                yield from walk(item, f"{path}[{i}]")
+                if isinstance(item, (BaseModel, list)):  # scalars hold no citations: not walked into
+                    yield from walk(item, f"{path}[{i}]")
             return
-        fields = getattr(type(node), "model_fields", None)
-        if fields is None:
+        if not isinstance(node, BaseModel):
             return
-        for name in fields:
+        for name in type(node).model_fields:
             value = getattr(node, name)
-            sub = f"{path}.{name}" if path else name
             if name != "citations":
-                yield from walk(value, sub)
+                if isinstance(value, (BaseModel, list)):
+                    yield from walk(value, f"{path}.{name}" if path else name)
                 continue
+            sub = f"{path}.{name}" if path else name
             if not value:
                 yield Violation(sub, "missing_citation", "cite at least one sentence id")
             for i, cid in enumerate(value):
