@@ -117,3 +117,34 @@ def test_same_counts_do_not_dispute() -> None:
         "Police said two rockets hit the city. The army said two rockets fell."
     )
     assert count_disputes(sentences, attributions) == []
+
+
+def test_stance_words_grouped_by_first_letter_match_as_the_plain_alternations() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from service.engines.extractive import claims
+    from service.engines.extractive.casefold import fold_case
+
+    plain = {
+        claims._ACCUSE: r"\b(?:opened fire|fired (?:on|at)|attacked|violat\w*|provocat\w*|provok\w*|aggression"
+        r"|aggressive|targeted|tried to (?:prevent|block)|blocked|rammed|blame[sd]?|accus\w+|responsible for"
+        r"|illegal|unprovoked|shelled|bombed|war crime\w*|massacre\w*)\b",
+        claims._DEFEND: r"\b(?:self-?defen[cs]e|returned fire|came under fire|de-?escalat\w*|do not seek escalation"
+        r"|defend themselves|in response|necessary measures|denie[sd]|deny|retaliat\w*|(?:was|were) (?:attacked"
+        r"|ambushed|fired upon)|departed the area|withdrew|pulled back|acted in accordance)\b",
+    }
+    data = Path(__file__).resolve().parent / "data"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("gold_articles.jsonl", "gold_heldout.jsonl", "gold_rules.jsonl")
+        for line in (data / name).read_text(encoding="utf-8").splitlines()
+    ]
+    texts += [
+        "They acted in accordance with the rules, denied it and accused the army of aggressive provocations."
+    ]
+    for grouped, pattern in plain.items():
+        slow = re.compile(pattern)
+        for text in map(fold_case, texts):
+            assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in slow.finditer(text)]
