@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from service.article import ArticleIn, Sentence, prepare
+from service.engines.extractive import claims
+from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.claims import account_disputes, count_disputes, find_claims
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import Attribution, find_attributions
@@ -120,13 +126,6 @@ def test_same_counts_do_not_dispute() -> None:
 
 
 def test_stance_words_grouped_by_first_letter_match_as_the_plain_alternations() -> None:
-    import json
-    import re
-    from pathlib import Path
-
-    from service.engines.extractive import claims
-    from service.engines.extractive.casefold import fold_case
-
     plain = {
         claims._ACCUSE: r"\b(?:opened fire|fired (?:on|at)|attacked|violat\w*|provocat\w*|provok\w*|aggression"
         r"|aggressive|targeted|tried to (?:prevent|block)|blocked|rammed|blame[sd]?|accus\w+|responsible for"
