@@ -46,6 +46,8 @@ _EVENT_NOUN = re.compile(
     r"|rockets?|missiles?|drones?|shells?|mortar (?:rounds|shells)|explosions?|blasts?|attacks?)\b",
     re.IGNORECASE,
 )
+# Every noun of `_EVENT_NOUN` holds one of these (on the case-folded text): a sentence with none counts no event.
+_EVENT_STEM = folded_pattern(r"strike|raid|rocket|missile|drone|shell|mortar|explosion|blast|attack")
 _SUBJECT = re.compile(r"^(?:The\s+)?(?P<np>(?:[A-Z][\w.'’-]*\s+){0,4}[A-Z][\w.'’-]*)\s+[a-z]")
 
 
@@ -127,6 +129,8 @@ def count_disputes(sentences: list[Sentence], attributions: dict[str, list[Attri
             holder, citations = m.group("np"), [sentence.id]
         else:
             continue
+        if _EVENT_STEM.search(fold_case(sentence.text)) is None:
+            continue  # no event noun for a count to go with
         for q in find_quantities(sentence.text):
             noun = _EVENT_NOUN.match(sentence.text[q.end :])
             value = q.best if q.best is not None else q.low
