@@ -173,7 +173,9 @@ _DIGIT = re.compile(r"\d")
 
 
 # One pass for the hint words instead of one substring search per word: same answer, a third of the time.
-_ANY_HINT = re.compile("|".join(re.escape(hint) for hint in _HINTS))
+# At the start of a word: every count opens at a word boundary and its words are separated by spaces or
+# hyphens ("twenty-one"), so a hint inside a word ("someone", "often", "Germany") announces none.
+_ANY_HINT = re.compile(r"\b(?:" + "|".join(re.escape(hint) for hint in _HINTS) + ")")
 
 
 def _spelled(text: str, m: re.Match[str], group: str) -> str:
@@ -184,7 +186,7 @@ def _spelled(text: str, m: re.Match[str], group: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _quantities(text: str) -> tuple[Quantity, ...]:
-    if not _DIGIT.search(text) and not _ANY_HINT.search(text.lower()):
+    if not _DIGIT.search(text) and not _ANY_HINT.search(_fold_case(text)):  # (the case `_QUANTITY` sees)
         return ()
     found: list[Quantity] = []
     for m in _QUANTITY.finditer(_fold_case(text)):
