@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.engines.extractive.ending_cues import EndingCue
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
@@ -138,26 +139,45 @@ _NOT_START = frozenset(
 # The patterns of the words around a name are lower case and run on the case-folded sentence (`casefold`):
 # the matches of re.IGNORECASE at a third of the cost.
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
-_BEFORE_SITE = folded_pattern(
+_BEFORE_SITE_PATTERN = folded_pattern(
     rf"\b(?:in|near|at|outside|around|inside|into|across|outskirts of|vicinity of|{_DIRECTION} of"
     rf"|(?:city|town|village|district|province|region|governorate|state|area|countryside|suburb|neighbou?rhood"
     r"|camp|locality|municipality|county|outskirts|hamlet|settlement)\s+of)"
     rf"(?:\s+the)?(?:\s+{_DIRECTION})?(?:\s+(?:city|town|village|province|region|governorate|state|district))?\s*$"
 )
-_BEFORE_ATTACK = folded_pattern(
+_BEFORE_ATTACK_PATTERN = folded_pattern(
     r"\b(?:attacks?|strikes?|airstrikes?|raids?|assaults?|offensive|shelling|bombing|ambush|clashes|fighting"
     r"|battle|stormed|hit|struck|targeted|shelled|bombed|attacked|overran|captured|seized)\s+(?:on|in|against|near)?"
     r"\s*(?:the\s+)?(?:(?:city|town|village|district)\s+of\s+)?\s*$"
 )
-_BEFORE_ORIGIN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
-_BEFORE_REFERENCE = folded_pattern(
+_BEFORE_ORIGIN_PATTERN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
+_BEFORE_REFERENCE_PATTERN = folded_pattern(
     rf"(?:\b\d+\s*(?:km|kilomet(?:er|re)s?|miles?)\s+(?:\(\d+\s*\w+\)\s+)?(?:{_DIRECTION}\s+)?(?:of|from)"
     rf"|\b(?:border with|bordering|neighbou?ring|capital of)(?:\s+the)?)\s*$"
 )
-_TYPE_BEFORE = folded_pattern(
+_TYPE_BEFORE_PATTERN = folded_pattern(
     r"\b(?P<type>city|town|village|province|governorate|state|region|district|oblast|municipality|department"
     r"|county|commune|locality|township|neighbou?rhood|hamlet|settlement|camp)\s+of\s+(?:the\s+)?$"
 )
+# Each tried only where the window's last word can end a match (`ending_cues`).
+_DIRECTIONS = "north south east west northeast northwest southeast southwest"
+_DIRECTION_WORDS = f"{_DIRECTIONS} {' '.join(d + 'ern' for d in _DIRECTIONS.split())}"
+_BEFORE_SITE = EndingCue(
+    _BEFORE_SITE_PATTERN,
+    f"in near at outside around inside into across of the {_DIRECTION_WORDS} city town village province region "
+    "governorate state district",
+)
+_BEFORE_ATTACK = EndingCue(
+    _BEFORE_ATTACK_PATTERN,
+    "attack attacks strike strikes airstrike airstrikes raid raids assault assaults offensive shelling bombing "
+    "ambush clashes fighting battle stormed hit struck targeted shelled bombed attacked overran captured seized "
+    "on in against near the of onthe inthe againstthe nearthe",  # ("on" and "the" may touch: `\s*`)
+)
+_BEFORE_ORIGIN = EndingCue(_BEFORE_ORIGIN_PATTERN, "from to toward towards for the")
+_BEFORE_REFERENCE = EndingCue(
+    _BEFORE_REFERENCE_PATTERN, "of from with bordering neighbouring neighboring the"
+)
+_TYPE_BEFORE = EndingCue(_TYPE_BEFORE_PATTERN, "of the")
 _TYPE_AFTER = folded_pattern(
     r"^\s+(?P<type>province|governorate|state|region|district|city|town|village|area|countryside|oblast"
     r"|county|department|camp|township|municipality|neighbou?rhood|commune)\b"
