@@ -187,14 +187,24 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     def cited(citations: Sequence[str]) -> str:
         return _cited_text(article, citations)
 
+    # Many facts cite the same sentences: their folded text and figures are worked out once per check.
+    folds: dict[tuple[str, ...], str] = {}
+    stated: dict[tuple[str, ...], set[int]] = {}
+
     def folded(citations: Sequence[str]) -> str:
-        return _folded_sentences(article, citations)
+        key = tuple(citations)
+        if key not in folds:
+            folds[key] = _folded_sentences(article, citations)
+        return folds[key]
 
     def supported(citations: Sequence[str]) -> set[int]:
         """The figures the cited sentences state, each sentence on its own (and each read once)."""
-        return set().union(
-            *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
-        )
+        key = tuple(citations)
+        if key not in stated:
+            stated[key] = set().union(
+                *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
+            )
+        return stated[key]
 
     free_texts = [(f"summary[{i}].text", st.text, st.citations) for i, st in enumerate(summary.summary)]
     free_texts += [(f"claims[{i}].statement", c.statement, c.citations) for i, c in enumerate(summary.claims)]
