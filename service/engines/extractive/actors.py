@@ -18,6 +18,7 @@ from importlib import resources
 
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.engines.extractive.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.gazetteer import Gazetteer
 from service.schema import Actor
@@ -53,7 +54,7 @@ _MOD = r"(?:[A-Z][\w'’.\-]*|pro-government|government|regime|state|rebel|armed
        r"|US-led|U\.S\.-led|military|army|coalition)"  # fmt: skip
 _HEAD_RE = "|".join(re.escape(h) for h in sorted(_HEADS, key=len, reverse=True))
 # Any case ("Soldiers", "TROOPS"): matched on the case-folded sentence (`casefold`), 4x faster than re.I.
-_HEAD = folded_pattern(rf"\b(?:{_HEAD_RE})\b")
+_HEAD = folded_pattern(rf"\b(?:{by_first_letter(_HEAD_RE)})\b")  # (grouped by first letter: `alternation`)
 _MOD_WORD = re.compile(_MOD)
 _LEADING_ARTICLE = re.compile(r"^(?:The|A|An)\s+")
 _TOKEN = re.compile(r"\S+")

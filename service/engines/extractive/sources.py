@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.engines.extractive.alternation import by_first_letter
 
 _NP_WORDS = frozenset(
     [
@@ -223,7 +224,9 @@ _SKIP_BEFORE_VERB = frozenset(
 _TOKEN = re.compile(r"\S+")
 # Lower case: "United States" is no verb. The first-letter class is a cheap test the verbs would make anyway.
 _VERB_LETTERS = "".join(sorted({verb[0] for verb in cues.REPORTING_VERBS.split("|")} | {"A", "a"}))
-_VERB = re.compile(rf"\b(?=[{_VERB_LETTERS}])(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b")
+_VERB = re.compile(
+    rf"\b(?=[{_VERB_LETTERS}])(?P<verb>{by_first_letter(cues.REPORTING_VERBS)}|[Aa]ccording to)\b"
+)  # (the verbs grouped by first letter: `alternation`)
 _PARENTHETICAL = re.compile(r",\s+(?:[a-z][\w'’\-]*\s+){0,8}[a-z][\w'’\-]*\s*,\s*$")
 _PARTICLE_NAME = re.compile(r"^(?:al|el|ad|ar|as|ash|az|bin|ibn|abu|de|van|von|da|di|du)-?[A-Z]")
 _QUOTE = re.compile(r"[“\"](?P<q>[^”\"]{12,})[”\"]")
