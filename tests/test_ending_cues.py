@@ -7,12 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.engines.extractive import place_mentions
+from service.engines.extractive import casualties, place_mentions
 from service.engines.extractive.ending_cues import EndingCue, last_word
 
 CUES = {
-    f"place_mentions.{name}": getattr(place_mentions, name)
-    for name in ("_BEFORE_SITE", "_BEFORE_ATTACK", "_BEFORE_ORIGIN", "_BEFORE_REFERENCE", "_TYPE_BEFORE")
+    **{
+        f"place_mentions.{name}": getattr(place_mentions, name)
+        for name in ("_BEFORE_SITE", "_BEFORE_ATTACK", "_BEFORE_ORIGIN", "_BEFORE_REFERENCE", "_TYPE_BEFORE")
+    },
+    **{
+        f"casualties.{name}": getattr(casualties, name)
+        for name in ("_ACTIVE_CUE", "_MIXED_BEFORE_CUE", "_SUBGROUP_CUE", "_NEGATED_CUE")
+    },
 }
 
 
