@@ -36,6 +36,7 @@ from service.engines.extractive import (
 )
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.casualties import reports_in, tally
+from service.engines.extractive.ending_cues import EndingCue
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
 
@@ -103,16 +104,22 @@ def test_fold_case_keeps_length_offsets_and_word_characters() -> None:
     assert fold_case("\u0130stanbul, \u017fAID \u212aelvin") == "istanbul, said kelvin"
 
 
+def _unwrapped(cue: object) -> re.Pattern[str]:
+    """The pattern of an `EndingCue`, or the pattern itself."""
+    return cue.pattern if isinstance(cue, EndingCue) else cue  # type: ignore[return-value]
+
+
 # Every lower-case pattern the engine matches on folded text, and the re.IGNORECASE pattern it stands for.
 _FOLDED = [
-    (module.__name__.rsplit(".", 1)[-1] + "." + name, getattr(module, name))
+    (module.__name__.rsplit(".", 1)[-1] + "." + name, _unwrapped(getattr(module, name)))
     for module, names in [
         (cues, ["_INCIDENT_FOLDED", "_BACKGROUND_FOLDED", "_HAPPENED_FOLDED"]),
         (place_mentions, ["_BEFORE_SITE", "_BEFORE_ATTACK", "_BEFORE_ORIGIN", "_BEFORE_REFERENCE",
                           "_TYPE_BEFORE", "_TYPE_AFTER"]),
         (actors, ["_HEAD"]),
         (casualties, ["_PASSIVE", "_ACTIVE", "_LEFT_STATE", "_TOLL", "_COUNT_NOUN", "_NP_STOP", "_SUBGROUP",
-                      "_SINGULAR", "_NEGATED", "_CONJOINED", "_CASUALTY_WORD"]),
+                      "_SINGULAR", "_NEGATED", "_CONJOINED", "_CASUALTY_WORD", "_MIXED_BEFORE", "_MIXED_AFTER",
+                      "_EARLIER_INCIDENT", "_AND_JOINED"]),
         (claims, ["_ACCUSE", "_DEFEND"]),
         (date_forms, ["_ANY_CASE_DATE"]),
         (event_type, ["_NEGATED"]),

@@ -257,8 +257,22 @@ def find_event_date(
     all_sentences: list[Sentence],
 ) -> DateInfo | None:
     """The incident's date with the phrase and sentence that give it, or None when none can be resolved."""
-    anchor = find_anchor(published_at, all_sentences, dateline)
-    mentions = [m for m in find_mentions(sentences, anchor, dateline) if m.score != float("-inf")]
+    return pick_event_date(date_mentions(sentences, published_at, dateline, all_sentences))
+
+
+def date_mentions(
+    sentences: list[Sentence],
+    published_at: date | None,
+    dateline: Dateline | None,
+    all_sentences: list[Sentence],
+) -> list[DateMention]:
+    """Every date the `sentences` state, resolved against the article's anchor (see `find_anchor`)."""
+    return find_mentions(sentences, find_anchor(published_at, all_sentences, dateline), dateline)
+
+
+def pick_event_date(found: list[DateMention]) -> DateInfo | None:
+    """The incident's date among the dates an article states (`date_mentions`), or None."""
+    mentions = [m for m in found if m.score != float("-inf")]
     if not mentions:
         return None
     support: dict[tuple[str, str], float] = {}

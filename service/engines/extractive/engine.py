@@ -22,12 +22,12 @@ from service.engines.extractive import casualties as casualty_rules
 from service.engines.extractive import claims as claim_rules
 from service.engines.extractive import digest
 from service.engines.extractive.actors import ActorLexicon, find_actors
-from service.engines.extractive.dates import PartialDate, find_anchor, find_event_date
+from service.engines.extractive.dates import DateMention, date_mentions, pick_event_date
 from service.engines.extractive.event_type import classify
 from service.engines.extractive.gazetteer import Gazetteer
 from service.engines.extractive.other_days import dated_elsewhere
 from service.engines.extractive.places import find_locations
-from service.engines.extractive.sentences import Dateline, citable, find_dateline
+from service.engines.extractive.sentences import citable, find_dateline
 from service.engines.extractive.sources import find_attributions
 from service.errors import DeadlineExceeded, NoSentences
 from service.schema import Casualties, DateInfo, IncidentSummary, Range
@@ -95,7 +95,8 @@ class ExtractiveEngine:
         if not sentences:
             raise NoSentences("the article has only credit lines (bylines), no sentence that could be cited")
         dateline = find_dateline(sentences)
-        date = find_event_date(sentences, article.published_at, dateline, list(article.sentences))
+        mentions = date_mentions(sentences, article.published_at, dateline, list(article.sentences))
+        date = pick_event_date(mentions)
         locations = find_locations(sentences, gazetteer, dateline, gazetteer.not_places)
         site = next((loc for loc in locations if loc.role == "incident_site"), None)
         incident_cc = gazetteer.nationality(site.country) if site is not None and site.country else None
@@ -113,8 +114,7 @@ class ExtractiveEngine:
                 sentence, next(iter(attributions.get(sentence.id, ())), None)
             )
         ]
-        anchor = find_anchor(article.published_at, list(article.sentences), dateline)
-        reports = _this_incident(reports, date, anchor, dateline)
+        reports = _this_incident(reports, date, mentions)
         entries, figure_disputes = casualty_rules.tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
         event_type, sub_type = classify(sentences, killed)
@@ -153,17 +153,14 @@ class ExtractiveEngine:
 
 
 def _this_incident(
-    reports: list[casualty_rules.Report],
-    date: DateInfo | None,
-    anchor: PartialDate | None,
-    dateline: Dateline | None,
+    reports: list[casualty_rules.Report], date: DateInfo | None, mentions: list[DateMention]
 ) -> list[casualty_rules.Report]:
     """The reports not given in sentences about other days; all of them when every one is (then the date
     picked for the incident is the doubtful part)."""
-    cited = list({r.sentence.id: r.sentence for r in reports}.values())
+    cited = {r.sentence.id for r in reports}
     if len(cited) < 2 or date is None:
         return reports  # one sentence: all or nothing, and nothing would fall back on all
-    elsewhere = dated_elsewhere(cited, date, anchor, dateline)
+    elsewhere = dated_elsewhere(cited, date, mentions)
     return [r for r in reports if r.sentence.id not in elsewhere] or reports
 
 

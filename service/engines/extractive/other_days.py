@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.article import Sentence
-from service.engines.extractive.date_forms import may_have_date
-from service.engines.extractive.dates import PartialDate, find_mentions, is_statement_date
-from service.engines.extractive.sentences import Dateline
+from service.engines.extractive.dates import DateMention, PartialDate, is_statement_date
 from service.schema import DateInfo
 
 # Days a date may lie from the incident's and still be about it: reports come a day or two later, and a
@@ -41,16 +38,16 @@ def _apart(first: PartialDate, last: PartialDate, start: PartialDate, end: Parti
     return _days(last, start) > _NEAR_DAYS or _days(end, first) > _NEAR_DAYS
 
 
-def dated_elsewhere(
-    sentences: list[Sentence], event: DateInfo | None, anchor: PartialDate | None, dateline: Dateline | None
-) -> set[str]:
-    """Ids of the `sentences` whose every date lies more than a few days from the incident's date."""
+def dated_elsewhere(sentence_ids: set[str], event: DateInfo | None, mentions: list[DateMention]) -> set[str]:
+    """Those of `sentence_ids` whose every date (among the article's `mentions`, see `dates.date_mentions`)
+    lies more than a few days from the incident's date."""
     if event is None:
         return set()
     start, end = _parse(event.start), _parse(event.end)
-    dated = [s for s in sentences if s.id not in event.citations and may_have_date(s.text)]
     by_sentence: dict[str, list[bool]] = {}
-    for mention in find_mentions(dated, anchor, dateline):
+    for mention in mentions:
+        if mention.sentence.id not in sentence_ids or mention.sentence.id in event.citations:
+            continue
         if is_statement_date(mention):
             continue  # "the army said on Thursday": when the toll was given, not when the deaths happened
         apart = _apart(mention.first, mention.last, start, end)
