@@ -29,7 +29,15 @@ def test_every_match_of_a_casualty_word_pattern_holds_a_stem(name: str) -> None:
         assert m is not None
         if "verb" in pattern.groupindex and m.group("verb") in ("left", "leaving"):
             return  # "left"/"leaving" count only with `_LEFT_STATE` after them, checked on its own
+        word = (
+            m.group("verb")
+            if "verb" in pattern.groupindex
+            else m.group("noun")
+            if "noun" in pattern.groupindex
+            else m.group(0)
+        )
         assert casualties._CASUALTY_STEM.search(m.group(0)) is not None, m.group(0)
+        assert casualties._CASUALTY_STEM.search(" " + word) is not None, word
 
     check()
 
@@ -69,7 +77,7 @@ def test_every_casualty_word_holds_a_stem() -> None:
     for word in words:
         if word in ("left", "leaving"):
             continue  # they count only with `_LEFT_STATE` after them
-        assert casualties._CASUALTY_STEM.search(word) is not None, word
+        assert casualties._CASUALTY_STEM.match(word) is not None, word  # at the word's start
 
 
 def test_the_prefilter_changes_no_reading_of_the_gold_sentences(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,9 +81,9 @@ _NEGATED_CUE = EndingCue(_NEGATED, "no single the nobody not")
 # `_LEFT_STATE`), `_TOLL` or `_COUNT_NOUN`, and every alternative of those holds one of these stems: a
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
-    r"kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit"
-)
+    r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|wound|injur|hurt|maim|hospitali"
+    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit)"
+)  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
 # after ...", "in a similar attack"): the figures from there on are that incident's.

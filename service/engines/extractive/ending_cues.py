@@ -15,11 +15,14 @@ import re
 
 def last_word(window: str) -> str:
     """The letters at the end of `window`, trailing spaces aside ("fled to the  " -> "the")."""
-    text = window.rstrip()
-    i = len(text)
-    while i and text[i - 1].isalpha():
+    tokens = window.rsplit(None, 1)
+    token = tokens[-1] if tokens else ""
+    if token.isalpha():
+        return token  # (most windows)
+    i = len(token)
+    while i and token[i - 1].isalpha():
         i -= 1
-    return text[i:]
+    return token[i:]
 
 
 class EndingCue:
