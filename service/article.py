@@ -76,11 +76,19 @@ def _clean_run(match: re.Match[str]) -> str:
     return "".join(ch for ch in match.group() if _clean_char(ch))
 
 
+# A publication stamp run into the story's first line ("date 2024-06-07 Bandits, on Thursday, killed ..."): put
+# on a line of its own, where it reads as the page's date, not as a date the story gives.
+_LEADING_STAMP = re.compile(
+    r"^\s*(?P<stamp>(?i:date|dated|published|posted|updated)\s*:?\s*(?:19|20)\d\d-\d\d-\d\d)[ \t]+(?=\S)"
+)
+
+
 def normalise(raw: str) -> str:
     """NFC, control and invisible characters stripped, whitespace collapsed within lines, one line per
     paragraph, web boilerplate lines dropped."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     text = _MAYBE_UNCLEAN.sub(_clean_run, text)
+    text = _LEADING_STAMP.sub(r"\g<stamp>\n", text, count=1)
     lines = (  # str.split: the whitespace `\s` matches
         boilerplate.without_trailing_credit(" ".join(line.split())) for line in text.split("\n")
     )

@@ -198,3 +198,18 @@ def test_fingerprint_ignores_boilerplate_but_not_options() -> None:
     dated = prepare(ArticleIn(text=body, published_at=date(2024, 3, 4)), max_chars=LIMIT)
     assert plain.fingerprint == noisy.fingerprint
     assert plain.fingerprint != dated.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            " date 2024-06-07 Bandits, on Thursday, killed 12.",
+            "date 2024-06-07\nBandits, on Thursday, killed 12.",
+        ),
+        ("Published: 2024-06-07 Gunmen killed 3.", "Published: 2024-06-07\nGunmen killed 3."),
+        ("The date 2024-06-07 was set for the trial.", "The date 2024-06-07 was set for the trial."),
+    ],
+)
+def test_a_publication_stamp_run_into_the_first_line_gets_its_own_line(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected

@@ -14,9 +14,11 @@ from datetime import date
 from service.engines.extractive.dates import DateMention, PartialDate, is_statement_date
 from service.schema import DateInfo
 
-# Days a date may lie from the incident's and still be about it: reports come a day or two later, and a
-# statement's date ("said on Tuesday") may be the day after a night attack.
-_NEAR_DAYS = 3
+# Days a date may lie from the incident's and still be about it. Before it: a night attack may be dated to
+# the evening before ("late on Friday" for a Saturday report), no more. After it: the wounded may die and the
+# toll be updated days later ("two of the wounded died on Monday", raising the toll of Saturday's attack).
+_DAYS_BEFORE = 1
+_DAYS_AFTER = 3
 
 
 def _parse(iso: str) -> PartialDate:
@@ -34,8 +36,9 @@ def _days(a: PartialDate, b: PartialDate) -> int:
 
 
 def _apart(first: PartialDate, last: PartialDate, start: PartialDate, end: PartialDate) -> bool:
-    """True when [first, last] and [start, end] are more than `_NEAR_DAYS` apart."""
-    return _days(last, start) > _NEAR_DAYS or _days(end, first) > _NEAR_DAYS
+    """True when [first, last] ends more than `_DAYS_BEFORE` days before [start, end], or begins more than
+    `_DAYS_AFTER` days after it."""
+    return _days(last, start) > _DAYS_BEFORE or _days(end, first) > _DAYS_AFTER
 
 
 def dated_elsewhere(sentence_ids: set[str], event: DateInfo | None, mentions: list[DateMention]) -> set[str]:
