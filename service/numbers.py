@@ -178,6 +178,16 @@ _DIGIT = re.compile(r"\d")
 _ANY_HINT = re.compile(r"\b(?:" + "|".join(re.escape(hint) for hint in _HINTS) + ")")
 
 
+_MONTH_BEFORE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _is_year(digits: str) -> bool:
+    return len(digits) == 4 and digits[:2] in ("19", "20") and digits.isdigit()
+
+
 def _spelled(text: str, m: re.Match[str], group: str) -> str:
     """A group of a match in the case-folded copy of `text`, as `text` spells it ("" if it did not take part)."""
     start, end = m.span(group)
@@ -204,8 +214,8 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
             found.append(Quantity(*span, low=vague, best=vague, high=None, vague=True))
             continue
         value = number_value(_spelled(text, m, "num"))
-        if value is None:
-            continue
+        if value is None or (_is_year(_spelled(text, m, "num")) and _MONTH_BEFORE.search(text[: m.start()])):
+            continue  # "July 10, 2019 killed 11": the year of a date, not a count
         qual = _QUALIFIERS.get(_spelled(text, m, "qual").lower())
         if qual == "low":
             found.append(Quantity(*span, low=value, best=value, high=None))

@@ -43,7 +43,7 @@ _HAPPENED_BEFORE = re.compile(
 )
 _BACKGROUND_BEFORE = re.compile(
     r"\b(?:since (?:19|20)\d\d|since (?:january|february|march|april|may|june|july|august|september|october"
-    r"|november|december)|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d|over the past"
+    r"|november|december)|since the (?:start|beginning|end)|since (?:early|late|mid)|last year|years? ago|in (?:19|20)\d\d|over the past"
     r"|this year"
     r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history"
     # added later with the period and war tallies

@@ -26,6 +26,7 @@ Kind = Literal["killed", "injured"]
 
 _KILLED = (
     r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
+    r"|succumbed"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
@@ -81,7 +82,7 @@ _NEGATED_CUE = EndingCue(_NEGATED, "no single the nobody not")
 # `_LEFT_STATE`), `_TOLL` or `_COUNT_NOUN`, and every alternative of those holds one of these stems: a
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
-    r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|wound|injur|hurt|maim|hospitali"
+    r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
     r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name

@@ -59,7 +59,7 @@ REPORTING_VERBS = (
 # Time words that mark background rather than the incident ("since 2011", "last year").
 _BACKGROUND_WORDS = (
     r"since (?:19|20)\d\d|since (?:january|february|march|april|may|june|july|august|september|october"
-    r"|november|december)|since the (?:start|beginning)|last year|years? ago|in (?:19|20)\d\d|over the past"
+    r"|november|december)|since the (?:start|beginning|end)|since (?:early|late|mid)|last year|years? ago|in (?:19|20)\d\d|over the past"
     r"|this year"
     r"|so far this year|earlier this year|previously|in recent (?:months|years|weeks)|history"
     # Tallies of a period or a war, not of one incident: "in the first half of the year", "in September

@@ -21,11 +21,15 @@ from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
 
 _CONNECT = r"(?:al|el|ad|ar|as|ash|az|ez|ed|es|an|at|de|del|di|da|du|la|le|des|bin|ibn|bani|of|and)"
-_TOKEN = rf"(?:(?![A-Z][\w.\-]*['’]s\b)[A-Z][\w'’.\-]*[\w]|[A-Z]|{_CONNECT}-[A-Z][\w'’\-]*)"
+_TOKEN = rf"(?:(?![A-Z][\w.\-]*['’]s\b)[A-Z][\w'’.\-]*[\w]|[A-Z](?![\w'’])|{_CONNECT}-[A-Z][\w'’\-]*)"
 _OWNER = r"[A-Z][\w.\-]*['’]s\b"  # "Russia's": a run of its own, possessive dropped
 # A run starts with a capital or a connector ("al-Bab"): the first-letter class is a cheap test of that, first.
 _RUN_STARTS = "A-Z" + "".join(sorted({word[0] for word in _CONNECT[3:-1].split("|")}))
-_RUN = re.compile(rf"(?<![\w'’-])(?=[{_RUN_STARTS}])(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*)")
+# A possessive may end a run of several words ("Jammu and Kashmir’s Akhnoor": "Jammu and Kashmir").
+_RUN = re.compile(
+    rf"(?<![\w'’-])(?=[{_RUN_STARTS}])"
+    rf"(?:{_OWNER}|{_TOKEN}(?:\s+(?:{_CONNECT}\s+)?{_TOKEN})*(?:\s+(?:{_CONNECT}\s+)?{_OWNER})?)"
+)
 _TYPE_WORDS = {
     "province": "admin1", "governorate": "admin1", "state": "admin1", "region": "admin1", "oblast": "admin1",
     "department": "admin1", "prefecture": "admin1", "county": "town", "district": "town", "city": "town",
@@ -285,7 +289,11 @@ def find_mentions(
             typed = first = None
             for span in _spans(run):
                 key = fold(span.text)  # once, for the three look-ups
-                if key in not_places or gazetteer.demonym_folded(key):
+                if (
+                    key in not_places
+                    or key.removeprefix("the ") in not_places
+                    or gazetteer.demonym_folded(key)
+                ):
                     break
                 hint = span.type_hint
                 if hint is None:
