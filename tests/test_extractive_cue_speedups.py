@@ -51,7 +51,8 @@ _BACKGROUND_BEFORE = re.compile(
     r"|(?:january|february|march|april|may|june|july|august|september|october|november|december|month|week"
     r"|year) alone|last month|earlier this month|to date"
     r"|(?:during|throughout|since) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|uprising|revolution)"
-    r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed))\b",
+    r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed)"
+    r"|as (?:was )?(?:previously |earlier )?reported)\b",
     re.IGNORECASE,
 )
 _INSTRUCTION_BEFORE = re.compile(

@@ -69,6 +69,8 @@ _BACKGROUND_WORDS = (
     r"|year) alone|last month|earlier this month|to date"
     r"|(?:during|throughout|since) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|uprising|revolution)"
     r"|(?:conflict|war|insurgency|violence|unrest)\b[^.;]{0,40}\b(?:has|have) (?:killed|left|claimed)"
+    # A look back at another report: "As reported earlier, on January 1 ... one person was killed".
+    r"|as (?:was )?(?:previously |earlier )?reported"
 )
 BACKGROUND = re.compile(rf"\b(?:{_BACKGROUND_WORDS})\b", re.IGNORECASE)
 _BACKGROUND_FOLDED = folded_pattern(rf"\b(?:{by_first_letter(_BACKGROUND_WORDS)})\b")
@@ -77,7 +79,7 @@ _BACKGROUND_FOLDED = folded_pattern(rf"\b(?:{by_first_letter(_BACKGROUND_WORDS)}
 _BACKGROUND_HINTS = (
     "since ", "last year", "ago", "in 19", "in 20", "over the past", "this year", "previously", "in recent",
     "history", "half of", "month", "week", "quarter", "alone", "to date", "war", "conflict", "insurgency",
-    "uprising", "revolution", "violence", "unrest",
+    "uprising", "revolution", "violence", "unrest", "reported",
 )  # fmt: skip
 
 

@@ -30,7 +30,8 @@ _CUES: tuple[tuple[str, str, str, float], ...] = (
     (r"(?:recaptured|retook|regained control|liberated)", "battles", "government_regains_territory", 2.0),
     (r"air ?strikes?|airstrikes?|air raids?|drone (?:strikes?|attacks?)|warplanes|bombed by (?:jets|aircraft)"
      r"|helicopter gunships?|struck by (?:a )?drones?", "explosions_remote_violence", "air_drone_strike", 2.5),
-    (r"shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|katyusha", "explosions_remote_violence",
+    (r"shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|katyusha|bombardments?|barrages?",
+     "explosions_remote_violence",
      "shelling_artillery_missile_attack", 2.2),
     (r"\bieds?\b|roadside bombs?|landmines?|land mines?|car bombs?|improvised explosive|explosive device"
      r"|bomb (?:exploded|went off|blast)|explosion|blast", "explosions_remote_violence",
@@ -102,7 +103,7 @@ _TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("seized", "captured", "took control", "overran", "taken over"),
     ("recaptured", "retook", "regained", "liberated"),
     ("air", "strike", "drone", "warplane", "bombed", "helicopter"),
-    ("shell", "artillery", "mortar", "rocket", "missile", "katyusha"),
+    ("shell", "artillery", "mortar", "rocket", "missile", "katyusha", "bombardment", "barrage"),
     ("ied", "bomb", "mine", "landmine", "explosi", "device", "blast"),
     ("suicide",),
     ("grenade",),

@@ -150,8 +150,9 @@ _BEFORE_SITE_PATTERN = folded_pattern(
     rf"(?:\s+the)?(?:\s+{_DIRECTION})?(?:\s+(?:city|town|village|province|region|governorate|state|district))?\s*$"
 )
 _BEFORE_ATTACK_PATTERN = folded_pattern(
-    r"\b(?:attacks?|strikes?|airstrikes?|raids?|assaults?|offensive|shelling|bombing|ambush|clashes|fighting"
-    r"|battle|stormed|hit|struck|targeted|shelled|bombed|attacked|overran|captured|seized)\s+(?:on|in|against|near)?"
+    r"\b(?:attacks?|strikes?|airstrikes?|raids?|assaults?|offensive|shelling|bombing|bombardments?|barrage|incursion"
+    r"|ambush|clashes|fighting"
+    r"|battle|stormed|hit|struck|targeted|shelled|bombed|attacked|overran|captured|seized)\s+(?:on|in|against|near|of)?"
     r"\s*(?:the\s+)?(?:(?:city|town|village|district)\s+of\s+)?\s*$"
 )
 _BEFORE_ORIGIN_PATTERN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
@@ -174,8 +175,8 @@ _BEFORE_SITE = EndingCue(
 _BEFORE_ATTACK = EndingCue(
     _BEFORE_ATTACK_PATTERN,
     "attack attacks strike strikes airstrike airstrikes raid raids assault assaults offensive shelling bombing "
-    "ambush clashes fighting battle stormed hit struck targeted shelled bombed attacked overran captured seized "
-    "on in against near the of onthe inthe againstthe nearthe",  # ("on" and "the" may touch: `\s*`)
+    "bombardment bombardments barrage incursion ambush clashes fighting battle stormed hit struck targeted shelled bombed attacked overran captured seized "
+    "on in against near the of onthe inthe againstthe nearthe ofthe",  # ("on" and "the" may touch: `\s*`)
 )
 _BEFORE_ORIGIN = EndingCue(_BEFORE_ORIGIN_PATTERN, "from to toward towards for the")
 _BEFORE_REFERENCE = EndingCue(
