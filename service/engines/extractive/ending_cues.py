@@ -34,7 +34,8 @@ class EndingCue:
         self.pattern = pattern
         self.last_words = frozenset(last_words.split())
 
-    def search(self, window: str) -> re.Match[str] | None:
-        if last_word(window) not in self.last_words:
+    def search(self, window: str, last: str | None = None) -> re.Match[str] | None:
+        """`pattern.search(window)`; `last` is `last_word(window)` where the caller has it already."""
+        if (last_word(window) if last is None else last) not in self.last_words:
             return None
         return self.pattern.search(window)

@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive.casefold import fold_case, folded_pattern
-from service.engines.extractive.ending_cues import EndingCue
+from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
@@ -235,13 +235,14 @@ def _spans(run: re.Match[str]) -> list[_Span]:
 
 def _cue(before: str) -> Cue:
     """The use the words before a name (case-folded) make of it."""
-    if _BEFORE_REFERENCE.search(before):
+    last = last_word(before)
+    if _BEFORE_REFERENCE.search(before, last):
         return "reference"
-    if _BEFORE_ATTACK.search(before):
+    if _BEFORE_ATTACK.search(before, last):
         return "attack"
-    if _BEFORE_SITE.search(before):
+    if _BEFORE_SITE.search(before, last):
         return "site"
-    if _BEFORE_ORIGIN.search(before):
+    if _BEFORE_ORIGIN.search(before, last):
         return "origin"
     return "none"
 
@@ -251,13 +252,13 @@ def _cue_at(folded: str, span: _Span, dateline_until: int) -> Cue:
     return "dateline" if span.end <= dateline_until else _cue(folded[max(0, span.start - 60) : span.start])
 
 
-def _site_cue(before: str) -> Cue | None:
+def _site_cue(before: str, last: str) -> Cue | None:
     """`_cue(before)` when that is "attack" or "site", else None: two searches where the answer is no
-    (most capitalised words are not places), instead of four."""
-    attack = _BEFORE_ATTACK.search(before) is not None
-    if not attack and _BEFORE_SITE.search(before) is None:
+    (most capitalised words are not places), instead of four. `last` is `last_word(before)`."""
+    attack = _BEFORE_ATTACK.search(before, last) is not None
+    if not attack and _BEFORE_SITE.search(before, last) is None:
         return None
-    if _BEFORE_REFERENCE.search(before):
+    if _BEFORE_REFERENCE.search(before, last):
         return None
     return "attack" if attack else "site"
 
@@ -297,10 +298,12 @@ def find_mentions(
                 ):
                     break
                 hint = span.type_hint
+                start = max(0, span.start - 60)
+                before = folded[start : span.start]
+                last = last_word(before)
                 if hint is None:
-                    start = max(0, span.start - 60)
                     for m, offset in (
-                        (_TYPE_BEFORE.search(folded[start : span.start]), start),
+                        (_TYPE_BEFORE.search(before, last), start),
                         (_TYPE_AFTER.match(folded[span.end : span.end + 20]), span.end),
                     ):
                         if m is not None and hint is None:  # the type word as the sentence spells it
@@ -310,7 +313,7 @@ def find_mentions(
                 cue = None
                 if not exact and hint is None:  # kept only as a site: "near X", "an attack on X"
                     in_dateline = span.end <= dateline_until
-                    cue = None if in_dateline else _site_cue(folded[max(0, span.start - 60) : span.start])
+                    cue = None if in_dateline else _site_cue(before, last)
                     if cue is None:
                         continue
                 option = (span, hint, exact, cue)
