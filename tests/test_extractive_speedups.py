@@ -36,7 +36,7 @@ from service.engines.extractive import (
 )
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.casualties import reports_in, tally
-from service.engines.extractive.ending_cues import EndingCue
+from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
 
@@ -213,7 +213,7 @@ def test_the_site_cue_answers_the_question_the_full_cue_does() -> None:
         for end in {len(folded), *(rng.randrange(len(folded) + 1) for _ in range(4))}:
             before = folded[max(0, end - 60) : end]
             full = place_mentions._cue(before)
-            assert place_mentions._site_cue(before) == (full if full in ("attack", "site") else None), before
+            assert place_mentions._site_cue(before, last_word(before)) == (full if full in ("attack", "site") else None), before
 
 
 def test_the_candidate_cues_are_those_of_every_word_of_the_sentence() -> None:
