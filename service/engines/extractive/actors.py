@@ -225,7 +225,7 @@ def find_actors(sentences: list[Sentence], lexicon: ActorLexicon, incident_cc: s
         text = sentence.text
         if cues.is_background(text) and not cues.incident_hits(text):
             continue
-        folded = fold_case(text)
+        folded = cues.folded(text)
         in_incident = cues.incident_hits(text) > 0
         spans: list[tuple[int, int]] = []
         for start, end, name, kind, cc in lexicon.named(text):

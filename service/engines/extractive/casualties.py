@@ -196,7 +196,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
         return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
-    folded = fold_case(text)  # for the lower-case patterns; same offsets as `text`
+    folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`
     earlier = _EARLIER_INCIDENT.search(folded)
     for q in _quantities(text, folded):
         if earlier is not None and q.start >= earlier.start():

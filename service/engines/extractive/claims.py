@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from service.article import Sentence
+from service.engines.extractive import cues
 from service.engines.extractive.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.sources import Attribution
@@ -129,7 +130,7 @@ def count_disputes(sentences: list[Sentence], attributions: dict[str, list[Attri
             holder, citations = m.group("np"), [sentence.id]
         else:
             continue
-        if _EVENT_STEM.search(fold_case(sentence.text)) is None:
+        if _EVENT_STEM.search(cues.folded(sentence.text)) is None:
             continue  # no event noun for a count to go with
         for q in find_quantities(sentence.text):
             noun = _EVENT_NOUN.match(sentence.text[q.end :])

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from service.article import Sentence
-from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.engines.extractive import cues
+from service.engines.extractive.casefold import folded_pattern
 from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 
@@ -278,7 +279,7 @@ def find_mentions(
     found: list[PlaceMention] = []
     for position, sentence in enumerate(sentences):
         text = sentence.text
-        folded = fold_case(text)
+        folded = cues.folded(text)
         dateline_until = dateline_end[1] if sentence.id == dateline_end[0] else -1
         for run in _RUN.finditer(text):
             words = run.group(0).split()
