@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.alternation import by_first_letter, split_alternatives
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import cues, date_forms, event_type, sentences
-from service.engines.extractive.alternation import by_first_letter, split_alternatives
 from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.sentences import citable, is_instruction
 from tests.test_extractive_speedups import _sentences, _spans

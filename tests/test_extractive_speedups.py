@@ -213,7 +213,9 @@ def test_the_site_cue_answers_the_question_the_full_cue_does() -> None:
         for end in {len(folded), *(rng.randrange(len(folded) + 1) for _ in range(4))}:
             before = folded[max(0, end - 60) : end]
             full = place_mentions._cue(before)
-            assert place_mentions._site_cue(before, last_word(before)) == (full if full in ("attack", "site") else None), before
+            assert place_mentions._site_cue(before, last_word(before)) == (
+                full if full in ("attack", "site") else None
+            ), before
 
 
 def test_the_candidate_cues_are_those_of_every_word_of_the_sentence() -> None:

@@ -16,9 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
+from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.gazetteer import Gazetteer
 from service.schema import Actor

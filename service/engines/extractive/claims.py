@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
+from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.sources import Attribution
 from service.numbers import find_quantities

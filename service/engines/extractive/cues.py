@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from service.engines.extractive.alternation import by_first_letter
+from service.alternation import by_first_letter
 from service.engines.extractive.casefold import fold_case, folded_pattern
 
 

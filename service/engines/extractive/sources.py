@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.alternation import by_first_letter
 
 _NP_WORDS = frozenset(
     [

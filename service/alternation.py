@@ -12,8 +12,8 @@ that leads to a whole match, so it takes the same one, with the same backtrackin
 pattern. An alternative that does not begin with a plain lower-case letter ("\\bieds?", "(?:seized|...)",
 "a?b") could match wherever any letter stands: it stays where it is, and only the alternatives between two
 such ones are grouped, so no alternative moves past it. Capturing groups are refused (grouping would
-renumber them). The patterns built with this are matched against case-folded text (`casefold`), where one
-character equals one lower-case letter.
+renumber them). Used by the extractive engine's word lists and by `numbers`; those run case-sensitively,
+mostly on case-folded text (`service.engines.extractive.casefold`), where one character is one letter.
 """
 
 from __future__ import annotations
