@@ -56,9 +56,14 @@ _STOPWORDS = frozenset(
 )
 
 
+_NON_WORD = re.compile(r"[^\w]+")
+
+
 @lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form: "U.S.-led Coalition" -> "us led coalition"."""
+    if text.isascii():  # no accents, no curly quote, and casefold is lower: the short way, same result
+        return " ".join(_NON_WORD.sub(" ", text.lower().replace(".", "")).split())
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace(".", "").replace("’", "'"))
     # ASCII has no combining marks: skip the per-character filter (most English text)
     plain = (
@@ -66,7 +71,7 @@ def _fold(text: str) -> str:
         if decomposed.isascii()
         else "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     )
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+    return " ".join(_NON_WORD.sub(" ", plain).split())
 
 
 def name_in_text(name: str, text: str) -> bool:

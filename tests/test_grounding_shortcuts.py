@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import unicodedata
 from pathlib import Path
 
 from service import grounding
@@ -33,3 +35,18 @@ def test_the_fold_of_cited_sentences_is_the_fold_of_their_joined_text() -> None:
             chosen = rng.sample(ids, rng.randint(1, min(4, len(ids)))) + rng.sample(["S0", "S999"], 1)
             expected = grounding._fold(grounding._cited_text(article, chosen))
             assert grounding._folded_sentences(article, chosen) == expected, chosen
+
+
+def _slow_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace(".", "").replace("’", "'"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+
+
+def test_the_ascii_fold_is_the_full_fold() -> None:
+    rng = random.Random(1)
+    chars = "abcXYZ .,-'’_0123456789\tÉéİıſßﬁ\u0301"
+    texts = ["".join(rng.choice(chars) for _ in range(rng.randint(0, 20))) for _ in range(5000)]
+    texts += ["U.S.-led Coalition", "Al-Ḥasakah", "A.M.", "  "]
+    for text in texts:
+        assert grounding._fold.__wrapped__(text) == _slow_fold(text), repr(text)
