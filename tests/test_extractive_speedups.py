@@ -32,7 +32,7 @@ from service.engines.extractive import (
     date_forms,
     event_type,
     place_mentions,
-    sources,
+    source_phrases,
 )
 from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.casualties import reports_in, tally
@@ -168,7 +168,7 @@ def test_engine_helpers_on_folded_text_answer_as_before() -> None:
     [
         (date_forms.DATE, r"(?=\d|(?i:[oltedimyhnafs])|[JFMASONDTW])", 0),
         (place_mentions._RUN, f"(?=[{place_mentions._RUN_STARTS}])", 0),
-        (sources._VERB, f"(?=[{sources._VERB_LETTERS}])", 0),
+        (source_phrases._VERB, f"(?=[{source_phrases._VERB_LETTERS}])", 0),
         (numbers._QUANTITY, f"(?=[\\d{numbers._FIRST_LETTERS}])", re.IGNORECASE),
     ],
     ids=["date", "place run", "reporting verb", "quantity"],

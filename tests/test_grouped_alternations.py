@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.engines.extractive import actors, cues, sources
+from service.engines.extractive import actors, cues, source_phrases
 from service.engines.extractive.casefold import fold_case
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -38,8 +38,8 @@ def _texts() -> list[str]:
     [
         (actors._HEAD, rf"\b(?:{actors._HEAD_RE})\b", True),
         (
-            sources._VERB,
-            rf"\b(?=[{sources._VERB_LETTERS}])(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b",
+            source_phrases._VERB,
+            rf"\b(?=[{source_phrases._VERB_LETTERS}])(?P<verb>{cues.REPORTING_VERBS}|[Aa]ccording to)\b",
             False,
         ),
     ],

@@ -1,8 +1,8 @@
 """Who says what: attributions in sentences ("SANA reports that", "according to Reuters", "..., he said").
 
-A source is the noun phrase next to a reporting verb: before it ("Syrian state news agency SANA reports"),
-after it in inverted quotes ("..." said Colonel Miles Cuggins), or after "according to". Short references are
-resolved to a name given earlier, and the sentence that gives the name is cited too, so that the name is in
+A source is the noun phrase next to a reporting verb (`source_phrases` finds it): before it ("Syrian state
+news agency SANA reports"), after it in inverted quotes ("..." said Colonel Miles Cuggins), or after "according
+to". This module resolves and cites them, and reads what each source says. Short references are resolved to a name given earlier, and the sentence that gives the name is cited too, so that the name is in
 the cited text: "he said" -> the last person quoted; "the ministry said" -> "Russian Defense Ministry";
 "Gerasimov pointed out" -> "Valery Gerasimov".
 """
@@ -13,224 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.alternation import by_first_letter
 from service.article import Sentence
-from service.engines.extractive import cues
+from service.engines.extractive.source_phrases import GENERIC, PRONOUNS, SOURCE_HEADS, raw_attributions
 
-_NP_WORDS = frozenset(
-    [
-        "official",
-        "officials",
-        "source",
-        "sources",
-        "spokesman",
-        "spokeswoman",
-        "spokesperson",
-        "spokesmen",
-        "ministry",
-        "agency",
-        "news",
-        "state",
-        "media",
-        "police",
-        "army",
-        "military",
-        "local",
-        "knowledgeable",
-        "senior",
-        "security",
-        "government",
-        "defense",
-        "defence",
-        "foreign",
-        "interior",
-        "health",
-        "witnesses",
-        "witness",
-        "eyewitnesses",
-        "eyewitness",
-        "residents",
-        "resident",
-        "activists",
-        "activist",
-        "medics",
-        "medic",
-        "doctors",
-        "observers",
-        "monitor",
-        "group",
-        "officer",
-        "officers",
-        "commander",
-        "commanders",
-        "governor",
-        "chief",
-        "minister",
-        "deputy",
-        "representative",
-        "authorities",
-        "authority",
-        "portal",
-        "website",
-        "newspaper",
-        "outlet",
-        "channel",
-        "television",
-        "radio",
-        "office",
-        "statement",
-        "of",
-        "for",
-        "the",
-        "a",
-        "an",
-        "two",
-        "three",
-        "several",
-        "some",
-        "other",
-        "provincial",
-        "district",
-        "regional",
-        "military-run",
-        "state-run",
-        "rights",
-        "humanitarian",
-        "aid",
-        "workers",
-        "organization",
-        "organisation",
-        "council",
-        "committee",
-        "members",
-        "member",
-        "leader",
-        "leaders",
-        "correspondent",
-        "reporter",
-        "reporters",
-        "journalist",
-        "journalists",
-        "analysts",
-        "experts",
-        "monitors",
-        "hospital",
-        "sources'",
-        "internationally",
-        "recognised",
-        "recognized",
-        "run",
-        "backed-run",
-        "war",
-        "rescue",
-        "human",
-    ]
-)
-_SOURCE_HEADS = frozenset(
-    [
-        "officials",
-        "official",
-        "sources",
-        "source",
-        "spokesman",
-        "spokeswoman",
-        "spokesperson",
-        "ministry",
-        "agency",
-        "police",
-        "army",
-        "military",
-        "witnesses",
-        "eyewitnesses",
-        "residents",
-        "activists",
-        "medics",
-        "doctors",
-        "observers",
-        "monitor",
-        "group",
-        "officer",
-        "officers",
-        "commander",
-        "governor",
-        "chief",
-        "minister",
-        "representative",
-        "authorities",
-        "portal",
-        "website",
-        "newspaper",
-        "outlet",
-        "channel",
-        "television",
-        "radio",
-        "office",
-        "council",
-        "committee",
-        "leader",
-        "correspondent",
-        "reporter",
-        "journalist",
-        "hospital",
-        "government",
-        "observatory",
-    ]
-)
-_LEADING_TRIM = frozenset(["a", "an", "two", "three", "four", "five", "several", "some", "of", "for"])
-_GENERIC = frozenset({"reports", "report", "media reports", "other reports", "statement", "reports say"})
-_PRONOUNS = frozenset({"he", "she", "him", "her"})
-_ORG_WORDS = frozenset(
-    [
-        "ministry",
-        "agency",
-        "press",
-        "post",
-        "news",
-        "army",
-        "forces",
-        "military",
-        "police",
-        "office",
-        "council",
-        "committee",
-        "group",
-        "coalition",
-        "observatory",
-        "command",
-        "government",
-        "authorities",
-        "media",
-        "portal",
-        "tv",
-        "radio",
-        "times",
-    ]
-)
-_SKIP_BEFORE_VERB = frozenset(
-    [
-        "has",
-        "have",
-        "had",
-        "also",
-        "previously",
-        "later",
-        "then",
-        "further",
-        "earlier",
-        "separately",
-        "officially",
-    ]
-)
-_TOKEN = re.compile(r"\S+")
-# Lower case: "United States" is no verb. The first-letter class is a cheap test the verbs would make anyway.
-_VERB_LETTERS = "".join(sorted({verb[0] for verb in cues.REPORTING_VERBS.split("|")} | {"A", "a"}))
-_VERB = re.compile(
-    rf"\b(?=[{_VERB_LETTERS}])(?P<verb>{by_first_letter(cues.REPORTING_VERBS)}|[Aa]ccording to)\b"
-)  # (the verbs grouped by first letter: `alternation`)
-_PARENTHETICAL = re.compile(r",\s+(?:[a-z][\w'’\-]*\s+){0,8}[a-z][\w'’\-]*\s*,\s*$")
-_PARTICLE_NAME = re.compile(r"^(?:al|el|ad|ar|as|ash|az|bin|ibn|abu|de|van|von|da|di|du)-?[A-Z]")
+_ORG_WORDS = frozenset([
+    "ministry", "agency", "press", "post", "news", "army", "forces", "military", "police", "office",
+    "council", "committee", "group", "coalition", "observatory", "command", "government", "authorities",
+    "media", "portal", "tv", "radio", "times"
+])  # fmt: skip
 _QUOTE = re.compile(r"[“\"](?P<q>[^”\"]{12,})[”\"]")
-_AFTER_QUOTE = re.compile(r"[,”\"]\s*$")
 _THAT_WORD = re.compile(r"\bthat\s+")
 _TRAILING_THE = re.compile(r"[,\s]*\b(?:the|The)\s*$")
 _THAT = re.compile(r"^\s*(?:,?\s*(?:on|in|late|early)\s+[\w ]{1,20}?,?\s+)?(?:in a statement\s+)?", re.I)
@@ -259,81 +50,6 @@ class Attribution:
     def text(self) -> str:
         """Everything the source is cited for saying, for reading its stance."""
         return f"{self.quote_before} {self.sentence.text}".strip()
-
-
-def _clean(words: list[str]) -> str:
-    while words and words[0].lower().strip('“"') in _LEADING_TRIM:
-        words = words[1:]
-    if len(words) > 1 and words[0].lower() == "the" and words[1][0].isupper():
-        words = words[1:]
-    while words and words[-1].lower() in ("of", "for", "the"):
-        words = words[:-1]
-    return " ".join(words).strip(" ,.;:“”\"'")
-
-
-def _is_np_word(word: str) -> bool:
-    bare = word.strip("“”\"'()")
-    if not bare:
-        return False
-    return (
-        bare[0].isupper()
-        or bare.lower() in _NP_WORDS
-        or bare.lower() in _PRONOUNS
-        or bool(_PARTICLE_NAME.match(bare))
-    )
-
-
-def _np_before(prefix: str) -> str:
-    prefix = _PARENTHETICAL.sub("", prefix.rstrip())
-    tokens = _TOKEN.findall(prefix)
-    while tokens and tokens[-1].lower().strip(",") in _SKIP_BEFORE_VERB:
-        tokens.pop()
-    taken: list[str] = []
-    appositive = bool(tokens) and tokens[-1].endswith(",") and tokens[-1][:1].isupper()
-    for i, token in enumerate(reversed(tokens)):
-        if i == 0 and appositive:  # "..., Lieutenant Colonel Guillaume Ndjike, said"
-            token = token[:-1]
-        if token[-1] in ',;:–—-”"(' or not _is_np_word(token) or len(taken) >= 10:
-            break
-        taken.append(token)
-    return _clean(list(reversed(taken)))
-
-
-def _np_after(suffix: str) -> str:
-    taken: list[str] = []
-    for token in _TOKEN.findall(suffix):
-        bare = token.rstrip(',.;:”"')
-        if not bare or not _is_np_word(bare) or len(taken) >= 8:
-            break
-        taken.append(bare)
-        if bare != token:
-            break
-    return _clean(taken)
-
-
-def _acceptable(np: str) -> bool:
-    if not np or np.lower() in _GENERIC:
-        return False
-    words = np.split()
-    return any(w[0].isupper() for w in words) or words[-1].lower() in _SOURCE_HEADS or np.lower() in _PRONOUNS
-
-
-def _raw_attributions(sentence: Sentence) -> list[tuple[str, int, int]]:
-    """(source phrase, start, end) of each attribution in one sentence, unresolved; the span covers the
-    phrase and its verb."""
-    text = sentence.text
-    found: list[tuple[str, int, int]] = []
-    for m in _VERB.finditer(text):
-        inverted = m.group("verb").lower() == "according to"
-        np = "" if inverted else _np_before(text[: m.start()])
-        if np:
-            start, end = text.rfind(np, 0, m.start()), m.end()
-        elif inverted or _AFTER_QUOTE.search(text[: m.start()]):
-            np = _np_after(text[m.end() :])
-            start, end = m.start(), text.find(np, m.end()) + len(np)
-        if _acceptable(np) and start >= 0:
-            found.append((np, start, max(end, m.end())))
-    return found
 
 
 def statement_of(text: str, start: int, end: int) -> str:
@@ -366,7 +82,7 @@ def find_attributions(
     history: list[Attribution] = []
     for index, sentence in enumerate(sentences):
         seen: set[str] = set()
-        for phrase, start, end in _raw_attributions(sentence):
+        for phrase, start, end in raw_attributions(sentence):
             source, cited = _resolve(phrase, history, sentences[:index])
             if source is None or source in seen:
                 continue
@@ -411,9 +127,9 @@ def _resolve(
     lowered = phrase.lower()
     definite = lowered.startswith("the ")
     original, phrase = phrase, (phrase[4:] if definite else phrase)
-    if phrase.lower() in _GENERIC:
+    if phrase.lower() in GENERIC:
         return None, []
-    if lowered in _PRONOUNS:
+    if lowered in PRONOUNS:
         for previous in reversed(history[-6:]):
             if _looks_like_person(previous.source):
                 return previous.source, list(previous.citations[:1])
@@ -422,7 +138,7 @@ def _resolve(
     if (
         definite
         and len(words) <= 2
-        and words[-1].lower() in _SOURCE_HEADS
+        and words[-1].lower() in SOURCE_HEADS
         and not any(w[0].isupper() for w in words)
     ):
         head = words[-1].lower()
