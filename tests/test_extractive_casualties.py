@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.article import ArticleIn, Sentence, prepare
-from service.engines.extractive.casualties import category, reports_in, tally
+from service.engines.extractive.casualties import reports_in
+from service.engines.extractive.casualty_tally import category, tally
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
 from service.schema import Casualties, Dispute

@@ -35,7 +35,8 @@ from service.engines.extractive import (
     source_phrases,
 )
 from service.engines.extractive.casefold import fold_case, folded_pattern
-from service.engines.extractive.casualties import reports_in, tally
+from service.engines.extractive.casualties import reports_in
+from service.engines.extractive.casualty_tally import tally
 from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions

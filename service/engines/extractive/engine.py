@@ -22,6 +22,7 @@ from service.engines.extractive import casualties as casualty_rules
 from service.engines.extractive import claims as claim_rules
 from service.engines.extractive import digest
 from service.engines.extractive.actors import ActorLexicon, find_actors
+from service.engines.extractive.casualty_tally import tally
 from service.engines.extractive.dates import DateMention, date_mentions, pick_event_date
 from service.engines.extractive.event_type import classify
 from service.engines.extractive.gazetteer import Gazetteer
@@ -115,7 +116,7 @@ class ExtractiveEngine:
             )
         ]
         reports = _this_incident(reports, date, mentions)
-        entries, figure_disputes = casualty_rules.tally(reports)
+        entries, figure_disputes = tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
         event_type, sub_type = classify(sentences, killed)
         disputes = [
