@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineName = Literal["auto", "llm", "extractive"]
-StructuredMode = Literal["json_schema", "json_object_schema", "json_object"]
+StructuredMode = Literal["json_schema", "json_schema_full", "json_object_schema", "json_object"]
 
 _CACHE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "memory://", "none")
 _MIN_API_KEY_CHARS = 16

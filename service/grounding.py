@@ -7,7 +7,11 @@ be shown to a model in a repair turn. Rules:
 - `missing_citation`: an item that must cite cites nothing.
 - `number_not_in_citations`: a casualty figure (or a number in a summary statement) that no cited sentence states
   as digits, number words or a vague quantity ("several" -> 2, "dozens" -> 12).
-- `name_not_in_citations`: an actor, place, claim source or reporting source not found (fuzzy) in its citations.
+- `name_not_in_citations`: an actor, place, claim source or reporting source not found in its citations as
+  an entity: case-, accent- and punctuation-insensitive, small spelling variants allowed (`name_in_text`); a
+  name with an appositive ("Diego Molano, Colombian defense minister") by its head, the rest named in the
+  article; a person named in full elsewhere in the article by the surname or the title the cited sentence
+  uses ("Molano said", "the minister said"). Never a substring anywhere in the article.
 - `date_text_not_in_citations`: `date.text` is not in a cited sentence.
 """
 
@@ -17,7 +21,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -50,6 +54,10 @@ _STOPWORDS = frozenset(
         "group",
         "groups",
         "people",
+        "residents",
+        "villagers",
+        "locals",
+        "inhabitants",
         "local",
         "state",
     ]
@@ -95,10 +103,222 @@ def _name_in_folded(folded_name: str, folded_text: str) -> bool:
     matched = 0
     for token in tokens:
         if token in text_tokens or (
-            len(token) > 3 and any(fuzz.ratio(token, other) >= _FUZZY_TOKEN for other in text_tokens)
+            len(token) > 3
+            and any(
+                fuzz.ratio(token, other) >= _FUZZY_TOKEN or _same_nation(token, other)
+                for other in text_tokens
+            )
         ):
             matched += 1
-    return matched > 0 and matched / len(tokens) >= 0.6
+    if matched > 0 and matched / len(tokens) >= 0.6:
+        return True
+    return _spelled_across(folded_name, folded_text)
+
+
+# A nationality adjective and its country's name share a stem: "Malian"/"Mali", "Syrian"/"Syria",
+# "Iraqi"/"Iraq", "Afghan"/"Afghanistan", "Sudanese"/"Sudan".
+_NATION_SUFFIXES = ("ian", "ean", "an", "ese", "i", "ish")
+_MIN_STEM = 4
+
+
+def _nation_stems(token: str) -> list[str]:
+    """The stems `token` has as a nationality adjective ("malian" -> "mali"), none for other words."""
+    return [
+        token[: -len(suffix)]
+        for suffix in _NATION_SUFFIXES
+        if token.endswith(suffix) and len(token) - len(suffix) >= _MIN_STEM
+    ]
+
+
+def _same_nation(a: str, b: str) -> bool:
+    """`a` and `b` name one nation, one of them by its adjective ("malian", "mali")."""
+    return any(b.startswith(stem) for stem in _nation_stems(a)) or any(
+        a.startswith(stem) for stem in _nation_stems(b)
+    )
+
+
+# A long name the article writes across a line break or a hyphenation ("Abeo- kuta"), or with one letter
+# wrong: compared without spaces, at most this far from its best-matching stretch of the text.
+_LONG_NAME = 8
+_CLOSE_SPELLING = 90
+
+
+def _spelled_across(folded_name: str, folded_text: str) -> bool:
+    name, text = folded_name.replace(" ", ""), folded_text.replace(" ", "")
+    if len(name) < _LONG_NAME:
+        return False
+    return name in text or fuzz.partial_ratio(name, text) >= _CLOSE_SPELLING
+
+
+# An appositive after a name: "Diego Molano, Colombian defense minister", "Ahmed Ali (the governor)".
+_APPOSITIVE = re.compile(r"\s*(?:,|\(|\)|\s[-–—]\s)\s*")
+# Words that say what office a person holds; a cited sentence may name the person by one of them alone.
+_TITLES = frozenset(
+    [
+        "minister",
+        "ministry",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "governor",
+        "commander",
+        "colonel",
+        "general",
+        "lieutenant",
+        "major",
+        "captain",
+        "sergeant",
+        "president",
+        "chief",
+        "officer",
+        "official",
+        "mayor",
+        "director",
+        "head",
+        "leader",
+        "secretary",
+        "ambassador",
+        "prosecutor",
+        "envoy",
+        "representative",
+        "deputy",
+        "senator",
+        "lawmaker",
+        "brigadier",
+        "admiral",
+        "analyst",
+        "monitor",
+        "researcher",
+        "expert",
+    ]
+)
+# Words too common to identify an entity on their own ("the army", "Syrian forces").
+_GENERIC = _TITLES | frozenset(
+    [
+        "military",
+        "forces",
+        "troops",
+        "soldiers",
+        "government",
+        "security",
+        "militia",
+        "militants",
+        "fighters",
+        "rebels",
+        "insurgents",
+        "gunmen",
+        "attackers",
+        "civilians",
+        "residents",
+        "people",
+        "police",
+        "officers",
+        "agency",
+        "news",
+        "national",
+        "state",
+        "ministry",
+        "defense",
+        "defence",
+        "interior",
+        "foreign",
+        "affairs",
+        "coalition",
+        "army",
+        "navy",
+        "air",
+        "united",
+        "republic",
+        "democratic",
+        "islamic",
+        "front",
+        "movement",
+        "party",
+        "council",
+        "committee",
+        "unit",
+        "units",
+        "battalion",
+        "brigade",
+        "division",
+        "regiment",
+    ]
+)
+
+
+def _is_distinctive(token: str) -> bool:
+    return len(token) >= 4 and token not in _GENERIC and token not in _STOPWORDS and not token.isdigit()
+
+
+_LEDE = 3  # the headline and the first sentences
+_MIN_INITIALS = 3
+
+
+def _initials(tokens: list[str]) -> set[str]:
+    """The acronyms a name may go by: "syrian observatory for human rights" -> {"sohr", "sofhr"}."""
+    every = "".join(t[0] for t in tokens)
+    major = "".join(t[0] for t in tokens if t not in _STOPWORDS or t in ("state", "forces", "force", "group"))
+    return {a for a in (every, major) if len(a) >= _MIN_INITIALS}
+
+
+class _Entities:
+    """Grounds names against an article as entities (see the module's rules), its folds computed once."""
+
+    def __init__(self, article: Article) -> None:
+        self._article = article
+
+    @cached_property
+    def _folded(self) -> list[str]:
+        return [_fold(s.text) for s in self._article.sentences]
+
+    def grounded(self, name: str, folded_cited: str) -> bool:
+        folded_name = _fold(name)
+        if _name_in_folded(folded_name, folded_cited):
+            return True
+        head, *rest = [part for part in _APPOSITIVE.split(name) if part.strip()] or [name]
+        if rest and self.grounded(head, folded_cited):
+            # the head is in the citations; the appositive only has to be somewhere in the article
+            return all(self._in_article(_fold(part)) for part in rest)
+        return self._qualified_by_the_lede(folded_name, folded_cited) or self._named_elsewhere(
+            folded_name, folded_cited
+        )
+
+    def _qualified_by_the_lede(self, folded_name: str, folded_cited: str) -> bool:
+        """ "Malian armed forces" cited where "the armed forces said": the nationality the headline or lede
+        gives the story ("Mali army says…", "…in central Mali") qualifies a name the citations hold."""
+        lede = {t for sentence in self._folded[:_LEDE] for t in sentence.split()}
+        tokens = folded_name.split()
+        qualifiers = [t for t in tokens if _nation_stems(t) and any(_same_nation(t, other) for other in lede)]
+        rest = [t for t in tokens if t not in qualifiers]
+        if not qualifiers or not [t for t in rest if t not in _STOPWORDS]:
+            return False
+        return _name_in_folded(" ".join(rest), folded_cited)
+
+    def _in_article(self, folded: str) -> bool:
+        return any(_name_in_folded(folded, sentence) for sentence in self._folded)
+
+    def _named_elsewhere(self, folded_name: str, folded_cited: str) -> bool:
+        """A name the article gives in full in some sentence, cited where that sentence's surname or the title
+        it gives the person is used alone ("Molano said", "the minister said")."""
+        tokens = folded_name.split()
+        if len(tokens) < 2:
+            return False
+        full = [s for s in self._folded if f" {folded_name} " in f" {s} "]
+        if not full:
+            return False
+        cited_tokens = set(folded_cited.split())
+        if _initials(tokens) & cited_tokens:  # "Rapid Support Forces" cited where "the RSF said"
+            return True
+        surname = tokens[-1]
+        if _is_distinctive(surname) and surname in cited_tokens:
+            return True
+        titles = {t for sentence in full for t in sentence.split() if t in _TITLES}
+        return bool(titles & cited_tokens)
+
+
+def names(name: str, article: Article, citations: Sequence[str]) -> bool:
+    """True when the cited sentences name `name` as an entity (the rules of `name_not_in_citations`)."""
+    return _Entities(article).grounded(name, _folded_sentences(article, citations))
 
 
 def _cited_text(article: Article, citations: Sequence[str]) -> str:
@@ -150,20 +370,29 @@ def _range_violations(rng: Range | None, path: str, supported: set[int]) -> Iter
         )
 
 
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_NEXT = re.compile(rf"\b{_MONTHS}\s+$", re.IGNORECASE)
+_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b", re.IGNORECASE)
+
+
 def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and vague words) are stated in its
     citations."""
     for q in find_quantities(text):
         values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
+        if _MONTH_NEXT.search(text[max(0, q.start - 12) : q.start]) or _MONTH_AFTER.match(text, q.end):
+            continue  # "on February 12", "12 February": the day of a date, not a count
         if not q.vague and any(v not in supported for v in values):
             yield Violation(
                 path, "number_not_in_citations", f"{q.text!r} is not stated in the cited sentences"
             )
 
 
-def _name_violation(name: str | None, path: str, cited: str, folded: str) -> Iterator[Violation]:
+def _name_violation(
+    name: str | None, path: str, cited: str, folded: str, entities: _Entities
+) -> Iterator[Violation]:
     """`folded` is `_fold(cited)`."""
-    if name and cited and not _name_in_folded(_fold(name), folded):
+    if name and cited and not entities.grounded(name, folded):
         yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
 
 
@@ -192,6 +421,7 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     def cited(citations: Sequence[str]) -> str:
         return _cited_text(article, citations)
 
+    entities = _Entities(article)
     # Many facts cite the same sentences: their folded text and figures are worked out once per check.
     folds: dict[tuple[str, ...], str] = {}
     stated: dict[tuple[str, ...], set[int]] = {}
@@ -232,11 +462,15 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
             )
     for i, loc in enumerate(summary.locations):
         violations.extend(
-            _name_violation(loc.name, f"locations[{i}].name", cited(loc.citations), folded(loc.citations))
+            _name_violation(
+                loc.name, f"locations[{i}].name", cited(loc.citations), folded(loc.citations), entities
+            )
         )
     for i, actor in enumerate(summary.actors):
         violations.extend(
-            _name_violation(actor.name, f"actors[{i}].name", cited(actor.citations), folded(actor.citations))
+            _name_violation(
+                actor.name, f"actors[{i}].name", cited(actor.citations), folded(actor.citations), entities
+            )
         )
     for i, cas in enumerate(summary.casualties):
         text = cited(cas.citations)
@@ -244,15 +478,17 @@ def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
         violations.extend(_range_violations(cas.killed, f"casualties[{i}].killed", figures))
         violations.extend(_range_violations(cas.injured, f"casualties[{i}].injured", figures))
         path = f"casualties[{i}].reported_by"
-        violations.extend(_name_violation(cas.reported_by, path, text, folded(cas.citations)))
+        violations.extend(_name_violation(cas.reported_by, path, text, folded(cas.citations), entities))
     for i, claim in enumerate(summary.claims):
         violations.extend(
             _name_violation(
-                claim.source, f"claims[{i}].source", cited(claim.citations), folded(claim.citations)
+                claim.source, f"claims[{i}].source", cited(claim.citations), folded(claim.citations), entities
             )
         )
     for i, dispute in enumerate(summary.disputes):
         for j, pos in enumerate(dispute.positions):
             path = f"disputes[{i}].positions[{j}].source"
-            violations.extend(_name_violation(pos.source, path, cited(pos.citations), folded(pos.citations)))
+            violations.extend(
+                _name_violation(pos.source, path, cited(pos.citations), folded(pos.citations), entities)
+            )
     return violations

@@ -108,6 +108,8 @@ _ONE = re.compile(
     r"|kidnap|kidnapping"
     r"|killed|wounded|injured|shot|abducted|kidnapped)\s+(?:a|an)\b"
 )
+# "both of the dead", "both were wounded": two.
+_BOTH = re.compile(r"\bboth\b")
 # The characters that re.IGNORECASE equates with an ASCII letter, other than the ASCII letters themselves
 # (dotted and dotless i, long s, Kelvin sign; tests/test_numbers.py checks the list against `re`).
 _ODD_CASES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
@@ -232,7 +234,7 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
 
 def supported_values(text: str) -> set[int]:
     """Every figure a sentence can be cited for: its numbers, their qualified bounds, vague quantities,
-    1 for "a"/"one"/"another", and 0 where the sentence negates ("no one was killed")."""
+    1 for "a"/"one"/"another", 2 for "both", and 0 where the sentence negates ("no one was killed")."""
     return set(_supported_values(text))
 
 
@@ -248,6 +250,8 @@ def _supported_values(text: str) -> frozenset[int]:
     folded = _fold_case(text)
     if _ONE.search(folded):
         values.add(1)
+    if _BOTH.search(folded):
+        values.add(2)
     if _NEGATION.search(folded):
         values.add(0)
     return frozenset(values)

@@ -1,11 +1,12 @@
 """The incident summary (SPEC §3, `schema_version` "1") and the strict JSON schema sent upstream.
 
 The pydantic models are the single source of truth: the API documents them, every engine fills them, and
-`upstream_json_schema()` derives from them the schema OpenAI Structured Outputs accepts in strict mode.
+`upstream_json_schema()` derives from them the schema sent upstream, with every constraint the backend enforces.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -220,31 +221,89 @@ class IncidentSummary(_Strict):
 
 # --- the schema sent upstream -------------------------------------------------------------------
 
-# Keywords OpenAI strict mode rejects or ignores; validation enforces them on our side instead.
-_UNSUPPORTED = frozenset(
-    {"default", "maxLength", "minLength", "minItems", "maxItems", "minimum", "maximum", "title"}
-)
+# How much of JSON Schema the backend enforces while it decodes:
+# - "openai_strict": OpenAI Structured Outputs with `strict: true` (and servers that copy it): enum, pattern,
+#   minItems/maxItems, minimum/maximum, but no string lengths.
+# - "full": grammar-constrained servers that take the whole schema (vLLM with xgrammar/guidance, llama.cpp,
+#   the schema written into the prompt): string lengths too.
+SchemaDialect = Literal["openai_strict", "full"]
+
+# Keywords never sent: annotations the model does not need (the prompt carries the rules) and defaults.
+_NEVER_SENT = frozenset({"default", "title", "description"})
+_NOT_IN_OPENAI_STRICT = frozenset({"minLength", "maxLength"})
+
+# What the service checks and the backend does not enforce, by dialect: constraints as "path: keyword" (the
+# path in property names, "[]" for list items) and the models' own validators as "Model.validator". A backend
+# that enforces the schema cannot prevent these; validation and repair turns catch them.
+# `tests/test_schema.py` checks that every constraint and validator of `IncidentSummary` is either sent or
+# listed here.
+_BEYOND_JSON_SCHEMA = {
+    "Range._ordered": "low <= best <= high, and at least one figure",
+    "IncidentSummary._sub_type_belongs_to_type": "sub_event_type belongs to event_type",
+}
+CHECKED_ONLY_BY_THE_SERVICE: dict[SchemaDialect, dict[str, str]] = {
+    "openai_strict": {
+        **_BEYOND_JSON_SCHEMA,
+        "headline: maxLength": "OpenAI strict mode has no string lengths",
+    },
+    "full": _BEYOND_JSON_SCHEMA,
+}
 
 
-def _strictify(node: Any) -> Any:
-    """Every object closed and fully required; unsupported keywords dropped (property *names* are kept)."""
+def _nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [{type: T, …}, {type: null}]` written as `type: [T, "null"]` (an enum gains null): the same
+    meaning in fewer tokens. A nullable reference stays an `anyOf`."""
+    options = node.get("anyOf")
+    if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
+        return node
+    (other,) = [o for o in options if o != {"type": "null"}]
+    if not isinstance(other.get("type"), str):
+        return node
+    merged = {**other, "type": [other["type"], "null"]}
+    if "enum" in merged:
+        merged["enum"] = [*merged["enum"], None]
+    return {**{k: v for k, v in node.items() if k != "anyOf"}, **merged}
+
+
+def _upstream(node: Any, dropped: frozenset[str]) -> Any:
+    """Every object closed and fully required; `dropped` keywords left out (property *names* are kept)."""
     if isinstance(node, list):
-        return [_strictify(item) for item in node]
+        return [_upstream(item, dropped) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("properties", "$defs"):
-            out[key] = {name: _strictify(sub) for name, sub in value.items()}
-        elif key not in _UNSUPPORTED:
-            out[key] = _strictify(value)
+            out[key] = {name: _upstream(sub, dropped) for name, sub in value.items()}
+        elif key not in dropped:
+            out[key] = _upstream(value, dropped)
     if out.get("type") == "object":
         out["required"] = list(out.get("properties", {}))
         out["additionalProperties"] = False
+    if "properties" in out:  # every list of citations is the same: one definition, referenced
+        for name, sub in out["properties"].items():
+            if name == "citations":
+                out["properties"][name] = {"$ref": "#/$defs/Citations"}
+            else:
+                out["properties"][name] = _nullable(sub)
     return out
 
 
-def upstream_json_schema() -> dict[str, Any]:
-    """The IncidentSummary schema in the form OpenAI Structured Outputs accepts with `strict: true`."""
-    result: dict[str, Any] = _strictify(IncidentSummary.model_json_schema(mode="validation"))
+def upstream_json_schema(dialect: SchemaDialect = "openai_strict") -> dict[str, Any]:
+    """The IncidentSummary schema as a backend of `dialect` enforces it: every object closed and fully
+    required (OpenAI `strict: true`), every constraint the backend can enforce kept, annotations dropped."""
+    dropped = _NEVER_SENT | (_NOT_IN_OPENAI_STRICT if dialect == "openai_strict" else frozenset())
+    source = IncidentSummary.model_json_schema(mode="validation")
+    citations = source["$defs"]["Statement"]["properties"]["citations"]
+    result: dict[str, Any] = _upstream(source, dropped)
+    result["$defs"]["Citations"] = _upstream(citations, dropped)
+    dates = result["$defs"]["DateInfo"]["properties"]  # start and end: one definition, referenced
+    result["$defs"]["IsoDate"] = dates["start"]
+    dates["start"] = dates["end"] = {"$ref": "#/$defs/IsoDate"}
     return result
+
+
+def schema_text(schema: dict[str, Any]) -> str:
+    """The schema as JSON text, compact (what the prompt carries in `json_object` mode, and what the token
+    budget of docs/llm.md counts)."""
+    return json.dumps(schema, separators=(",", ":"))

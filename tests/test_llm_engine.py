@@ -20,7 +20,7 @@ from service.config import Settings
 from service.engines.llm import LLMEngine
 from service.errors import DeadlineExceeded, OutputError, Refusal, UpstreamUnavailable, Usage
 from service.prompts import Prompts
-from service.schema import IncidentSummary, upstream_json_schema
+from service.schema import IncidentSummary, schema_text, upstream_json_schema
 from tests.fakes.openai_server import (
     Answer,
     FaultServer,
@@ -167,8 +167,20 @@ async def test_json_object_schema_mode_sends_the_schema_as_llama_cpp_takes_it(
     server.script(valid(syria_summary))
     await summarize(engine_for(server, structured_mode="json_object_schema"), syria)
     body = server.bodies[0]
-    assert body["response_format"] == {"type": "json_object", "schema": upstream_json_schema()}
+    assert body["response_format"] == {"type": "json_object", "schema": upstream_json_schema("full")}
     assert '"additionalProperties"' not in body["messages"][1]["content"]
+
+
+async def test_json_schema_full_mode_sends_string_lengths_too(
+    server: FaultServer, syria: Article, syria_summary: IncidentSummary
+) -> None:
+    """vLLM and other grammar-constrained servers enforce maxLength; OpenAI strict mode does not take it."""
+    server.script(valid(syria_summary))
+    await summarize(engine_for(server, structured_mode="json_schema_full"), syria)
+    fmt = server.bodies[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    assert fmt["json_schema"]["schema"] == upstream_json_schema("full")
+    assert fmt["json_schema"]["schema"]["properties"]["headline"]["maxLength"] == 120
 
 
 async def test_json_object_mode_puts_the_schema_in_the_prompt(
@@ -179,8 +191,8 @@ async def test_json_object_mode_puts_the_schema_in_the_prompt(
     body = server.bodies[0]
     assert body["response_format"] == {"type": "json_object"}
     user = body["messages"][1]["content"]
-    assert json.dumps(upstream_json_schema()) in user
-    assert user == Prompts.load().render_user(syria, schema_json=json.dumps(upstream_json_schema()))
+    assert schema_text(upstream_json_schema("full")) in user
+    assert user == Prompts.load().render_user(syria, schema_json=schema_text(upstream_json_schema("full")))
 
 
 # --- repairs -------------------------------------------------------------------------------------------

@@ -7,7 +7,16 @@ from typing import Any, get_args
 import pytest
 from pydantic import ValidationError
 
-from service.schema import SUB_EVENT_TYPES, IncidentSummary, Range, SubEventType, upstream_json_schema
+from service import schema as schema_module
+from service.schema import (
+    CHECKED_ONLY_BY_THE_SERVICE,
+    SUB_EVENT_TYPES,
+    IncidentSummary,
+    Range,
+    SchemaDialect,
+    SubEventType,
+    upstream_json_schema,
+)
 
 FORBIDDEN = {
     "default",
@@ -70,7 +79,7 @@ def test_upstream_schema_is_accepted_by_strict_mode() -> None:
     assert strict_mode_problems(schema) == []
     # optional fields are unions with null, and they are still required
     actor = schema["$defs"]["Actor"]
-    assert actor["properties"]["affiliation"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert actor["properties"]["affiliation"] == {"type": ["string", "null"]}
     assert "affiliation" in actor["required"]
     assert set(schema["required"]) == set(IncidentSummary.model_fields)
 
@@ -164,3 +173,75 @@ def test_range_must_be_ordered_and_not_empty() -> None:
         Range(low=None, best=None, high=None)
     with pytest.raises(ValidationError):
         Range(low=-1, best=None, high=None)
+
+
+_CONSTRAINT_KEYWORDS = (
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "enum",
+)
+
+
+def constraints(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every constraint of a JSON schema as {"path: keyword": value}, following references; the path names
+    properties and writes list items as "[]" (an enum's null, which nullability adds, is left out)."""
+    found: dict[str, Any] = {}
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        if "$ref" in node:
+            walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        for keyword in _CONSTRAINT_KEYWORDS:
+            if keyword in node:
+                value = node[keyword]
+                found[f"{path}: {keyword}"] = (
+                    [v for v in value if v is not None] if keyword == "enum" else value
+                )
+        for option in node.get("anyOf", []):
+            walk(option, path)
+        for name, sub in node.get("properties", {}).items():
+            walk(sub, f"{path}.{name}" if path else name)
+        if "items" in node:
+            walk(node["items"], f"{path}[]")
+
+    walk(schema, "")
+    return found
+
+
+@pytest.mark.parametrize("dialect", ["openai_strict", "full"])
+def test_every_constraint_is_sent_or_checked_only_by_the_service(dialect: SchemaDialect) -> None:
+    """A backend that enforces the schema enforces every rule the service validates, except those listed."""
+    ours = constraints(IncidentSummary.model_json_schema(mode="validation"))
+    sent = constraints(upstream_json_schema(dialect))
+    listed = CHECKED_ONLY_BY_THE_SERVICE[dialect]
+    unsent = {key for key, value in ours.items() if sent.get(key) != value}
+    assert unsent == {key for key in listed if ":" in key}
+    assert set(sent) <= set(ours)  # nothing sent that the service would not itself enforce
+    validators = {
+        f"{model.__name__}.{name}"
+        for model in vars(schema_module).values()
+        if isinstance(model, type)
+        and issubclass(model, schema_module.BaseModel)
+        and model.__module__ == schema_module.__name__
+        for name in model.__pydantic_decorators__.model_validators
+    }
+    assert validators == {key for key in listed if ":" not in key}
+
+
+def test_the_constraints_a_strict_backend_enforces_are_sent() -> None:
+    """The constraints whose absence let schema-perfect answers fail: an empty citation list, a dispute with
+    one position, six summary statements, a negative count."""
+    sent = constraints(upstream_json_schema("openai_strict"))
+    assert sent["summary[].citations: minItems"] == 1
+    assert sent["disputes[].positions: minItems"] == 2
+    assert (sent["summary: minItems"], sent["summary: maxItems"]) == (1, 5)
+    assert sent["casualties[].killed.low: minimum"] == 0
+    assert "headline: maxLength" not in sent
+    assert constraints(upstream_json_schema("full"))["headline: maxLength"] == 120

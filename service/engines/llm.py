@@ -9,7 +9,6 @@ the engine raises `OutputError`; a refusal raises `Refusal` at once. Tokens of e
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -24,13 +23,14 @@ from pydantic import ValidationError
 
 from service import grounding
 from service.article import Article
+from service.attribution import cite_speakers
 from service.breaker import CircuitBreaker
 from service.config import Settings, StructuredMode
 from service.engines.base import EngineResult
 from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
 from service.prompt_echo import EchoCheck
 from service.prompts import Prompts
-from service.schema import IncidentSummary, upstream_json_schema
+from service.schema import IncidentSummary, SchemaDialect, schema_text, upstream_json_schema
 from service.upstream import Clock, Sleep, Tally, Upstream
 
 logger = logging.getLogger("service.upstream")
@@ -43,9 +43,14 @@ _MAX_VIOLATIONS_SHOWN = 20
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
+def schema_dialect(mode: StructuredMode) -> SchemaDialect:
+    """How much of the schema the backend of a mode enforces: OpenAI's strict subset, or all of it."""
+    return "openai_strict" if mode == "json_schema" else "full"
+
+
 def response_format(mode: StructuredMode, schema: dict[str, Any]) -> dict[str, Any]:
-    """The `response_format` each structured-output mode sends (SPEC §5)."""
-    if mode == "json_schema":
+    """The `response_format` each structured-output mode sends (SPEC §5, docs/llm.md)."""
+    if mode in ("json_schema", "json_schema_full"):
         return {
             "type": "json_schema",
             "json_schema": {"name": _SCHEMA_NAME, "strict": True, "schema": schema},
@@ -63,6 +68,7 @@ class _Verdict:
     summary: IncidentSummary | None
     violations: tuple[Violation, ...]
     truncated: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 def _path(loc: Sequence[int | str]) -> str:
@@ -107,9 +113,9 @@ class LLMEngine:
         self._settings = settings
         self._prompts = prompts
         self._clock = clock
-        schema = upstream_json_schema()
+        schema = upstream_json_schema(schema_dialect(settings.structured_mode))
         self._response_format = response_format(settings.structured_mode, schema)
-        self._schema_in_prompt = json.dumps(schema) if settings.structured_mode == "json_object" else None
+        self._schema_in_prompt = schema_text(schema) if settings.structured_mode == "json_object" else None
         self._echo = EchoCheck(prompts.system, prompts.repair.template)
         self._upstream = Upstream(
             settings, http_client=http_client, breaker=breaker, sleep=sleep, clock=clock
@@ -140,8 +146,10 @@ class LLMEngine:
             )
             verdict = self._judge(completion, article, max_tokens, tally)
             if verdict.summary is not None:
-                warnings = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
-                return EngineResult(verdict.summary, tally.attempts, tally.usage, warnings)
+                repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
+                return EngineResult(
+                    verdict.summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings)
+                )
             if turn == repairs:
                 break
             logger.warning("upstream: repair turn %d/%d because of %s", turn + 1, repairs, _rules(verdict))
@@ -200,10 +208,11 @@ class LLMEngine:
             summary = IncidentSummary.model_validate_json(_strip_fence(answer))
         except ValidationError as e:
             return _Verdict(answer, None, _schema_violations(e))
+        summary, settled = cite_speakers(summary, article)
         violations = self._echo.violations(summary, article.text) + grounding.check(summary, article)
         if violations:
             return _Verdict(answer, None, tuple(violations))
-        return _Verdict(answer, summary, ())
+        return _Verdict(answer, summary, (), warnings=settled)
 
 
 def _rules(verdict: _Verdict) -> str:
