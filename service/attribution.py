@@ -4,8 +4,9 @@ News splits a statement from its speaker: "“The patrol came under fire,” he 
 names Colonel X, or a quote runs over three sentences and only the last names who spoke. A model that cites
 the statement and names its speaker is right, but the cited sentence alone does not name the speaker. When a
 sentence at most `_REACH` sentences away names that speaker in an attribution (a reporting verb or a quote),
-and the cited sentence is itself reported speech, the service adds that sentence to the citations and says so
-in a warning: the fact is then grounded by sentences that state it, and nothing the article does not say gets
+and the cited sentence is itself reported speech, or when the line right above the cited one is a short heading
+that names the speaker ("Airwars assessment"), the service adds that sentence to the citations and says so in a
+warning: the fact is then grounded by sentences that state it, and nothing the article does not say gets
 in. A speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded.
 """
 
@@ -21,6 +22,7 @@ from service.schema import IncidentSummary
 
 _REACH = 3
 _NEAR = 40
+_HEADING_WORDS = 5
 _WORD = re.compile(r"\w+")
 _QUOTE = re.compile(r"[\"“”«»]|‘|’\s|\s‘")
 _REPORTED = re.compile(rf"\b(?:{REPORTING_VERBS}|according to|statement)\b", re.IGNORECASE)
@@ -35,6 +37,14 @@ def _attributing_neighbour(speaker: str, citations: Sequence[str], article: Arti
     reported speech; None when there is none."""
     index = {s.id: i for i, s in enumerate(article.sentences)}
     cited = [index[c] for c in citations if c in index]
+    for position in cited:  # a heading right above: "Airwars assessment", "Statement by the army"
+        heading = article.sentences[position - 1] if position > 0 else None
+        if (
+            heading is not None
+            and len(heading.text.split()) <= _HEADING_WORDS
+            and grounding.names(speaker, article, [heading.id])
+        ):
+            return heading.id
     for distance in range(1, _REACH + 1):
         for position in cited:
             if not _is_reported_speech(article.sentences[position].text):

@@ -251,6 +251,22 @@ def _is_distinctive(token: str) -> bool:
 
 
 _LEDE = 3  # the headline and the first sentences
+# An attacker the article does not name ("unidentified gunmen"): a name that claims nothing but that someone
+# did it, grounded where the cited sentences report an attack or its victims.
+_UNIDENTIFIED = re.compile(
+    r"^(?:the )?(?:unidentified|unknown|unnamed) (?:armed )?(?:gunmen|gunman|attackers|attacker|assailants"
+    r"|assailant|men|group|militants|perpetrators|persons|individuals)$"
+)
+_ATTACK = re.compile(
+    r"\b(?:attack\w*|kill\w*|shot|shoot\w*|gunfire|gunmen|bullets|targeted|bomb\w*|explosi\w+|ambush\w*"
+    r"|assassinat\w+|murder\w*|execut\w+|gunshot\w*|death|dead|died|wounded|injured|strike|struck|raid\w*)\b"
+)
+
+
+def _unidentified(folded_name: str, folded_cited: str) -> bool:
+    return bool(_UNIDENTIFIED.match(folded_name) and _ATTACK.search(folded_cited))
+
+
 _MIN_INITIALS = 3
 
 
@@ -271,16 +287,24 @@ class _Entities:
     def _folded(self) -> list[str]:
         return [_fold(s.text) for s in self._article.sentences]
 
+    @cached_property
+    def _tokens(self) -> set[str]:
+        return {t for sentence in self._folded for t in sentence.split()}
+
     def grounded(self, name: str, folded_cited: str) -> bool:
         folded_name = _fold(name)
         if _name_in_folded(folded_name, folded_cited):
             return True
-        head, *rest = [part for part in _APPOSITIVE.split(name) if part.strip()] or [name]
-        if rest and self.grounded(head, folded_cited):
-            # the head is in the citations; the appositive only has to be somewhere in the article
-            return all(self._in_article(_fold(part)) for part in rest)
-        return self._qualified_by_the_lede(folded_name, folded_cited) or self._named_elsewhere(
-            folded_name, folded_cited
+        parts = [part for part in _APPOSITIVE.split(name) if part.strip()]
+        if len(parts) > 1:
+            # "Diego Molano, Colombian defense minister", "Naypyitaw People's Defense Force (PDF)": one part in
+            # the citations, the others somewhere in the article
+            cited = [part for part in parts if self.grounded(part, folded_cited)]
+            return bool(cited) and all(self._in_article(_fold(part)) for part in parts if part not in cited)
+        return (
+            self._qualified_by_the_lede(folded_name, folded_cited)
+            or self._named_elsewhere(folded_name, folded_cited)
+            or _unidentified(folded_name, folded_cited)
         )
 
     def _qualified_by_the_lede(self, folded_name: str, folded_cited: str) -> bool:
@@ -298,21 +322,23 @@ class _Entities:
         return any(_name_in_folded(folded, sentence) for sentence in self._folded)
 
     def _named_elsewhere(self, folded_name: str, folded_cited: str) -> bool:
-        """A name the article gives in full in some sentence, cited where that sentence's surname or the title
-        it gives the person is used alone ("Molano said", "the minister said")."""
+        """A name the article uses (in full, or by its acronym), cited where a distinctive word of it, its
+        acronym or the title the article gives the person is used alone ("Molano said", "the RSF", "the
+        minister said")."""
         tokens = folded_name.split()
         if len(tokens) < 2:
             return False
-        full = [s for s in self._folded if f" {folded_name} " in f" {s} "]
-        if not full:
+        full = [s for s in self._folded if _name_in_folded(folded_name, s)]
+        initials = _initials(tokens)
+        if not full and not initials & self._tokens:  # neither the name nor its acronym ("SOHR") is used
             return False
         cited_tokens = set(folded_cited.split())
-        if _initials(tokens) & cited_tokens:  # "Rapid Support Forces" cited where "the RSF said"
+        if initials & cited_tokens:  # "Rapid Support Forces" cited where "the RSF said"
             return True
-        surname = tokens[-1]
-        if _is_distinctive(surname) and surname in cited_tokens:
-            return True
-        titles = {t for sentence in full for t in sentence.split() if t in _TITLES}
+        if any(_is_distinctive(t) and not _nation_stems(t) and t in cited_tokens for t in tokens):
+            return True  # "Molano said", "Syrian Observatory activists have documented"
+        # the title the article gives the person, or the one in the name ("KNLA Brigade 1 officer"), used alone
+        titles = {t for sentence in full for t in sentence.split() if t in _TITLES} | (set(tokens) & _TITLES)
         return bool(titles & cited_tokens)
 
 

@@ -97,16 +97,33 @@ _QUANTITY = re.compile(
     rf"|(?P<vague>{_VAGUE_RE}))\b"
 )
 _NEGATION = re.compile(r"\b(no|none|not|without|zero|nobody|no one|neither|nor)\b")
-_HARM = r"(?:killed|wounded|injured|hurt|shot|dead|died|abducted|kidnapped|arrested|detained)"
+_HARM = (
+    r"(?:killed|wounded|injured|hurt|shot|dead|died|death|killing|body|corpse|hanged|murdered|assassinated"
+    r"|executed|slain|beheaded|abducted|kidnapped|arrested|detained|succumbed|lost (?:his|her) life)"
+)
 # "one" and its kin always state a count of one; "a"/"an" only next to what happened to the person
 # ("a soldier was killed", "killing a civilian", "a child died", "leaving a child, three women and ten
-# insurgents dead"), not in every sentence with an article.
+# insurgents dead", "A New People’s Army (NPA) rebel was killed", "the death of a member", "shooting dead a
+# woman"), not in every sentence with an article.
 _ONE = re.compile(
     r"\b(?:one|another|single|lone)\b"
-    rf"|\b(?:a|an)\s+(?:[\w'-]+,?\s+){{0,8}}?(?:(?:was|is|were|has been|had been)\s+(?:\w+\s+)?)?{_HARM}\b"
-    r"|\b(?:shot dead|gunned down|kill|killing|wound|wounding|injure|injuring|shoot|shooting|abduct|abducting"
-    r"|kidnap|kidnapping"
-    r"|killed|wounded|injured|shot|abducted|kidnapped)\s+(?:a|an)\b"
+    rf"|\b(?:a|an)\s+(?:\S+\s+){{0,8}}?(?:(?:was|is|were|has been|had been)\s+(?:\S+\s+){{0,3}}?)?{_HARM}\b"
+    r"|\b(?:death|killing|murder|assassination|execution|body|wounding|abduction|kidnapping)\s+of\s+(?:a|an)\b"
+    r"|\b(?:shot dead|gunned down|kill|killing|killed|wound|wounding|wounded|injure|injuring|injured|shoot"
+    r"|shooting|shot|abduct|abducting|abducted|kidnap|kidnapping|kidnapped|murder|murdering|murdered"
+    r"|execute|executing|executed)\s+(?:dead\s+)?(?:a|an)\b"
+    # a singular verb after a determiner: "her fetus dies", "the driver was killed", "his son were killed"
+    r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|is dead|was (?:\S+\s+){0,2}?(?:killed|wounded"
+    r"|injured|hurt|shot|found dead)|succumbed)\b"
+    r"|\b(?:his|her|their)\s+\w+\s+(?:was|were)\s+(?:killed|wounded|injured)\b"
+)
+# One named person: "the death of Wilson Yanog", "Nureeta was killed", "gunmen killed Ahmed Ali" (matched on
+# the text as written: the capital letter is what tells a name).
+_NAMED_ONE = re.compile(
+    r"\b(?:[Dd]eath|[Kk]illing|[Mm]urder|[Aa]ssassination|[Ee]xecution|[Bb]ody)\s+of\s+[A-Z][\w’'.-]+"
+    r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
+    r"|executed|slain|beheaded)\b"
+    r"|\b(?:killed|murdered|assassinated|executed|shot dead)\s+[A-Z][\w’'-]+"
 )
 # "both of the dead", "both were wounded": two.
 _BOTH = re.compile(r"\bboth\b")
@@ -248,7 +265,7 @@ def _supported_values(text: str) -> frozenset[int]:
         if q.low is not None and q.high is None and not q.vague:
             values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
     folded = _fold_case(text)
-    if _ONE.search(folded):
+    if _ONE.search(folded) or _NAMED_ONE.search(text):
         values.add(1)
     if _BOTH.search(folded):
         values.add(2)

@@ -177,8 +177,23 @@ class Dispute(_Strict):
     positions: list[Position] = Field(min_length=2)
 
 
+HEADLINE_MAX = 120
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at the last word boundary that leaves room for an ellipsis within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = (
+        text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+        if " " in text[: limit - 1]
+        else text[: limit - 1]
+    )
+    return cut + "…"
+
+
 class IncidentSummary(_Strict):
-    headline: str = Field(max_length=120)
+    headline: str = Field(max_length=HEADLINE_MAX)
     summary: list[Statement] = Field(min_length=1, max_length=5)
     event_type: EventType
     sub_event_type: SubEventType | None

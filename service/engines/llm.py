@@ -9,6 +9,7 @@ the engine raises `OutputError`; a refusal raises `Refusal` at once. Tokens of e
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -30,7 +31,14 @@ from service.engines.base import EngineResult
 from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
 from service.prompt_echo import EchoCheck
 from service.prompts import Prompts
-from service.schema import IncidentSummary, SchemaDialect, schema_text, upstream_json_schema
+from service.schema import (
+    HEADLINE_MAX,
+    IncidentSummary,
+    SchemaDialect,
+    schema_text,
+    shorten,
+    upstream_json_schema,
+)
 from service.upstream import Clock, Sleep, Tally, Upstream
 
 logger = logging.getLogger("service.upstream")
@@ -204,15 +212,39 @@ class LLMEngine:
             return _Verdict(answer, None, (Violation("$", "truncated", detail),), truncated=True)
         if not answer.strip():
             return _Verdict(answer, None, (Violation("$", "empty_answer", "answer with the JSON object"),))
+        settled: tuple[str, ...] = ()
         try:
             summary = IncidentSummary.model_validate_json(_strip_fence(answer))
         except ValidationError as e:
-            return _Verdict(answer, None, _schema_violations(e))
-        summary, settled = cite_speakers(summary, article)
+            shortened = _with_short_headline(answer, e)
+            if shortened is None:
+                return _Verdict(answer, None, _schema_violations(e))
+            summary, settled = shortened
+        summary, cited = cite_speakers(summary, article)
+        settled += cited
         violations = self._echo.violations(summary, article.text) + grounding.check(summary, article)
         if violations:
             return _Verdict(answer, None, tuple(violations))
         return _Verdict(answer, summary, (), warnings=settled)
+
+
+def _with_short_headline(
+    answer: str, error: ValidationError
+) -> tuple[IncidentSummary, tuple[str, ...]] | None:
+    """An answer whose only fault is a headline over the limit (OpenAI's strict mode cannot enforce string
+    lengths), with the headline cut at a word boundary and an ellipsis, and a warning; None otherwise. The
+    headline states nothing the statements do not: a repair turn for its length would cost a whole call."""
+    problems = error.errors(include_url=False, include_input=False)
+    if any(p["type"] != "string_too_long" or tuple(p["loc"]) != ("headline",) for p in problems):
+        return None
+    data = json.loads(_strip_fence(answer))
+    long = data["headline"]
+    data["headline"] = shorten(long, HEADLINE_MAX)
+    try:
+        summary = IncidentSummary.model_validate(data)
+    except ValidationError:
+        return None
+    return summary, (f"headline: shortened from {len(long)} to {HEADLINE_MAX} characters or fewer",)
 
 
 def _rules(verdict: _Verdict) -> str:
