@@ -7,17 +7,21 @@ sentence at most `_REACH` sentences away names that speaker in an attribution (a
 and the cited sentence is itself reported speech, or when the line right above the cited one is a short heading
 that names the speaker ("Airwars assessment"), the service adds that sentence to the citations and says so in a
 warning: the fact is then grounded by sentences that state it, and nothing the article does not say gets
-in. A speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded.
+in. A speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded; and the
+added sentence settles only who spoke: an item whose figures its own citations do not state gets no sentence
+added (the figure must be cited where it is stated).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from service import grounding
 from service.article import Article
 from service.engines.extractive.cues import REPORTING_VERBS
+from service.numbers import find_quantities, supported_values
 from service.schema import IncidentSummary
 
 _REACH = 3
@@ -64,7 +68,8 @@ def _attributes_to(speaker: str, text: str) -> bool:
     """A reporting verb (or "according to") within `_NEAR` characters of a word of the speaker's name:
     "spokesman John Ullyot said", "…,” said Colonel Miles Cuggins", not a name far from a "said" that
     attributes the sentence to someone else."""
-    words = {w.lower() for w in _WORD.findall(speaker) if len(w) >= 4 or w.isupper()}
+    found = _WORD.findall(speaker)
+    words = {w.lower() for w in found if len(w) >= 4 or w.isupper()} | {found[-1].lower()} if found else set()
     for m in _WORD.finditer(text):
         if m.group().lower() in words:
             window = text[max(0, m.start() - _NEAR) : m.end() + _NEAR]
@@ -73,18 +78,36 @@ def _attributes_to(speaker: str, text: str) -> bool:
     return False
 
 
+def _figures_stated(item: dict[str, Any], citations: list[str], article: Article) -> bool:
+    """Whether the sentences the item cites already state its figures: the added sentence settles who spoke,
+    never what was said (a casualty count or a number in the statement)."""
+    stated = set().union(*(supported_values(article.by_id[c].text) for c in citations if c in article.by_id))
+    figures: list[int] = []
+    for kind in ("killed", "injured"):
+        counts = item.get(kind)
+        if isinstance(counts, dict):
+            figures += [v for v in counts.values() if isinstance(v, int)]
+    for field in ("statement", "position"):
+        text = item.get(field)
+        if isinstance(text, str):
+            figures += [
+                v for q in find_quantities(text) for v in (q.low, q.best, q.high) if v is not None and v > 1
+            ]
+    return all(v in stated for v in figures)
+
+
 def cite_speakers(summary: IncidentSummary, article: Article) -> tuple[IncidentSummary, tuple[str, ...]]:
     """`summary` with the attributing sentence added to every claim, dispute position and casualty figure whose
     source its citations do not name (see the module's rule), and one warning per sentence added."""
     data = summary.model_dump()
     warnings: list[str] = []
 
-    def settle(item: dict[str, object], field: str, path: str) -> None:
+    def settle(item: dict[str, Any], field: str, path: str) -> None:
         speaker = item[field]
         citations = item["citations"]
         if not isinstance(speaker, str) or not speaker or not isinstance(citations, list):
             return
-        if grounding.names(speaker, article, citations):
+        if grounding.names(speaker, article, citations) or not _figures_stated(item, citations, article):
             return
         found = _attributing_neighbour(speaker, citations, article)
         if found is None:

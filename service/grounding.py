@@ -105,7 +105,9 @@ def _name_in_folded(folded_name: str, folded_text: str) -> bool:
         if token in text_tokens or (
             len(token) > 3
             and any(
-                fuzz.ratio(token, other) >= _FUZZY_TOKEN or _same_nation(token, other)
+                fuzz.ratio(token, other) >= _FUZZY_TOKEN
+                or _same_nation(token, other)
+                or _singular(token) == _singular(other)
                 for other in text_tokens
             )
         ):
@@ -135,6 +137,21 @@ def _same_nation(a: str, b: str) -> bool:
     return any(b.startswith(stem) for stem in _nation_stems(a)) or any(
         a.startswith(stem) for stem in _nation_stems(b)
     )
+
+
+_IRREGULAR_PLURALS = {"children": "child", "men": "man", "women": "woman", "people": "person"}
+
+
+def _singular(token: str) -> str:
+    """ "children" -> "child", "soldiers" -> "soldier", "militias" -> "militia" (a rough singular, for
+    matching group names against the sentence that counts one of them)."""
+    if token in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[token]
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith("s") and not token.endswith("ss") and len(token) > 4:
+        return token[:-1]
+    return token
 
 
 # A long name the article writes across a line break or a hyphenation ("Abeo- kuta"), or with one letter
@@ -337,6 +354,9 @@ class _Entities:
             return True
         if any(_is_distinctive(t) and not _nation_stems(t) and t in cited_tokens for t in tokens):
             return True  # "Molano said", "Syrian Observatory activists have documented"
+        surname = tokens[-1]
+        if full and surname in cited_tokens and surname not in _GENERIC | _STOPWORDS:
+            return True  # a person named in full, then by the surname alone, however short ("Uy said")
         # the title the article gives the person, or the one in the name ("KNLA Brigade 1 officer"), used alone
         titles = {t for sentence in full for t in sentence.split() if t in _TITLES} | (set(tokens) & _TITLES)
         return bool(titles & cited_tokens)

@@ -99,7 +99,8 @@ _QUANTITY = re.compile(
 _NEGATION = re.compile(r"\b(no|none|not|without|zero|nobody|no one|neither|nor)\b")
 _HARM = (
     r"(?:killed|wounded|injured|hurt|shot|dead|died|death|killing|body|corpse|hanged|murdered|assassinated"
-    r"|executed|slain|beheaded|abducted|kidnapped|arrested|detained|succumbed|lost (?:his|her) life)"
+    r"|executed|slain|beheaded|abducted|kidnapped|arrested|detained|succumbed|martyr|martyred"
+    r"|lost (?:his|her) life)"
 )
 # "one" and its kin always state a count of one; "a"/"an" only next to what happened to the person
 # ("a soldier was killed", "killing a civilian", "a child died", "leaving a child, three women and ten
@@ -111,7 +112,8 @@ _ONE = re.compile(
     r"|\b(?:death|killing|murder|assassination|execution|body|wounding|abduction|kidnapping)\s+of\s+(?:a|an)\b"
     r"|\b(?:shot dead|gunned down|kill|killing|killed|wound|wounding|wounded|injure|injuring|injured|shoot"
     r"|shooting|shot|abduct|abducting|abducted|kidnap|kidnapping|kidnapped|murder|murdering|murdered"
-    r"|execute|executing|executed)\s+(?:dead\s+)?(?:a|an)\b"
+    r"|execute|executing|executed)(?:[\s,]+\S+){0,2}?[\s,]+(?:a|an)\b"
+    r"|\b(?:his|her)\s+(?:\S+\s+)?(?:death|demise)\b|\b(?:killing|killed|wounding|wounded|injuring|injured)\s+(?:him|her)\b"
     # a singular verb after a determiner: "her fetus dies", "the driver was killed", "his son were killed"
     r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|is dead|was (?:\S+\s+){0,2}?(?:killed|wounded"
     r"|injured|hurt|shot|found dead)|succumbed)\b"

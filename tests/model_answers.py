@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,9 @@ class Source:
 def sources() -> list[Source]:
     """Every article of the corpus, in a fixed order."""
     found = [
-        Source(name, f"shared/samples/{name}.txt", ArticleIn(text=(SAMPLES / f"{name}.txt").read_text("utf-8")))
+        Source(
+            name, f"shared/samples/{name}.txt", ArticleIn(text=(SAMPLES / f"{name}.txt").read_text("utf-8"))
+        )
         for name in ("syria_checkpoint_shootout", "derik_vehicle_collision")
     ]
     for file in ("gold_articles.jsonl", "gold_heldout.jsonl", "gold_rules.jsonl"):
@@ -103,6 +106,14 @@ def digest(body: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class OtherIncident:
+    """A sentence that reports another incident's casualties (labelled by hand, reading the article)."""
+
+    sentence: str
+    killed: tuple[int | None, int | None, int | None]
+
+
+@dataclass(frozen=True)
 class Entry:
     """One corpus file: the article's id and the answers, first answer then repair answers in turn order."""
 
@@ -112,6 +123,7 @@ class Entry:
     request: str
     answers: tuple[str, ...]
     repair_requests: tuple[str, ...]
+    other_incidents: tuple[OtherIncident, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Entry:
@@ -124,6 +136,9 @@ class Entry:
             request=turns[0]["request"],
             answers=tuple(_content(t["answer"]) for t in turns),
             repair_requests=tuple(t["request"] for t in turns[1:]),
+            other_incidents=tuple(
+                OtherIncident(o["sentence"], tuple(o["killed"])) for o in data.get("other_incidents", ())
+            ),
         )
 
 
@@ -134,6 +149,125 @@ def _content(answer: Any) -> str:
 
 def entries() -> list[Entry]:
     return [Entry.load(path) for path in sorted(CORPUS.glob("*.json"))]
+
+
+# --- adversarial twins --------------------------------------------------------------------------------------
+#
+# Each twin is an accepted answer with one fabrication put in mechanically; the service must reject every one.
+# The criteria that choose what to change are the generator's own (digits and words in the article text),
+# never the validator's.
+
+_INVENTED_ACTOR = "Liwa al-Fajr al-Jadid"
+_INVENTED_PLACE = "Tell Zawiyat Karam"
+_CASUALTY_WORDS = re.compile(r"kill|dead|die|death|wound|injur|casualt|martyr|shot|bod(y|ies)", re.IGNORECASE)
+_ANY_FIGURE = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|several|both|a|an)\b",
+    re.IGNORECASE,
+)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Twin:
+    kind: str
+    answer: str
+
+
+def _absent_number(value: int, text: str) -> int:
+    """A figure near `value` that the article does not write in digits (and above what words spell)."""
+    candidate = max(value, 20) + 7
+    while str(candidate) in text or f"{candidate:,}" in text:
+        candidate += 1
+    return candidate
+
+
+def _absent_date(text: str) -> tuple[str, str]:
+    """A day the article does not name: ("on March 3", "--03-03"), trying months in turn."""
+    for i, month in enumerate(_MONTHS):
+        if month not in text:
+            return f"on {month} 3", f"--{i + 1:02d}-03"
+    raise AssertionError("every month is named")
+
+
+def twins(entry: Entry, article: Article) -> list[Twin]:
+    """The adversarial twins of the entry's first answer (those that apply to it)."""
+    answer = json.loads(entry.answers[0])
+    text = article.text
+    found: list[Twin] = []
+
+    def twin(kind: str, change: Any) -> None:
+        data = json.loads(json.dumps(answer))
+        if change(data) is not False:
+            found.append(Twin(kind, json.dumps(data, ensure_ascii=False)))
+
+    def number_changed(data: dict[str, Any]) -> bool:
+        for entry_ in data["casualties"]:
+            for kind in ("killed", "injured"):
+                figure = entry_[kind]
+                if figure and any(v for v in figure.values() if v):
+                    for part, value in figure.items():
+                        if value is not None:
+                            figure[part] = _absent_number(value, text)
+                    return True
+        return False
+
+    def invented_actor(data: dict[str, Any]) -> None:
+        cites = data["summary"][0]["citations"]
+        if data["actors"]:
+            data["actors"][0]["name"] = _INVENTED_ACTOR
+        else:
+            data["actors"].append({"name": _INVENTED_ACTOR, "kind": "rebel_group", "role": "initiator",
+                                   "affiliation": None, "citations": cites})  # fmt: skip
+
+    def invented_place(data: dict[str, Any]) -> None:
+        cites = data["summary"][0]["citations"]
+        if data["locations"]:
+            data["locations"][0]["name"] = _INVENTED_PLACE
+        else:
+            data["locations"].append({"name": _INVENTED_PLACE, "admin1": None, "country": None,
+                                      "role": "incident_site", "citations": cites})  # fmt: skip
+
+    def wrong_date(data: dict[str, Any]) -> None:
+        phrase, iso = _absent_date(text)
+        cites = data["date"]["citations"] if data["date"] else data["summary"][0]["citations"]
+        data["date"] = {"start": iso, "end": iso, "precision": "day", "text": phrase, "citations": cites}
+
+    def moved_citation(data: dict[str, Any]) -> bool:
+        """The first casualty figure cited to a sentence that states no figure and no casualty."""
+        quiet = [s.id for s in article.sentences if not _ANY_FIGURE.search(s.text)
+                 and not _CASUALTY_WORDS.search(s.text)]  # fmt: skip
+        figures = [
+            e for e in data["casualties"] if any(e[k] and e[k].get("best") for k in ("killed", "injured"))
+        ]
+        if figures and quiet:
+            figures[0]["citations"] = [quiet[0]]
+            return True
+        for loc in data["locations"]:
+            words = re.findall(r"\w{4,}", loc["name"])
+            elsewhere = [
+                s.id for s in article.sentences if not any(w.lower() in s.text.lower() for w in words)
+            ]
+            if words and elsewhere:
+                loc["citations"] = [elsewhere[0]]
+                return True
+        return False
+
+    twin("number_changed", number_changed)
+    twin("invented_actor", invented_actor)
+    twin("invented_place", invented_place)
+    twin("wrong_date", wrong_date)
+    twin("moved_citation", moved_citation)
+    for other in entry.other_incidents:
+
+        def other_incident(data: dict[str, Any], other: OtherIncident = other) -> None:
+            low, best, high = other.killed
+            data["casualties"].append({"group": "people", "killed": {"low": low, "best": best, "high": high},
+                                       "injured": None, "reported_by": None,
+                                       "citations": [other.sentence]})  # fmt: skip
+
+        twin("other_incident_casualty", other_incident)
+    return found
 
 
 def _write_requests(directory: Path) -> None:

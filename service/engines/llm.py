@@ -22,7 +22,7 @@ import httpx
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from service import grounding
+from service import grounding, incident_scope
 from service.article import Article
 from service.attribution import cite_speakers
 from service.breaker import CircuitBreaker
@@ -222,10 +222,15 @@ class LLMEngine:
             summary, settled = shortened
         summary, cited = cite_speakers(summary, article)
         settled += cited
-        violations = self._echo.violations(summary, article.text) + grounding.check(summary, article)
+        violations = (
+            self._echo.violations(summary, article.text)
+            + grounding.check(summary, article)
+            + incident_scope.violations(summary, article)
+        )
         if violations:
             return _Verdict(answer, None, tuple(violations))
-        return _Verdict(answer, summary, (), warnings=settled)
+        date_warning = incident_scope.date_reading_warning(summary.date, article)
+        return _Verdict(answer, summary, (), warnings=(*settled, *filter(None, [date_warning])))
 
 
 def _with_short_headline(
