@@ -19,6 +19,12 @@ class UsageOut(BaseModel):
     completion_tokens: int = Field(0, description="Tokens the model wrote, summed over every call.")
 
 
+class DerivedOut(BaseModel):
+    path: str = Field(description="The field the service filled, e.g. `locations[0].country`.")
+    value: str = Field(description="The value it filled in.")
+    basis: str = Field(description="What it was derived from (the article does not state it).")
+
+
 class Meta(BaseModel):
     engine: str = Field(description="The engine that wrote the summary: llm or extractive.")
     model: str = Field(description="The model sent upstream, or the extractive engine's version.")
@@ -30,6 +36,11 @@ class Meta(BaseModel):
     latency_ms: float = Field(description="Time spent serving this request.")
     warnings: list[str] = Field(description="Non-fatal notes (e.g. why the fallback engine answered).")
     degraded: bool = Field(description="True when the fallback engine answered because the LLM failed.")
+    derived: list[DerivedOut] = Field(
+        default_factory=list,
+        description="Fields the service derived from its own reference data rather than the article "
+        "(docs/llm.md, 'Stated and derived facts').",
+    )
 
 
 class SummaryResult(BaseModel):

@@ -26,7 +26,7 @@ from service.engines.base import Engine, EngineResult
 from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage
 from service.metrics import Metrics
 from service.request_context import note_result
-from service.result import Meta, SentenceOut, SummaryResult, UsageOut
+from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import SCHEMA_VERSION
 
 log = logging.getLogger("service.summarizer")
@@ -252,6 +252,7 @@ class Summarizer:
                 latency_ms=0.0,
                 warnings=[*warnings, *outcome.warnings],
                 degraded=degraded,
+                derived=[DerivedOut(path=f.path, value=f.value, basis=f.basis) for f in outcome.derived],
             ),
         )
         ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s

@@ -11,11 +11,21 @@ from service.schema import IncidentSummary
 
 
 @dataclass(frozen=True, slots=True)
+class DerivedFact:
+    """A field the service filled from its own reference data, not from the article (`service.derived`)."""
+
+    path: str
+    value: str
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
 class EngineResult:
     summary: IncidentSummary
     attempts: int = 1
     usage: Usage = field(default_factory=Usage)
     warnings: tuple[str, ...] = ()
+    derived: tuple[DerivedFact, ...] = ()
 
 
 class Engine(Protocol):

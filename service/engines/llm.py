@@ -27,6 +27,7 @@ from service.article import Article
 from service.attribution import cite_speakers
 from service.breaker import CircuitBreaker
 from service.config import Settings, StructuredMode
+from service.derived import derive_places
 from service.engines.base import EngineResult
 from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
 from service.prompt_echo import EchoCheck
@@ -155,8 +156,10 @@ class LLMEngine:
             verdict = self._judge(completion, article, max_tokens, tally)
             if verdict.summary is not None:
                 repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
+                summary, derived = await asyncio.to_thread(derive_places, verdict.summary, article)
+                noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)
                 return EngineResult(
-                    verdict.summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings)
+                    summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings, *noted), derived
                 )
             if turn == repairs:
                 break

@@ -75,6 +75,13 @@ def _load_resources(min_town_population: int) -> _Resources:
     return resources
 
 
+def load_reference_data(min_town_population: int = 5000) -> _Resources:
+    """The gazetteer and actor lexicon (built once per process, on first use): for other parts of the service
+    that read an article's places the way this engine does (`service.derived`)."""
+    with _LOAD_LOCK:
+        return _load_resources(min_town_population)
+
+
 class ExtractiveEngine:
     """Fills the IncidentSummary schema from the article alone; see the package's modules for each rule."""
 
@@ -85,8 +92,8 @@ class ExtractiveEngine:
         self._min_town_population = min_town_population
 
     def _load(self) -> _Resources:
-        with _LOAD_LOCK:  # one build, even when the first requests arrive together on several threads
-            return _load_resources(self._min_town_population)
+        # one build, even when the first requests arrive together on several threads
+        return load_reference_data(self._min_town_population)
 
     def summarize_sync(self, article: Article) -> IncidentSummary:
         """The summary of one prepared article: pure, deterministic, CPU only."""

@@ -1,0 +1,122 @@
+"""Derived facts: what the service adds to a validated summary from its own reference data, marked as such.
+
+A model is told to give a location's `admin1` and `country` only when the article names them (anything else
+would be a place the article does not support). Readers still want the country of "Abeokuta, Ogun State". The
+service reads the article's places with the extractive engine's gazetteer and rules (the article's own
+countries decide between readings: "Kamyshly" in an article about Syria is Qamishli, not a Russian town) and
+fills a missing `admin1` or `country` when the model's place resolves to exactly one reading. Each filled field
+is listed as a `DerivedFact` (path, value, basis): `meta.derived` and a warning tell a reader what the article
+stated from what the service derived. A field the model gave is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.article import Article
+from service.engines.base import DerivedFact
+from service.engines.extractive.engine import load_reference_data
+from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.engines.extractive.places import find_locations
+from service.engines.extractive.sentences import citable, find_dateline
+from service.schema import IncidentSummary, Location
+
+_NAME_PART = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:al-|el-|de\s+)?[A-Z][\w’'-]*)*")
+
+
+def _candidates(
+    location: Location, reading: list[Location], countries: set[str]
+) -> list[tuple[str | None, str]]:
+    """The (admin1, country) readings of a place: the extractive engine's reading of the same name in this
+    article (or of a place the model's longer name holds: "Kherson (residential districts)", "a checkpoint on
+    the edge of Tal Tamr"), else the gazetteer's entries for the name, or for the proper names in it, within
+    the article's countries."""
+    key = f" {fold(location.name)} "
+    same = {(r.admin1, r.country) for r in reading if r.country and fold(r.name) == key.strip()}
+    inside = {(r.admin1, r.country) for r in reading if r.country and f" {fold(r.name)} " in key}
+    if same or inside:
+        return sorted(same or inside, key=str)
+    gazetteer = load_reference_data().gazetteer
+    for name in (location.name, *_NAME_PART.findall(location.name)):
+        places: list[Place] = gazetteer.lookup(name)
+        if name == location.name and any(p.kind == "country" for p in places):
+            return [(None, next(p.country for p in places if p.kind == "country"))]
+        found = {(p.admin1, p.country) for p in places if p.country in countries and p.kind != "country"}
+        if found:
+            return sorted(found, key=str)
+    return []
+
+
+def _same_division(a: str, b: str) -> bool:
+    """ "Kherson" and "Kherson region", "Kharkivs’ka Oblast’" and "Kharkiv region": one first-level division."""
+    first_a, first_b = fold(a).split()[:1] or [""], fold(b).split()[:1] or [""]
+    return first_a[0][:5] == first_b[0][:5] != ""
+
+
+def _named_in(article: Article, gazetteer: Gazetteer) -> tuple[str, set[str]]:
+    """The article's folded text and the countries it names by adjective ("Syrian", "Nigerian")."""
+    folded = f" {fold(article.text)} "
+    codes = {code for word in set(folded.split()) if (code := gazetteer.demonym_folded(word))}
+    names = {place.country for code in codes if (place := gazetteer.country(code)) is not None}
+    return folded, names
+
+
+def _corroborated(reading: tuple[str | None, str], named: tuple[str, set[str]]) -> bool:
+    """A reading the article backs: it names the country (or its adjective) or the province. A gazetteer
+    reading alone ("Al Dabas" is also a town in Hungary) is not enough to state a country."""
+    folded, countries = named
+    admin1, country = reading
+    return (
+        country in countries
+        or f" {fold(country)} " in folded
+        or (admin1 is not None and f" {fold(admin1)} " in folded)
+    )
+
+
+def derive_places(
+    summary: IncidentSummary, article: Article
+) -> tuple[IncidentSummary, tuple[DerivedFact, ...]]:
+    """`summary` with missing `admin1`/`country` filled where the place resolves unambiguously, and the facts
+    so derived. CPU work (and, the first time in a process, loading the gazetteer: a few seconds)."""
+    if not any(loc.country is None or loc.admin1 is None for loc in summary.locations):
+        return summary, ()
+    resources = load_reference_data()
+    sentences = citable(article)
+    reading = find_locations(
+        sentences, resources.gazetteer, find_dateline(sentences), resources.gazetteer.not_places
+    )
+    countries = {r.country for r in reading if r.country} | {
+        loc.country for loc in summary.locations if loc.country
+    }
+    named = _named_in(article, resources.gazetteer)
+    facts: list[DerivedFact] = []
+    locations: list[Location] = []
+    for i, loc in enumerate(summary.locations):
+        found = _candidates(loc, reading, countries) if loc.country is None or loc.admin1 is None else []
+        if loc.country is not None:
+            found = [c for c in found if fold(c[1]) == fold(loc.country)]
+        if loc.admin1 is not None:
+            found = [c for c in found if c[0] is None or _same_division(c[0], loc.admin1)]
+        found = [c for c in found if _corroborated(c, named)]
+        update: dict[str, str] = {}
+        if len({country for _, country in found}) == 1:
+            admin1, country = found[0]
+            if loc.country is None:
+                update["country"] = country
+            if (
+                loc.admin1 is None
+                and admin1
+                and len({a for a, _ in found}) == 1
+                and fold(admin1) != fold(loc.name)
+            ):
+                update["admin1"] = admin1
+        for field, value in update.items():
+            facts.append(
+                DerivedFact(
+                    f"locations[{i}].{field}", value, f"gazetteer reading of {loc.name!r} in this article"
+                )
+            )
+        locations.append(loc.model_copy(update=update) if update else loc)
+    if not facts:
+        return summary, ()
+    return summary.model_copy(update={"locations": locations}), tuple(facts)
