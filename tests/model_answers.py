@@ -10,6 +10,7 @@ corpus was made and how to extend it: docs/llm.md, "The corpus of model answers"
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -278,9 +279,39 @@ def _write_requests(directory: Path) -> None:
         print(source.id, digest(body))
 
 
+async def _write_repairs(directory: Path) -> None:
+    """For every entry whose stored answers the service still rejects: the next request it sends (the repair
+    turn), to be answered and stored as the entry's next turn."""
+    from service.config import Settings
+    from service.engines.llm import LLMEngine
+    from service.errors import OutputError
+    from tests.fakes.openai_server import Answer, Fail, FaultServer
+
+    by_id = {s.id: s for s in sources()}
+    for entry in entries():
+        async with FaultServer() as server:
+            settings = Settings(engine="llm", openai_base_url=server.base_url, max_repairs=len(entry.answers))
+            engine = LLMEngine(settings, Prompts.load())
+            server.script(*(Answer(a) for a in entry.answers), Fail(400))
+            try:
+                await engine.summarize(by_id[entry.id].article())
+            except OutputError:
+                pass  # the last stored answer was rejected too
+            except Exception:
+                body = server.requests[-1].body  # the repair request nobody has answered yet
+                path = directory / f"{entry.id}.json"
+                path.write_text(json.dumps(body, indent=1, ensure_ascii=False))
+                print(entry.id, "needs a repair answer")
+            finally:
+                await engine.aclose()
+
+
 if __name__ == "__main__":
     command, target = sys.argv[1], Path(sys.argv[2])
     if command == "requests":
         _write_requests(target)
+    elif command == "repairs":
+        target.mkdir(parents=True, exist_ok=True)
+        asyncio.run(_write_repairs(target))
     else:
         raise SystemExit(f"unknown command {command!r}")

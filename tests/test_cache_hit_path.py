@@ -168,7 +168,7 @@ def _stored_result() -> bytes:
     meta = {
         "engine": "fake", "model": "fake-1", "prompt_version": "p1", "schema_version": "1", "cached": False,
         "attempts": 1, "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "latency_ms": 0.0,
-        "warnings": [], "degraded": False,
+        "warnings": [], "degraded": False, "derived": [],
     }  # fmt: skip
     result = {"id": "0" * 32, "summary": summary, "sentences": sentences, "meta": meta}
     return json.dumps(result, separators=(",", ":")).encode()
