@@ -53,6 +53,24 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     yield
 
 
+def summary_data(**overrides: Any) -> dict[str, Any]:
+    """A minimal summary as the JSON a model would send (one statement citing S1), `overrides` replacing
+    whole fields."""
+    data: dict[str, Any] = {
+        "headline": "Incident report",
+        "summary": [{"text": "An incident was reported.", "citations": ["S1"]}],
+        "event_type": "other",
+        "sub_event_type": None,
+        "date": None,
+        "locations": [],
+        "actors": [],
+        "casualties": [],
+        "claims": [],
+        "disputes": [],
+    }
+    return data | overrides
+
+
 def sample_text(name: str) -> str:
     return (SAMPLES / f"{name}.txt").read_text(encoding="utf-8")
 

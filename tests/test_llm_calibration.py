@@ -21,6 +21,7 @@ from service.engines.llm import LLMEngine
 from service.errors import OutputError
 from service.prompts import Prompts
 from service.schema import HEADLINE_MAX
+from tests.conftest import summary_data
 from tests.fakes.openai_server import Answer, FaultServer
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -33,19 +34,7 @@ def article(*lines: str, published_at: date | None = None) -> Article:
 
 def answer(**overrides: Any) -> dict[str, Any]:
     """A grounded answer citing S1, with the fields under test replaced."""
-    data: dict[str, Any] = {
-        "headline": "Incident report",
-        "summary": [{"text": "An incident was reported.", "citations": ["S1"]}],
-        "event_type": "other",
-        "sub_event_type": None,
-        "date": None,
-        "locations": [],
-        "actors": [],
-        "casualties": [],
-        "claims": [],
-        "disputes": [],
-    }
-    return data | overrides
+    return summary_data(**overrides)
 
 
 def claim(source: str, citations: list[str], statement: str = "The attackers withdrew.") -> dict[str, Any]:

@@ -26,7 +26,7 @@ from service.config import Settings
 from service.prompts import Prompts
 from service.result import SummaryResult
 from service.schema import IncidentSummary
-from tests.conftest import AppClient
+from tests.conftest import AppClient, summary_data
 from tests.fakes.openai_server import Answer, Behaviour, FaultServer, answer_from_request
 from tests.test_api import assert_problem
 
@@ -201,19 +201,7 @@ async def test_a_fake_fence_in_the_article_stays_inside_the_real_one(app_client:
 
 
 def _summary(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "headline": "Incident",
-        "summary": [{"text": "An incident took place.", "citations": ["S1"]}],
-        "event_type": "other",
-        "sub_event_type": None,
-        "date": None,
-        "locations": [],
-        "actors": [],
-        "casualties": [],
-        "claims": [],
-        "disputes": [],
-    }
-    return base | fields
+    return summary_data(**fields)
 
 
 def _killed(n: int, citation: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from service.schema import (
     SubEventType,
     upstream_json_schema,
 )
+from tests.conftest import summary_data
 
 FORBIDDEN = {
     "default",
@@ -98,20 +99,8 @@ def test_strict_checker_catches_what_strict_mode_rejects() -> None:
 
 
 def _summary(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "headline": "Clash near Kamyshly",
-        "summary": [{"text": "A clash happened.", "citations": ["S1"]}],
-        "event_type": "battles",
-        "sub_event_type": "armed_clash",
-        "date": None,
-        "locations": [],
-        "actors": [],
-        "casualties": [],
-        "claims": [],
-        "disputes": [],
-    }
-    data.update(overrides)
-    return data
+    base = summary_data(headline="Clash near Kamyshly", event_type="battles", sub_event_type="armed_clash")
+    return base | overrides
 
 
 def test_a_valid_summary_parses() -> None:
