@@ -5,9 +5,11 @@
 For each authored cassette it plays hand-written answers (cassettes/authored_answers/*.json) through the
 fault server of tests/fakes/openai_server.py — a real OpenAI-compatible HTTP server on 127.0.0.1 — drives the
 real `llm` engine against it, records the real HTTP exchange with vcrpy (the same scrubbing config as the
-tests), and puts a comment at the top of the YAML saying it is authored.
+tests, tests/fakes/cassettes.py), and puts a comment at the top of the YAML saying it is authored.
 
-Cassettes recorded from a real endpoint (docs/llm.md) are not touched by this script.
+Run it after a change to the prompts, the schema or the request (`make record` does): replay matches the
+request body, so a cassette made for another request fails. It rewrites the three cassettes below, recorded or
+authored; the pinned unrepairable one is recorded from a small local model (docs/llm.md).
 """
 
 from __future__ import annotations
@@ -25,21 +27,21 @@ import vcr  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.engines.llm import LLMEngine  # noqa: E402
 from service.prompts import Prompts  # noqa: E402
+from tests.conftest import load_article  # noqa: E402
+from tests.fakes.cassettes import (  # noqa: E402
+    AUTHORED_LABEL,
+    CASSETTE_DIR,
+    VCR_CONFIG,
+    authored_answer,
+    configure,
+)
 from tests.fakes.openai_server import Behaviour, FaultServer, ungrounded, valid  # noqa: E402
-from tests.test_llm_engine import VCR_CONFIG, authored_answer, load_article  # noqa: E402
 
-CASSETTES = REPO / "cassettes" / "test_llm_engine"
 STABLE_ORIGIN = "http://127.0.0.1:8080"
-HEADER = """\
-# AUTHORED, not recorded from a model: written by cassettes/author.py, which plays hand-written answers
-# (cassettes/authored_answers/) through tests/fakes/openai_server.py, an OpenAI-compatible server on
-# 127.0.0.1, and records that real HTTP exchange with vcrpy in OpenAI's wire format. Re-record against a
-# real endpoint as docs/llm.md describes.
-"""
 
 
 async def author(name: str, sample: str, answers: list[Behaviour]) -> None:
-    path = CASSETTES / f"{name}.yaml"
+    path = CASSETTE_DIR / f"{name}.yaml"
     path.unlink(missing_ok=True)
     async with FaultServer() as server:
         server.script(*answers)
@@ -50,6 +52,7 @@ async def author(name: str, sample: str, answers: list[Behaviour]) -> None:
             return request
 
         recorder = vcr.VCR(record_mode="all", before_record_request=stable_uri, **VCR_CONFIG)
+        configure(recorder, label=lambda cassette: AUTHORED_LABEL)
         engine = LLMEngine(
             Settings(engine="llm", openai_base_url=server.base_url, cache_url="memory://"), Prompts.load()
         )
@@ -59,12 +62,11 @@ async def author(name: str, sample: str, answers: list[Behaviour]) -> None:
         finally:
             await engine.aclose()
         assert server.pending == 0, f"{name}: {server.pending} scripted answers were not used"
-    path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
     print(f"wrote {path.relative_to(REPO)} ({server.calls} interactions)")
 
 
 async def main() -> None:
-    CASSETTES.mkdir(parents=True, exist_ok=True)
+    CASSETTE_DIR.mkdir(parents=True, exist_ok=True)
     syria = authored_answer("syria_checkpoint_shootout")
     derik = authored_answer("derik_vehicle_collision")
     await author(

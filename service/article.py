@@ -10,16 +10,15 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 from syntok import segmenter
-from syntok.tokenizer import Token, Tokenizer
+from syntok.tokenizer import Tokenizer
 
-from service import boilerplate, html_extract, one_sentence
+from service import boilerplate, html_extract
 from service.errors import ConflictingInput, EmptyInput, InputTooLarge, NoSentences, TooManySentences
 
 
@@ -95,80 +94,18 @@ def normalise(raw: str) -> str:
     return "\n".join(line for line in lines if line and not boilerplate.is_boilerplate(line))
 
 
-# A whitespace-delimited chunk that is an ASCII word between punctuation ("(said),"). `\W` never matches a
-# character syntok counts as part of a word (`str.isalnum`): `\w` is exactly those and the underscore.
-_PLAIN_CHUNK = re.compile(r"(\W*)([A-Za-z0-9]+)(\W*)")
-# The only place syntok's in-word separators can match in an ASCII word: a lowercase-uppercase transition.
-_CASE_TRANSITION = re.compile(r"[a-z][A-Z]")
-
-
-def _punctuated_word(chunk: str) -> tuple[str, str, str] | None:
-    """The punctuation before an ASCII word, the word and the punctuation after it, if the chunk is just that."""
-    plain = _PLAIN_CHUNK.fullmatch(chunk)
-    if plain is None or plain[3].startswith("...") or _CASE_TRANSITION.search(plain[2]):
-        return None  # syntok keeps a trailing "..." as one token and splits words at case transitions
-    return plain[1], plain[2], plain[3]
-
-
-class PlainWordTokenizer(Tokenizer):
-    """syntok's tokenizer, token for token, with a shortcut for plain ASCII words (a third of a split's time).
-
-    syntok cuts the text at whitespace and tokenizes each chunk on its own; only the first token of a chunk
-    depends on the text around it (its `spacing` is the whitespace before the chunk), and one last token
-    carries trailing whitespace. Most chunks of news prose are an ASCII word, maybe with punctuation before or
-    after it: syntok makes one token of each punctuation character and one of the word (no in-word separator
-    can match in it: those need a hyphen, apostrophe, bracket, dot or a lowercase-uppercase transition), but
-    keeps a trailing "..." whole. Those chunks are made here directly; every other chunk is handed to
-    syntok's own `tokenize`, and its tokens are moved to the chunk's offset. `tests/test_article_tokenizer.py`
-    compares both on every test article and on generated text.
-    """
-
-    def tokenize(self, text: str, base_offset: int = 0) -> Iterator[Token]:
-        if base_offset:
-            return super().tokenize(text, base_offset)
-        # A list, not a generator: the segmenter pulls tokens one at a time, and a list iterator is cheaper.
-        return iter(self._tokens(text))
-
-    def _tokens(self, text: str) -> list[Token]:
-        tokens: list[Token] = []
-        end = 0  # of the previous chunk
-        for chunk_match in Tokenizer._spaces.finditer(text):
-            start = chunk_match.start()
-            chunk, spacing = chunk_match.group(), text[end:start]
-            end = chunk_match.end()
-            if chunk.isascii() and chunk.isalnum() and not _CASE_TRANSITION.search(chunk):  # most chunks
-                tokens.append(Token(spacing, chunk, start))
-            elif (parts := _punctuated_word(chunk)) is not None:
-                before, word, after = parts  # one token per punctuation character, the first gets the spacing
-                for i, char in enumerate(before, start):
-                    tokens.append(Token("" if i > start else spacing, char, i))
-                tokens.append(Token("" if before else spacing, word, start + len(before)))
-                for i, char in enumerate(after, start + len(before) + len(word)):
-                    tokens.append(Token("", char, i))
-            else:
-                for i, token in enumerate(super().tokenize(chunk)):
-                    tokens.append(Token(token.spacing if i else spacing, token.value, start + token.offset))
-        if end < len(text):
-            tokens.append(Token(text[end:], "", len(text)))
-        return tokens
-
-
 @cache
 def _tokenizer() -> Tokenizer:
     """One tokenizer for every paragraph, as syntok's `analyze` builds for a document (building one per
     paragraph doubles the cost of splitting). It keeps no state between calls."""
-    return PlainWordTokenizer(replace_not_contraction=False)
+    return Tokenizer(replace_not_contraction=False)
 
 
 def _split_paragraph(paragraph: str, offset: int) -> list[tuple[int, int]]:
-    if one_sentence.is_one_sentence(paragraph):  # most news paragraphs: syntok's answer without running it,
-        # from the first token (the first run of what is not syntok's whitespace) to the paragraph's end
-        first = Tokenizer._spaces.search(paragraph)
-        return [] if first is None else [(offset + first.start(), offset + len(paragraph))]
+    """syntok's sentences of one paragraph as spans into the text, rejoined where syntok cut after a title or
+    abbreviation or before a lower-case word."""
     spans: list[tuple[int, int]] = []
-    for tokens in segmenter.segment(_tokenizer().tokenize(paragraph)):
-        if not tokens:
-            continue
+    for tokens in segmenter.split(_tokenizer().tokenize(paragraph)):
         start = tokens[0].offset
         end = tokens[-1].offset + len(tokens[-1].value)
         if spans and (

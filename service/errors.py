@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +37,19 @@ class Violation:
 
 
 class SummarizerError(Exception):
-    """Base of every error the service raises on purpose."""
+    """Base of every error the service raises on purpose.
 
-    def __init__(self, message: str) -> None:
+    `retry_after` is the seconds after which trying again may succeed, for the errors that know it (a rate
+    limit, an open circuit breaker); `problems.PROBLEMS` says which errors send it on as `Retry-After`.
+    """
+
+    message: str
+    retry_after: float | None
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
 
 
 # --- the caller's input ---------------------------------------------------------------------------
@@ -94,9 +103,7 @@ class Unauthorized(SummarizerError):
 
 
 class ClientRateLimited(SummarizerError):
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    """A client sent more requests than its rate limit allows; `retry_after` says when it may again."""
 
 
 # --- the upstream model ---------------------------------------------------------------------------
@@ -105,24 +112,20 @@ class ClientRateLimited(SummarizerError):
 class UpstreamError(SummarizerError):
     """The LLM endpoint failed; `attempts` and `usage` count every call made before giving up."""
 
-    def __init__(self, message: str, *, attempts: int = 0, usage: Usage | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, attempts: int = 0, usage: Usage | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
         self.attempts = attempts
         self.usage = usage or Usage()
 
 
 class UpstreamRateLimited(UpstreamError):
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+    """429 from upstream after every retry; `retry_after` is the server's hint, if it sent one."""
 
 
 class UpstreamUnavailable(UpstreamError):
     """5xx or connection failures after every retry, or the circuit breaker is open."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
 
 
 class UpstreamTimeout(UpstreamError):
@@ -136,8 +139,8 @@ class DeadlineExceeded(UpstreamTimeout):
 class UpstreamRejected(UpstreamError):
     """400/401/403/404/422 from upstream: our request or our credentials are wrong; retrying will not help."""
 
-    def __init__(self, message: str, *, status_code: int, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, status_code: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.status_code = status_code
 
 
@@ -164,6 +167,13 @@ class OutputError(SummarizerError):
 class Refusal(OutputError):
     """The model refused to answer."""
 
-    def __init__(self, message: str, *, refusal: str, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, refusal: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.refusal = refusal
+
+
+# --- the service's own backends -------------------------------------------------------------------
+
+
+class CacheUnavailable(SummarizerError):
+    """The cache backend cannot serve (connection refused, timeout, ...); the summarizer treats it as a miss."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from functools import cached_property, lru_cache
 
@@ -442,26 +441,8 @@ def _name_violation(
         yield Violation(path, "name_not_in_citations", f"{name!r} does not appear in the cited sentences")
 
 
-# Verdicts of the most recent checks, by (summary JSON, article fingerprint): an engine checks its answer and
-# the summarizer checks the same answer against the same article again (a guard against engines that do not),
-# so the second check is a lookup. The verdict is a pure function of the two; nothing else is kept.
-_RECENT_VERDICTS = 256
-_recent: OrderedDict[tuple[str, str], tuple[Violation, ...]] = OrderedDict()
-
-
 def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     """Every grounding failure of `summary` against `article`; an empty list means the summary is grounded."""
-    key = (summary.model_dump_json(), article.fingerprint)
-    verdict = _recent.get(key)
-    if verdict is None:
-        verdict = tuple(_check(summary, article))
-        _recent[key] = verdict
-        if len(_recent) > _RECENT_VERDICTS:
-            _recent.popitem(last=False)
-    return list(verdict)
-
-
-def _check(summary: IncidentSummary, article: Article) -> list[Violation]:
     violations = list(_citation_violations(summary, article))
 
     def cited(citations: Sequence[str]) -> str:

@@ -14,6 +14,7 @@ from service import logs, problems
 from service.api import health, summaries
 from service.cache import build_cache
 from service.config import Settings
+from service.engines.base import Engine
 from service.engines.factory import build_engine, build_fallback, prompt_version
 from service.limits import RequestLimits
 from service.metrics import Metrics
@@ -28,10 +29,13 @@ sentences (`S1..Sn`). Errors are RFC 9457 problem details (`application/problem+
 """
 
 
-def build_summarizer(settings: Settings, metrics: Metrics | None = None) -> Summarizer:
-    """The summarizer the settings describe: engine, fallback, cache. Constructors do no I/O."""
+def build_summarizer(
+    settings: Settings, metrics: Metrics | None = None, *, engine: Engine | None = None
+) -> Summarizer:
+    """The summarizer the settings describe: engine (unless one is given), fallback, cache. Constructors do
+    no I/O."""
     prompts = Prompts.load()
-    engine = build_engine(settings, prompts)
+    engine = engine or build_engine(settings, prompts)
     return Summarizer(
         settings=settings,
         engine=engine,
@@ -42,11 +46,13 @@ def build_summarizer(settings: Settings, metrics: Metrics | None = None) -> Summ
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The app: routes, middleware, problem handlers and lifespan. `engine` replaces the engine the settings
+    choose (tests, embedding); the fallback is still built from the settings."""
     settings = settings or Settings()
     logs.configure(settings.log_level)  # JSON lines, unless the host process configured logging already
     metrics = Metrics()
-    summarizer = build_summarizer(settings, metrics)
+    summarizer = build_summarizer(settings, metrics, engine=engine)
     rate_limiter = build_rate_limiter(settings)
 
     @asynccontextmanager

@@ -1,16 +1,17 @@
 """The one place that maps errors to HTTP: RFC 9457 `application/problem+json` with stable `type` URIs.
 
 Every error a request can meet ends here — domain errors, request validation, routing errors and, as a last
-resort, unexpected exceptions — so no request produces a bare 500 or an HTML error page.
+resort, unexpected exceptions — so no request produces a bare 500 or an HTML error page. `PROBLEMS` gives each
+domain error its problem by class ancestry; the batch command and the Slack bot name errors by the same problems.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -25,51 +26,97 @@ TYPE_PREFIX = "urn:incident-summarizer:problem:"
 MEDIA_TYPE = "application/problem+json"
 DEFAULT_RETRY_AFTER_S = 5
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class ProblemKind:
+    """One problem type. `members` name the error's data sent as extension members (read by `_MEMBERS`;
+    `retry_after` goes out as the `Retry-After` header too); `headers` are sent as they are."""
+
     status: int
     slug: str
     title: str
+    members: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def type(self) -> str:
         return TYPE_PREFIX + self.slug
 
 
-# Most specific classes first: the first `isinstance` match wins.
-PROBLEMS: tuple[tuple[type[errors.SummarizerError], ProblemKind], ...] = (
-    (errors.EmptyInput, ProblemKind(422, "empty-input", "The article is empty")),
-    (errors.ConflictingInput, ProblemKind(422, "conflicting-input", "Send either text or html")),
-    (errors.InputTooLarge, ProblemKind(413, "input-too-large", "The article is too large")),
-    (errors.NoSentences, ProblemKind(422, "no-sentences", "The article has no sentences")),
-    (errors.TooManySentences, ProblemKind(413, "too-many-sentences", "The article has too many sentences")),
-    (errors.InvalidOption, ProblemKind(422, "invalid-option", "A request option is invalid")),
-    (errors.InputError, ProblemKind(422, "invalid-input", "The article cannot be summarized")),
-    (errors.NotFound, ProblemKind(404, "not-found", "No such summary")),
-    (errors.Unauthorized, ProblemKind(401, "unauthorized", "A valid API key is required")),
-    (errors.ClientRateLimited, ProblemKind(429, "rate-limited", "Too many requests")),
-    (errors.UpstreamRateLimited, ProblemKind(503, "upstream-rate-limited", "The model is rate-limiting us")),
-    (errors.UpstreamUnavailable, ProblemKind(503, "upstream-unavailable", "The model is unavailable")),
-    (errors.DeadlineExceeded, ProblemKind(504, "deadline-exceeded", "No summary within the deadline")),
-    (errors.UpstreamTimeout, ProblemKind(504, "upstream-timeout", "The model timed out")),
-    (
-        errors.UpstreamRejected,
-        ProblemKind(502, "upstream-rejected", "The model endpoint rejected our request"),
+# The problem of each error class. An error whose class has no entry takes its nearest ancestor's (`kind_of`),
+# so the order of the entries does not matter. The Slack bot words its messages by the same problems.
+PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
+    errors.SummarizerError: ProblemKind(500, "internal-error", "Internal error"),
+    # the caller's input
+    errors.InputError: ProblemKind(422, "invalid-input", "The article cannot be summarized"),
+    errors.EmptyInput: ProblemKind(422, "empty-input", "The article is empty"),
+    errors.ConflictingInput: ProblemKind(422, "conflicting-input", "Send either text or html"),
+    errors.InputTooLarge: ProblemKind(413, "input-too-large", "The article is too large", ("limit",)),
+    errors.NoSentences: ProblemKind(422, "no-sentences", "The article has no sentences"),
+    errors.TooManySentences: ProblemKind(
+        413, "too-many-sentences", "The article has too many sentences", ("limit",)
     ),
-    (errors.UpstreamError, ProblemKind(502, "upstream-error", "The model endpoint failed")),
-    (errors.Refusal, ProblemKind(502, "model-refused", "The model refused to summarize the article")),
-    (errors.OutputError, ProblemKind(502, "unrepairable-output", "The model's summary failed validation")),
-    (errors.SummarizerError, ProblemKind(500, "internal-error", "Internal error")),
-)
+    errors.InvalidOption: ProblemKind(422, "invalid-option", "A request option is invalid"),
+    errors.NotFound: ProblemKind(404, "not-found", "No such summary"),
+    # the clients of the API
+    errors.Unauthorized: ProblemKind(
+        401, "unauthorized", "A valid API key is required", headers=(("WWW-Authenticate", "Bearer"),)
+    ),
+    errors.ClientRateLimited: ProblemKind(429, "rate-limited", "Too many requests", ("retry_after",)),
+    # the upstream model
+    errors.UpstreamError: ProblemKind(502, "upstream-error", "The model endpoint failed", ("attempts",)),
+    errors.UpstreamRateLimited: ProblemKind(
+        503, "upstream-rate-limited", "The model is rate-limiting us", ("retry_after", "attempts")
+    ),
+    errors.UpstreamUnavailable: ProblemKind(
+        503, "upstream-unavailable", "The model is unavailable", ("retry_after", "attempts")
+    ),
+    errors.UpstreamTimeout: ProblemKind(504, "upstream-timeout", "The model timed out", ("attempts",)),
+    errors.DeadlineExceeded: ProblemKind(
+        504, "deadline-exceeded", "No summary within the deadline", ("attempts",)
+    ),
+    errors.UpstreamRejected: ProblemKind(
+        502, "upstream-rejected", "The model endpoint rejected our request", ("attempts", "upstream_status")
+    ),
+    # the model's output
+    errors.OutputError: ProblemKind(
+        502, "unrepairable-output", "The model's summary failed validation", ("attempts", "violations")
+    ),
+    errors.Refusal: ProblemKind(
+        502, "model-refused", "The model refused to summarize the article", ("attempts",)
+    ),
+}
 VALIDATION = ProblemKind(422, "invalid-request", "The request is invalid")
-INTERNAL = ProblemKind(500, "internal-error", "Internal error")
+INTERNAL = PROBLEMS[errors.SummarizerError]
 NOT_READY = ProblemKind(503, "not-ready", "The service is not ready")
 REQUEST_TIMEOUT = ProblemKind(408, "request-timeout", "The request body arrived too slowly")
 
 
+def nearest(table: Mapping[type, T], cls: type) -> T | None:
+    """The entry of `cls` or of its nearest ancestor (in method resolution order), as starlette looks up
+    exception handlers: the order of the table does not matter."""
+    return next((table[base] for base in cls.__mro__ if base in table), None)
+
+
 def kind_of(error: errors.SummarizerError) -> ProblemKind:
-    return next(kind for cls, kind in PROBLEMS if isinstance(error, cls))
+    return nearest(PROBLEMS, type(error)) or INTERNAL
+
+
+def _retry_after(seconds: float | None) -> int:
+    return max(1, math.ceil(seconds)) if seconds is not None else DEFAULT_RETRY_AFTER_S
+
+
+# How each extension member named in `ProblemKind.members` is read from the error.
+_MEMBERS: dict[str, Callable[[Any], Any]] = {
+    "limit": lambda error: error.limit,
+    "retry_after": lambda error: _retry_after(error.retry_after),
+    "attempts": lambda error: error.attempts,
+    "upstream_status": lambda error: error.status_code,
+    # path and rule only: a detail may quote the model's answer, which may quote anything
+    "violations": lambda error: [{"path": v.path, "rule": v.rule} for v in error.violations[:20]],
+}
 
 
 def problem_response(
@@ -92,29 +139,13 @@ def problem_response(
     return JSONResponse(body, status_code=status or kind.status, headers=headers, media_type=MEDIA_TYPE)
 
 
-def _retry_after(seconds: float | None) -> str:
-    return str(max(1, math.ceil(seconds)) if seconds is not None else DEFAULT_RETRY_AFTER_S)
-
-
 def error_response(error: errors.SummarizerError, request: Request | None = None) -> JSONResponse:
     """The problem response for a domain error; its attributes become extension members."""
     kind = kind_of(error)
-    headers: dict[str, str] = {}
-    extensions: dict[str, Any] = {}
-    if isinstance(error, errors.InputTooLarge | errors.TooManySentences):
-        extensions["limit"] = error.limit
-    if isinstance(error, errors.UpstreamRateLimited | errors.UpstreamUnavailable | errors.ClientRateLimited):
-        headers["Retry-After"] = _retry_after(error.retry_after)
-        extensions["retry_after"] = int(headers["Retry-After"])
-    if isinstance(error, errors.Unauthorized):
-        headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, errors.UpstreamError | errors.OutputError):
-        extensions["attempts"] = error.attempts
-    if isinstance(error, errors.UpstreamRejected):
-        extensions["upstream_status"] = error.status_code
-    if isinstance(error, errors.OutputError) and not isinstance(error, errors.Refusal):
-        # path and rule only: a detail may quote the model's answer, which may quote anything
-        extensions["violations"] = [{"path": v.path, "rule": v.rule} for v in error.violations[:20]]
+    extensions = {name: _MEMBERS[name](error) for name in kind.members}
+    headers = dict(kind.headers)
+    if "retry_after" in extensions:
+        headers["Retry-After"] = str(extensions["retry_after"])
     if kind.status >= 500:
         log.warning("%s -> %d %s", type(error).__name__, kind.status, kind.slug)
     return problem_response(kind, error.message, request, headers=headers or None, **extensions)

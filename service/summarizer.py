@@ -12,51 +12,26 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
+from dataclasses import replace
 
 from service import grounding
 from service.article import Article, ArticleIn, prepare
 from service.cache.base import Cache
-from service.cache.parsed import ParsedResults
+from service.cache.results import ResultStore
 from service.cache.shared_flight import SharedLocks, shared_flight
 from service.config import Settings
+from service.derived import derive_places
 from service.engines.base import Engine, EngineResult
-from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage
+from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage, Violation
 from service.metrics import Metrics
-from service.request_context import note_result
 from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
-from service.schema import SCHEMA_VERSION
+from service.schema import SCHEMA_VERSION, IncidentSummary
 
 log = logging.getLogger("service.summarizer")
 
 _FALLBACK_MIN_S = 1.0
 _ID = re.compile(r"^[0-9a-f]{32}$")
-# Preparing an article (normalisation, boilerplate) costs more than serving its summary from the cache, so
-# the fingerprints of this many recent requests are remembered: a repeated request skips preparation.
-_KNOWN_REQUESTS = 4096
-# Every field of a request that can change its summary (the source URL is metadata only).
-_DIGESTED_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
-
-
-def _request_digest(article_in: ArticleIn) -> bytes:
-    """What identifies a request's article before preparation (preparation is a pure function of it).
-
-    The fields are hashed directly, each prefixed by its length (half the cost of hashing their JSON)."""
-    digest = hashlib.sha256()
-    for name in _DIGESTED_FIELDS:
-        value = getattr(article_in, name)
-        data = b"\xff" if value is None else str(value).encode("utf-8", "surrogatepass")  # b"\xff": no UTF-8
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.digest()
-
-
-@lru_cache(maxsize=_KNOWN_REQUESTS)
-def _cache_key(engine: str, model: str, prompt_version: str, fingerprint: str) -> str:
-    """A pure function of its arguments, remembered for the requests seen recently (a hit asks for it again)."""
-    material = json.dumps([SCHEMA_VERSION, engine, model, prompt_version, fingerprint])
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 class Summarizer:
@@ -77,37 +52,28 @@ class Summarizer:
         self.cache = cache
         self.prompt_version = prompt_version
         self._clock = clock
+        self.results = ResultStore(cache)
         self._inflight: dict[str, asyncio.Task[SummaryResult]] = {}
-        # request digest -> article fingerprint, for the requests prepared most recently
-        self._fingerprints: OrderedDict[bytes, str] = OrderedDict()
-        # the results last read from or written to the cache, parsed: a hit on the same bytes reuses them
-        self._parsed = ParsedResults()
         self.metrics = metrics or Metrics()
         self.metrics.track_inflight(lambda: len(self._inflight))
 
     def key_for(self, article: Article) -> str:
         """The cache key and result id: the normalised text and options, engine, model, prompt and schema."""
-        return self._key(article.fingerprint)
-
-    def _key(self, fingerprint: str) -> str:
-        return _cache_key(self.engine.name, self.engine.model, self.prompt_version, fingerprint)
+        material = json.dumps(
+            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, article.fingerprint]
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     async def summarize(self, article_in: ArticleIn, *, refresh: bool = False) -> SummaryResult:
         """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry."""
         started = self._clock()
-        request = _request_digest(article_in)
-        known = self._fingerprints.get(request)
-        if known is not None and not refresh:  # seen before: a cache hit needs no preparation
-            hit = await self._lookup(self._key(known))
-            if hit is not None:
-                return self._stamp(hit, started, cached=True)
         article = prepare(
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
-        self._remember(request, article.fingerprint)
         key = self.key_for(article)
-        if known is None and not refresh:
-            hit = await self._lookup(key)
+        if not refresh:
+            hit = await self.results.get(key)
+            self.metrics.cache_lookup(hit is not None)
             if hit is not None:
                 return self._stamp(hit, started, cached=True)
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
@@ -116,15 +82,10 @@ class Summarizer:
 
     async def get(self, summary_id: str) -> SummaryResult:
         started = self._clock()
-        hit = await self._cache_get(summary_id) if _ID.match(summary_id) else None
+        hit = await self.results.get(summary_id) if _ID.match(summary_id) else None
         if hit is None:
             raise NotFound(f"no cached summary with id {summary_id!r}", summary_id=summary_id)
-        return self._stamp(self._parsed.parse(summary_id, hit), started, cached=True)
-
-    def dump_json(self, result: SummaryResult) -> bytes:
-        """`result.model_dump_json()` of a result this summarizer returned, without serializing its summary and
-        sentences again when they are those of a kept result (see `service.cache.parsed`)."""
-        return self._parsed.dump_json(result)
+        return self._stamp(hit, started, cached=True)
 
     async def warm_up(self) -> None:
         """Open the cache (SQLite: file, WAL and schema, once) and load the engines' data, so the first request
@@ -152,25 +113,12 @@ class Summarizer:
         if self.fallback is not None:
             await self.fallback.aclose()
         await self.cache.aclose()
-        self._parsed.clear()
 
     # --- internals --------------------------------------------------------------------------------
-
-    async def _lookup(self, key: str) -> SummaryResult | None:
-        hit = await self._cache_get(key)
-        self.metrics.cache_lookup(hit is not None)
-        return self._parsed.parse(key, hit) if hit is not None else None
-
-    def _remember(self, request: bytes, fingerprint: str) -> None:
-        self._fingerprints[request] = fingerprint
-        self._fingerprints.move_to_end(request)
-        if len(self._fingerprints) > _KNOWN_REQUESTS:
-            self._fingerprints.popitem(last=False)
 
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)
         meta = result.meta.model_copy(update={"cached": cached, "latency_ms": latency_ms})
-        note_result(engine=meta.engine, cached=cached)
         return result.model_copy(update={"meta": meta})
 
     def _single_flight(self, key: str, article: Article, *, shared: bool) -> asyncio.Task[SummaryResult]:
@@ -201,7 +149,7 @@ class Summarizer:
         )
         self.metrics.flight(flight.role)
         if flight.cached is not None:
-            hit = self._parsed.parse(key, flight.cached)
+            hit = self.results.parse(flight.cached)
             return hit.model_copy(update={"meta": hit.meta.model_copy(update={"cached": True})})
         assert flight.computed is not None
         return flight.computed
@@ -256,16 +204,24 @@ class Summarizer:
             ),
         )
         ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
-        await self._cache_set(key, self._parsed.serialize(result), ttl)
+        await self.results.put(key, result, ttl)
         return result
 
     async def _run(self, engine: Engine, article: Article, deadline_s: float | None = None) -> EngineResult:
-        """One engine, bounded by the request deadline, its output checked by the shared grounding rules."""
+        """One engine, bounded by the request deadline; its summary accepted on the gate's verdict (the one
+        grounding check), then its derived facts added (`service.derived`)."""
         deadline = self.settings.deadline_s if deadline_s is None else deadline_s
+        last: list[tuple[IncidentSummary, list[Violation]]] = []
+
+        def judge(summary: IncidentSummary) -> list[Violation]:
+            verdict = grounding.check(summary, article)
+            last[:] = [(summary, verdict)]
+            return verdict
+
         started = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
-                outcome = await engine.summarize(article, deadline_s=deadline)
+                outcome = await engine.summarize(article, deadline_s=deadline, judge=judge)
         except TimeoutError as e:
             error = DeadlineExceeded(f"no summary within the {deadline:g} s deadline")
             self.metrics.engine_run(engine.name, time.perf_counter() - started, None, error)
@@ -274,7 +230,8 @@ class Summarizer:
             self.metrics.engine_run(engine.name, time.perf_counter() - started, None, e)
             raise
         self.metrics.engine_run(engine.name, time.perf_counter() - started, outcome)
-        violations = grounding.check(outcome.summary, article)
+        judged = last and last[0][0] is outcome.summary
+        violations = last[0][1] if judged else judge(outcome.summary)
         if violations:
             log.error("engine %s returned an ungrounded summary: %s", engine.name, violations[:5])
             raise OutputError(
@@ -283,17 +240,8 @@ class Summarizer:
                 attempts=outcome.attempts,
                 usage=outcome.usage,
             )
-        return outcome
-
-    async def _cache_get(self, key: str) -> bytes | None:
-        try:
-            return await self.cache.get(key)
-        except Exception as e:  # a cache outage costs a recomputation, never the request
-            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
-            return None
-
-    async def _cache_set(self, key: str, value: bytes, ttl_s: int) -> None:
-        try:
-            await self.cache.set(key, value, ttl_s)
-        except Exception as e:
-            log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
+        summary, derived = await asyncio.to_thread(derive_places, outcome.summary, article)
+        if not derived:
+            return outcome
+        noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)
+        return replace(outcome, summary=summary, warnings=(*outcome.warnings, *noted), derived=derived)

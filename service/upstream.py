@@ -56,12 +56,6 @@ _REJECTION_HINTS = {
     422: "check SUMMARIZER_STRUCTURED_MODE against what the endpoint supports",
 }
 
-# `chat.completions.create()` is the SDK's `post` of this path after a type-driven transform of the parameters
-# (aliases, formats) that is the identity for ours and costs ~0.6 ms a call (~10 % of an uncached request), so
-# the engine's parameters go to that same `post` (the SDK's documented way to make any request) as they are,
-# with the same authentication; tests/test_upstream_request.py checks both send the same request.
-_CHAT_COMPLETIONS = "/chat/completions"
-
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -224,19 +218,14 @@ class Upstream:
             )
         try:
             trial = self._breaker.acquire()
-        except UpstreamUnavailable as e:
-            e.attempts, e.usage = tally.attempts, tally.usage
-            raise
+        except UpstreamUnavailable as e:  # failing fast: the same error, with what this summary cost so far
+            raise UpstreamUnavailable(
+                e.message, retry_after=e.retry_after, attempts=tally.attempts, usage=tally.usage
+            ) from e
         tally.attempts += 1
         try:
-            completion = await self._client.post(
-                _CHAT_COMPLETIONS,
-                cast_to=ChatCompletion,
-                body=params,
-                options={
-                    "timeout": min(self._settings.timeout_s, remaining),
-                    "security": {"bearer_auth": True},
-                },
+            completion = await self._client.chat.completions.create(
+                **params, timeout=min(self._settings.timeout_s, remaining)
             )
         except openai.OpenAIError as e:
             if _is_server_failure(e):

@@ -27,7 +27,8 @@ from service.schema import schema_text, upstream_json_schema
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CORPUS = DATA / "model_answers"
-SAMPLES = ROOT.parent / "shared" / "samples"
+# Copies of ../shared/samples (the corpus keeps saying where the text came from: `Source.origin`).
+SAMPLES = DATA / "samples"
 MODEL = "gpt-4o-mini"
 MAX_TOKENS = 2048
 

@@ -9,20 +9,17 @@ import pytest
 
 from service.config import Settings
 from service.errors import OutputError, UpstreamRateLimited, Violation
-from tests.conftest import AppClient, FakeEngine, gold_records, sample_text
+from tests.conftest import (
+    PROBLEM_MEDIA_TYPE,
+    AppClient,
+    FakeEngine,
+    assert_problem,
+    gold_records,
+    sample_text,
+)
 
-PROBLEM = "application/problem+json"
 SYRIA = sample_text("syria_checkpoint_shootout")
 KEY = "k" * 24
-
-
-def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:incident-summarizer:problem:{slug}"
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
 
 
 async def test_sample_end_to_end_with_the_default_engine(app_client: AppClient) -> None:
@@ -201,7 +198,7 @@ async def test_openapi_documents_every_field(app_client: AppClient) -> None:
             assert prop.get("description"), f"{name}.{field} has no description"
     post = spec["paths"]["/v1/summaries"]["post"]
     assert {"200", "413", "422", "502", "503", "504"} <= set(post["responses"])
-    assert PROBLEM in post["responses"]["503"]["content"]
+    assert PROBLEM_MEDIA_TYPE in post["responses"]["503"]["content"]
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,9 @@ from service import batch, cli
 from service.article import Article
 from service.cache import MemoryCache
 from service.config import Settings
-from service.engines.base import EngineResult
+from service.engines.base import EngineResult, Judge
 from service.summarizer import Summarizer
-from tests.conftest import FakeEngine
-
-PROBLEM = "urn:incident-summarizer:problem:"
+from tests.conftest import PROBLEM_TYPE, FakeEngine
 
 
 def text(n: int) -> str:
@@ -68,12 +66,12 @@ async def test_results_and_one_error_line_per_failed_article(tmp_path: Path) -> 
     assert sorted(k for k, v in by_id.items() if "result" in v) == ["7", "a", "b"]
     assert by_id["a"]["result"]["sentences"][0]["text"] == text(1)
     assert by_id["a"]["result"]["meta"]["engine"] == "fake"
-    assert by_id["empty"]["error"]["type"] == PROBLEM + "empty-input"
-    assert by_id["both"]["error"]["type"] == PROBLEM + "conflicting-input"
-    assert by_id["bad-date"]["error"]["type"] == PROBLEM + "invalid-request"
+    assert by_id["empty"]["error"]["type"] == PROBLEM_TYPE + "empty-input"
+    assert by_id["both"]["error"]["type"] == PROBLEM_TYPE + "conflicting-input"
+    assert by_id["bad-date"]["error"]["type"] == PROBLEM_TYPE + "invalid-request"
     assert "published_at" in by_id["bad-date"]["error"]["detail"]
     anonymous = sorted((line["line"], line["error"]["type"]) for line in lines if line["id"] is None)
-    assert anonymous == [(4, PROBLEM + "invalid-request"), (5, PROBLEM + "invalid-request")]
+    assert anonymous == [(4, PROBLEM_TYPE + "invalid-request"), (5, PROBLEM_TYPE + "invalid-request")]
     assert all(set(line["error"]) == {"type", "title", "detail"} for line in lines if "error" in line)
     assert (report.done, report.failed, report.skipped, engine.calls) == (3, 5, 0, 3)
 
@@ -102,7 +100,7 @@ async def test_errors_are_skipped_on_rerun_unless_retried(tmp_path: Path) -> Non
     in_path = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": text(1)}, {"id": "y", "text": text(2)}])
     out_path = write_jsonl(
         tmp_path / "out.jsonl",
-        [{"id": "x", "error": {"type": PROBLEM + "upstream-unavailable", "title": "t", "detail": "d"}}],
+        [{"id": "x", "error": {"type": PROBLEM_TYPE + "upstream-unavailable", "title": "t", "detail": "d"}}],
     )
     skipping = FakeEngine()
     assert (await run(skipping, in_path, out_path)).skipped == 1 and skipping.calls == 1
@@ -119,7 +117,9 @@ class CountingEngine(FakeEngine):
         self.running = 0
         self.most = 0
 
-    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+    async def summarize(
+        self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
+    ) -> EngineResult:
         self.running += 1
         self.most = max(self.most, self.running)
         try:

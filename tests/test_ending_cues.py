@@ -57,5 +57,5 @@ def test_a_cue_answers_as_its_pattern_on_real_windows() -> None:
             assert cue.search(window) == cue.pattern.search(window) or (
                 cue.search(window) is not None
                 and cue.pattern.search(window) is not None
-                and cue.search(window).span() == cue.pattern.search(window).span()  # type: ignore[union-attr]
+                and cue.search(window).span() == cue.pattern.search(window).span()
             )

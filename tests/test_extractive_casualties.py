@@ -91,7 +91,7 @@ def _summarize(text: str) -> tuple[list[Casualties], list[Dispute]]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
     attributions = find_attributions(sentences, lambda _: None)
-    reports = [r for s in sentences for r in reports_in(s, (attributions.get(s.id) or [None])[0])]
+    reports = [r for s in sentences for r in reports_in(s, next(iter(attributions.get(s.id) or []), None))]
     return tally(reports)
 
 

@@ -27,7 +27,7 @@ from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import cues, date_forms, event_type, sentences
 from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.sentences import citable, is_instruction
-from tests.test_extractive_speedups import _sentences, _spans
+from tests.conftest import gold_sentences_and_variants, match_spans
 
 DATA = Path(__file__).resolve().parent / "data"
 _GENERATED = settings(
@@ -83,7 +83,7 @@ def test_grouped_alternatives_match_where_the_alternation_matches(
     alternation = "|".join(alternatives)
     grouped = by_first_letter(alternation)
     frame = r"\b(?:{})\b" if bounded else "(?:{})"  # a tail to backtrack from, or none
-    assert _spans(re.compile(frame.format(grouped)), text) == _spans(
+    assert match_spans(re.compile(frame.format(grouped)), text) == match_spans(
         re.compile(frame.format(alternation)), text
     )
 
@@ -111,7 +111,7 @@ def test_alternatives_are_split_only_at_the_top_level() -> None:
 
 
 def test_the_cue_helpers_answer_as_the_original_patterns() -> None:
-    for text in _sentences():
+    for text in gold_sentences_and_variants():
         assert cues.folded(text) == fold_case(text)
         assert cues.words(text) == frozenset(re.findall("[a-z0-9]+", fold_case(text)))
         assert [m.span() for m in cues._INCIDENT_FOLDED.finditer(cues.folded(text))] == [
@@ -162,7 +162,7 @@ _INSTRUCTIONS = [
 
 
 def test_is_instruction_answers_as_the_single_pattern() -> None:
-    for text in [*_sentences(), *_INSTRUCTIONS, *(t.upper() for t in _INSTRUCTIONS)]:
+    for text in [*gold_sentences_and_variants(), *_INSTRUCTIONS, *(t.upper() for t in _INSTRUCTIONS)]:
         assert is_instruction(_sentence(text)) == (_INSTRUCTION_BEFORE.search(text) is not None), text
 
 
@@ -176,8 +176,8 @@ def test_every_instruction_the_single_pattern_finds_is_found(text: str) -> None:
 def test_the_instruction_patterns_on_folded_text_match_where_ignorecase_does(name: str) -> None:
     pattern = getattr(sentences, name)
     reference = re.compile(pattern.pattern, re.IGNORECASE)
-    for text in [*_sentences(), *_INSTRUCTIONS]:
-        assert _spans(pattern, fold_case(text)) == _spans(reference, text), text
+    for text in [*gold_sentences_and_variants(), *_INSTRUCTIONS]:
+        assert match_spans(pattern, fold_case(text)) == match_spans(reference, text), text
 
 
 # --- dates -------------------------------------------------------------------------------------------
@@ -198,10 +198,10 @@ _DATE_PHRASES = [
 
 def test_find_dates_gives_the_matches_of_finditer() -> None:
     pattern = date_forms.DATE
-    for text in [*_sentences(), *_DATE_PHRASES, *(p.upper() for p in _DATE_PHRASES)]:
+    for text in [*gold_sentences_and_variants(), *_DATE_PHRASES, *(p.upper() for p in _DATE_PHRASES)]:
         assert [
             tuple(m.span(g) for g in range(pattern.groups + 1)) for m in date_forms.find_dates(text)
-        ] == _spans(pattern, text), text
+        ] == match_spans(pattern, text), text
 
 
 @_GENERATED
@@ -210,7 +210,7 @@ def test_a_generated_date_is_found_as_finditer_finds_it(text: str, before: str) 
     text = before + text
     pattern = date_forms.DATE
     found = [tuple(m.span(g) for g in range(pattern.groups + 1)) for m in date_forms.find_dates(text)]
-    assert found == _spans(pattern, text)
+    assert found == match_spans(pattern, text)
     assert date_forms.may_have_date(text)
 
 
@@ -250,15 +250,15 @@ _CUE_PHRASES = [
 
 
 def test_every_cue_that_matches_is_a_candidate() -> None:
-    for text in [*_sentences(), *_CUE_PHRASES, *(p.upper() for p in _CUE_PHRASES)]:
+    for text in [*gold_sentences_and_variants(), *_CUE_PHRASES, *(p.upper() for p in _CUE_PHRASES)]:
         folded = fold_case(text)
-        matching = [i for i, (pattern, *_) in enumerate(event_type._COMPILED) if pattern.search(folded)]
+        matching = [i for i, cue in enumerate(event_type._CUES) if cue.pattern.search(folded)]
         assert set(matching) <= set(event_type._candidate_cues(text)), text
 
 
 @pytest.mark.parametrize("index", range(len(event_type._CUES)))
 def test_every_generated_cue_phrase_selects_its_cue(index: int) -> None:
-    pattern = event_type._COMPILED[index][0]
+    pattern = event_type._CUES[index].pattern
 
     @_GENERATED
     @given(st.from_regex(pattern))

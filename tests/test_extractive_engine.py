@@ -16,9 +16,9 @@ from service.engines.extractive import ExtractiveEngine
 from service.errors import DeadlineExceeded
 from service.eval import names_match
 from service.schema import IncidentSummary
+from tests.conftest import DATA, SAMPLES, gold_records
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-GOLD = Path(__file__).resolve().parent / "data" / "gold_articles.jsonl"
+GOLD = DATA / "gold_articles.jsonl"
 
 
 def _records(path: Path) -> list[dict]:
@@ -26,10 +26,7 @@ def _records(path: Path) -> list[dict]:
 
 
 def _sample_records() -> list[dict]:
-    path = SAMPLES / "expected.jsonl"
-    if not path.exists():
-        pytest.skip("shared samples not present")
-    records = _records(path)
+    records = gold_records()
     for record in records:
         if "text" not in record:
             record["text"] = (SAMPLES / record["file"]).read_text(encoding="utf-8")

@@ -105,5 +105,5 @@ def test_every_cue_that_matches_a_sentence_is_a_candidate_for_it() -> None:
     sentences = [text for texts, _ in CASES for text in texts]
     for text in sentences:
         folded = fold_case(text)
-        matching = {i for i, (pattern, *_) in enumerate(event_type._COMPILED) if pattern.search(folded)}
+        matching = {i for i, cue in enumerate(event_type._CUES) if cue.pattern.search(folded)}
         assert matching <= set(event_type._candidate_cues(text)), text

@@ -11,12 +11,9 @@ replaces, on the gold articles' sentences, their upper-case and odd-letter varia
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import sys
-from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -40,43 +37,7 @@ from service.engines.extractive.casualty_tally import tally
 from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
-
-DATA = Path(__file__).resolve().parent / "data"
-# The characters re.IGNORECASE equates with ASCII letters: where `str.lower` and a naive fold go wrong.
-_ODD = {"s": "\u017f", "k": "\u212a", "i": "\u0131", "I": "\u0130", "S": "\u017f"}
-
-
-def _oddified(text: str, rate: float, rng: random.Random) -> str:
-    out = []
-    for ch in text:
-        r = rng.random()
-        out.append(_ODD.get(ch, ch) if r < rate else ch.swapcase() if r < 2 * rate else ch)
-    return "".join(out)
-
-
-@cache
-def _sentences() -> tuple[str, ...]:
-    """The gold articles' sentences, and variants of them in other cases and with odd letters."""
-    texts = []
-    for name in ("gold_articles.jsonl", "gold_heldout.jsonl"):
-        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                article = prepare(ArticleIn(text=json.loads(line)["text"]), max_chars=1_000_000)
-                texts += [s.text for s in article.sentences]
-    rng = random.Random(7)
-    variants = [t.upper() for t in texts[::3]] + [_oddified(t, 0.05, rng) for t in texts[1::3]]
-    made_up = [
-        "An air raid hit the town; KILLED, wounded: killings and a gun battle near al-Bab, \u0131dlib.",
-        "\u017feveral soldiers were \u212a\u0131lled on 5 \u0130anuary; the TOLL rose to \u017fix on Monday, August 25.",
-        "They fled to the city of Aleppo – 20 km north of Homs – after the AIRSTRIKES on Idlib Province.",
-    ]
-    return (*texts, *variants, *made_up)
-
-
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], ...]]:
-    """Every match with the spans of all its groups: equal spans mean equal matches on the same text."""
-    return [tuple(m.span(g) for g in range(pattern.groups + 1)) for m in pattern.finditer(text)]
-
+from tests.conftest import gold_sentences_and_variants, match_spans
 
 # --- case folding -----------------------------------------------------------------------------------
 
@@ -97,7 +58,7 @@ def test_the_odd_cases_are_every_character_ignorecase_equates_with_an_ascii_lett
 
 
 def test_fold_case_keeps_length_offsets_and_word_characters() -> None:
-    for text in [*_sentences(), "\u0130stanbul \u0131s \u017fo \u212aelvin", "ÀÉÎ ǅ ß ﬁ"]:
+    for text in [*gold_sentences_and_variants(), "\u0130stanbul \u0131s \u017fo \u212aelvin", "ÀÉÎ ǅ ß ﬁ"]:
         folded = fold_case(text)
         assert len(folded) == len(text)
         assert [c.isalnum() for c in folded] == [c.isalnum() for c in text]
@@ -130,7 +91,7 @@ _FOLDED = [
 ] + [
     (f"actors._ROLE_CUES[{i}]", pattern) for i, (_, pattern, _) in enumerate(actors._ROLE_CUES)
 ] + [
-    (f"event_type._COMPILED[{i}]", compiled[0]) for i, compiled in enumerate(event_type._COMPILED)
+    (f"event_type._CUES[{i}]", cue.pattern) for i, cue in enumerate(event_type._CUES)
 ]  # fmt: skip
 
 
@@ -139,11 +100,11 @@ def test_a_folded_pattern_matches_where_ignorecase_does(name: str, pattern: re.P
     assert not pattern.flags & re.IGNORECASE, name
     reference = re.compile(pattern.pattern, re.IGNORECASE)
     rng = random.Random(name)
-    for text in _sentences():
-        assert _spans(pattern, fold_case(text)) == _spans(reference, text), text
+    for text in gold_sentences_and_variants():
+        assert match_spans(pattern, fold_case(text)) == match_spans(reference, text), text
         a = rng.randrange(len(text) + 1)
         window = text[a : a + rng.randrange(1, 80)]  # the rules also match on windows and word by word
-        assert _spans(pattern, fold_case(window)) == _spans(reference, window), window
+        assert match_spans(pattern, fold_case(window)) == match_spans(reference, window), window
     assert folded_pattern(pattern.pattern).pattern == pattern.pattern
 
 
@@ -155,7 +116,7 @@ def test_a_folded_pattern_must_be_lower_case_without_inline_flags() -> None:
 
 
 def test_engine_helpers_on_folded_text_answer_as_before() -> None:
-    for text in _sentences():
+    for text in gold_sentences_and_variants():
         assert cues.incident_hits(text) == len(cues.INCIDENT.findall(text))
         assert cues.is_background(text) == (cues.BACKGROUND.search(text) is not None)
         assert cues.happened(text) == (cues.HAPPENED.search(text) is not None)
@@ -178,15 +139,15 @@ def test_a_first_letter_class_changes_no_match(pattern: re.Pattern[str], prefix:
     assert prefix in pattern.pattern
     without = re.compile(pattern.pattern.replace(prefix, "", 1), flags)
     extra = ["on Monday, Aug. 25, 2021 at 5:30", "In April 2020 (ANI) – one day ago", "the al-Bab area"]
-    for text in [*_sentences(), *extra]:
+    for text in [*gold_sentences_and_variants(), *extra]:
         subject = fold_case(text) if flags else text
-        assert _spans(pattern, subject) == _spans(without, subject), text
+        assert match_spans(pattern, subject) == match_spans(without, subject), text
 
 
 def test_a_sentence_the_date_prefilter_skips_has_no_date() -> None:
     phrases = ["yesterday", "TONIGHT", "this Morning", "overnight", "last week", "two days ago", "Sunday",
                "the day before", "in March", "mid-August", "Sept. 4", "2021-08-09", "25/08/2020", "earlier today"]  # fmt: skip
-    for text in [*_sentences(), *phrases, *(p.upper() for p in phrases)]:
+    for text in [*gold_sentences_and_variants(), *phrases, *(p.upper() for p in phrases)]:
         if date_forms.DATE.search(text):
             assert date_forms.may_have_date(text), text
     assert not date_forms.may_have_date("Gunmen attacked a checkpoint, officials said.")
@@ -201,7 +162,7 @@ def test_a_sentence_the_quantity_prefilter_skips_has_no_quantity() -> None:
         "a number of",
         "Two-hundred",
     ]
-    for text in [*_sentences(), *extra]:
+    for text in [*gold_sentences_and_variants(), *extra]:
         if not numbers._DIGIT.search(text) and not numbers._ANY_HINT.search(numbers._fold_case(text)):
             assert not list(numbers._QUANTITY.finditer(numbers._fold_case(text))), text
     assert not numbers._ANY_HINT.search("someone often said germany")
@@ -209,7 +170,7 @@ def test_a_sentence_the_quantity_prefilter_skips_has_no_quantity() -> None:
 
 def test_the_site_cue_answers_the_question_the_full_cue_does() -> None:
     rng = random.Random(3)
-    for text in _sentences():
+    for text in gold_sentences_and_variants():
         folded = fold_case(text)
         for end in {len(folded), *(rng.randrange(len(folded) + 1) for _ in range(4))}:
             before = folded[max(0, end - 60) : end]
@@ -228,7 +189,7 @@ def test_the_candidate_cues_are_those_of_every_word_of_the_sentence() -> None:
                     found.update(indexes)
         return sorted(found)
 
-    for text in _sentences():
+    for text in gold_sentences_and_variants():
         assert event_type._candidate_cues(text) == slow(text), text
 
 
@@ -246,7 +207,7 @@ def test_incident_words_in_a_window_are_counted_as_a_scan_of_the_window_counts_t
         "re-attacked",
         "x1killed",
     ]
-    for text in [*_sentences(), *(" ".join(rng.sample(tricky, 4)) for _ in range(50))]:
+    for text in [*gold_sentences_and_variants(), *(" ".join(rng.sample(tricky, 4)) for _ in range(50))]:
         for _ in range(12):
             start, end = sorted(rng.randrange(-10, len(text) + 10) for _ in range(2))
             expected = len(cues.INCIDENT.findall(text[max(0, start) : max(0, end)]))
@@ -260,7 +221,10 @@ def test_named_groups_are_found_as_the_full_pattern_finds_them(extractive_engine
     lexicon = extractive_engine._load().actors
     named = ["Islamic State", "ISIS", "ISWAP", "al-Shabaab", "Al Qaeda", "Boko Haram", "JNIM", "Houthi-run"]
     rng = random.Random(5)
-    for text in [*_sentences(), *(" and ".join(rng.sample(named, 3)) + " attacked." for _ in range(40))]:
+    for text in [
+        *gold_sentences_and_variants(),
+        *(" and ".join(rng.sample(named, 3)) + " attacked." for _ in range(40)),
+    ]:
         keys = lexicon._keys & cues.words(text)
         full = [(m.start(), m.end(), m.group(0)) for m in lexicon._named.finditer(text)] if keys else []
         assert [found[:3] for found in lexicon.named(text)] == full, text
@@ -283,7 +247,7 @@ def test_nationality_skips_only_words_no_country_name_starts_with(
     extractive_engine: ExtractiveEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gazetteer = extractive_engine._load().gazetteer
-    phrases = [t[i : i + 90] for t in _sentences() for i in range(0, len(t), 45)]
+    phrases = [t[i : i + 90] for t in gold_sentences_and_variants() for i in range(0, len(t), 45)]
     phrases += [
         "the Syrian Arab Republic's army",
         "U.S.-led coalition",
@@ -303,7 +267,7 @@ def _disputes(text: str) -> list[str]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
     attributions = find_attributions(sentences, lambda _: None)
-    reports = [r for s in sentences for r in reports_in(s, (attributions.get(s.id) or [None])[0])]
+    reports = [r for s in sentences for r in reports_in(s, next(iter(attributions.get(s.id) or []), None))]
     return [dispute.topic for dispute in tally(reports)[1]]
 
 

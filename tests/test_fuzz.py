@@ -47,9 +47,8 @@ schema = from_asgi("/openapi.json", create_app(fuzzed_settings()))
 
 @pytest.fixture
 def app(extractive_engine: ExtractiveEngine) -> FastAPI:
-    app = create_app(fuzzed_settings())
-    app.state.summarizer.engine = extractive_engine  # loaded once for the session
-    return app
+    """A new app of the fuzzed settings (the extractive engine); its data was loaded once for the session."""
+    return create_app(fuzzed_settings())
 
 
 @schema.parametrize()

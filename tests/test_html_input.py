@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from service.schema import IncidentSummary
-from tests.test_api import assert_problem
+from tests.conftest import assert_problem
 
 PAGES = Path(__file__).resolve().parent / "data" / "html"
 

@@ -13,9 +13,7 @@ from starlette.types import Message
 
 from service.config import Settings
 from service.limits import RequestLimits
-from service.main import create_app
-from tests.conftest import AppClient, FakeEngine
-from tests.test_api import PROBLEM, assert_problem
+from tests.conftest import PROBLEM_MEDIA_TYPE, AppClient, FakeEngine, assert_problem, build_app
 
 LIMIT = 10_000
 
@@ -106,7 +104,7 @@ async def test_a_declared_oversize_body_is_refused_unread() -> None:
     assert body["type"].endswith(":input-too-large") and body["limit"] == LIMIT
     assert str(LIMIT + 1) in body["detail"] and body["instance"] == "/v1/summaries"
     assert peer.header(b"connection") == b"close"
-    assert peer.header(b"content-type") == PROBLEM.encode()
+    assert peer.header(b"content-type") == PROBLEM_MEDIA_TYPE.encode()
 
 
 async def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit() -> None:
@@ -238,8 +236,7 @@ async def test_max_sentences_is_413_for_text_and_html(app_client: AppClient, fak
 @pytest.fixture
 async def served(fake_engine: FakeEngine) -> AsyncIterator[tuple[str, int]]:
     """The app under uvicorn on 127.0.0.1 (a free port), for what only a real socket shows."""
-    app = create_app(_settings(body_timeout_s=0.3))
-    app.state.summarizer.engine = fake_engine
+    app = build_app(_settings(body_timeout_s=0.3), fake_engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, http="h11", ws="none", log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

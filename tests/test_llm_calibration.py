@@ -21,7 +21,7 @@ from service.engines.llm import LLMEngine
 from service.errors import OutputError
 from service.prompts import Prompts
 from service.schema import HEADLINE_MAX
-from tests.conftest import summary_data
+from tests.conftest import no_sleep, summary_data
 from tests.fakes.openai_server import Answer, FaultServer
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -74,10 +74,6 @@ def casualties(
         "reported_by": reported_by,
         "citations": citations,
     }
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
 
 
 async def judge(server: FaultServer, art: Article, data: dict[str, Any]) -> EngineResult:

@@ -7,20 +7,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
-from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+import httpx
 import pytest
 import yaml
 
 from service import grounding
-from service.article import Article, ArticleIn, prepare
-from service.config import Settings
-from service.engines.llm import LLMEngine
+from service.article import Article
+from service.config import Settings, StructuredMode
+from service.engines.llm import LLMEngine, response_format, schema_dialect
 from service.errors import DeadlineExceeded, OutputError, Refusal, UpstreamUnavailable, Usage
 from service.prompts import Prompts
 from service.schema import IncidentSummary, schema_text, upstream_json_schema
+from tests.conftest import FakeClock, load_article, no_sleep, strict_mode_problems
+from tests.fakes.cassettes import CASSETTE_DIR, VCR_CONFIG, authored_answer
 from tests.fakes.openai_server import (
     Answer,
     FaultServer,
@@ -35,45 +36,6 @@ from tests.fakes.openai_server import (
     ungrounded,
     valid,
 )
-from tests.test_schema import strict_mode_problems
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO.parent / "shared" / "samples"
-
-# Hand-written, grounded summaries of the two sample articles: what a good model answers (cassettes/author.py
-# plays them into the authored cassettes).
-AUTHORED_ANSWERS = REPO / "cassettes" / "authored_answers"
-
-
-def authored_answer(sample: str) -> IncidentSummary:
-    return IncidentSummary.model_validate_json(
-        (AUTHORED_ANSWERS / f"{sample}.json").read_text(encoding="utf-8")
-    )
-
-
-# Headers that may carry secrets or identify an account; scrubbed from every cassette (SPEC §6).
-SCRUBBED_REQUEST_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project", "cookie")
-SCRUBBED_RESPONSE_HEADERS = frozenset(
-    {"set-cookie", "openai-organization", "openai-project", "x-request-id", "cf-ray", "cf-cache-status",
-     "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-limit-tokens",
-     "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"}
-)  # fmt: skip
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in [n for n in headers if n.lower() in SCRUBBED_RESPONSE_HEADERS]:
-        del headers[name]
-    return response
-
-
-VCR_CONFIG: dict[str, Any] = {
-    "filter_headers": list(SCRUBBED_REQUEST_HEADERS),
-    "before_record_response": scrub_response,
-    "decode_compressed_response": True,
-    # the endpoint's host differs between recording (OpenAI, llama.cpp, vLLM) and replay
-    "match_on": ("method", "path"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +45,7 @@ def vcr_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
-    return str(REPO / "cassettes" / "test_llm_engine")
+    return str(CASSETTE_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -105,11 +67,6 @@ def recording_endpoint() -> dict[str, Any]:
 pinned = pytest.mark.vcr(**({} if os.environ.get("RECORD_PINNED") else {"record_mode": "none"}))
 
 
-def load_article(name: str) -> Article:
-    text = (SAMPLES / f"{name}.txt").read_text(encoding="utf-8")
-    return prepare(ArticleIn(text=text), max_chars=200_000)
-
-
 @pytest.fixture
 def syria() -> Article:
     return load_article("syria_checkpoint_shootout")
@@ -120,13 +77,26 @@ def syria_summary() -> IncidentSummary:
     return authored_answer("syria_checkpoint_shootout")
 
 
-async def no_sleep(seconds: float) -> None:
-    return None
-
-
-def engine_for(server: FaultServer, **overrides: Any) -> LLMEngine:
+def engine_for(
+    server: FaultServer,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    clock: FakeClock | None = None,
+    **overrides: Any,
+) -> LLMEngine:
+    """The engine on the fault server, `overrides` in its settings; retry waits take no time (or move `clock`)."""
     values: dict[str, Any] = {"engine": "llm", "openai_base_url": server.base_url, "cache_url": "memory://"}
-    return LLMEngine(Settings(**(values | overrides)), Prompts.load(), sleep=no_sleep)
+    if clock is None:
+        return LLMEngine(
+            Settings(**(values | overrides)), Prompts.load(), http_client=http_client, sleep=no_sleep
+        )
+    return LLMEngine(
+        Settings(**(values | overrides)),
+        Prompts.load(),
+        http_client=http_client,
+        sleep=clock.sleep,
+        clock=clock,
+    )
 
 
 async def summarize(engine: LLMEngine, article: Article, **kwargs: Any) -> Any:
@@ -313,23 +283,45 @@ async def test_an_upstream_failure_after_a_repair_carries_everything_counted(
 
 
 async def test_the_deadline_covers_every_turn(server: FaultServer, syria: Article) -> None:
-    server.latency_s = 0.4
+    """Each call takes 0.4 s of the engine's clock and is given what is left of the 1 s deadline: after two
+    turns 0.2 s is left, too little for a call, so the third turn never starts."""
+    clock = FakeClock()
+    timeouts: list[float] = []
+
+    async def sent(request: httpx.Request) -> None:
+        timeouts.append(request.extensions["timeout"]["read"])
+
+    async def took_0_4_s(response: httpx.Response) -> None:
+        clock.advance(0.4)
+
     server.script(invalid_json(), invalid_json(), invalid_json())
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceeded):
-        await summarize(engine_for(server, max_repairs=2), syria, deadline_s=1.0)
-    assert time.monotonic() - started < 1.5
-    assert server.calls == 2  # the third turn could not finish in time, so it never started
+    async with httpx.AsyncClient(event_hooks={"request": [sent], "response": [took_0_4_s]}) as http:
+        with pytest.raises(DeadlineExceeded) as caught:
+            await summarize(
+                engine_for(server, http_client=http, clock=clock, max_repairs=2), syria, deadline_s=1.0
+            )
+    assert server.calls == 2 and caught.value.attempts == 2
+    assert timeouts == pytest.approx([1.0, 0.6])
+    assert clock.now == pytest.approx(0.8) and clock.sleeps == []
 
 
 async def test_a_slow_upstream_cannot_outlive_the_deadline(
     server: FaultServer, syria: Article, syria_summary: IncidentSummary
 ) -> None:
+    """The call's timeout is what is left of the request's 0.5 s deadline, not the 30 s call timeout; when it
+    runs out, the request fails with DeadlineExceeded and no retry."""
+    timeouts: list[float] = []
+
+    async def sent(request: httpx.Request) -> None:
+        timeouts.append(request.extensions["timeout"]["read"])
+
     server.script(slow(5, valid(syria_summary)))
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceeded):
-        await summarize(engine_for(server, timeout_s=30, deadline_s=60), syria, deadline_s=0.5)
-    assert time.monotonic() - started < 1.0
+    async with httpx.AsyncClient(event_hooks={"request": [sent]}) as http:
+        engine = engine_for(server, http_client=http, timeout_s=30, deadline_s=60)
+        with pytest.raises(DeadlineExceeded):
+            await summarize(engine, syria, deadline_s=0.5)
+    assert server.calls == 1 and len(timeouts) == 1
+    assert 0 < timeouts[0] <= 0.5
 
 
 # --- logs, readiness, lifecycle ----------------------------------------------------------------------------
@@ -365,8 +357,23 @@ async def test_check_ready_needs_a_configured_endpoint() -> None:
 # --- cassettes -------------------------------------------------------------------------------------------
 
 
-def cassette_settings(endpoint: dict[str, Any], **overrides: Any) -> Settings:
-    return Settings(**({"engine": "llm", "cache_url": "memory://"} | endpoint | overrides))
+def recorded_with(cassette: Any) -> dict[str, Any]:
+    """The settings a cassette's first request was made with (model, structured-output mode, token budget), so
+    that it replays as it was recorded whatever the recording endpoint's settings were; nothing when recording.
+    Replay still compares the whole request body: a changed prompt or schema does not match."""
+    if not cassette.requests:
+        return {}
+    sent = json.loads(cassette.requests[0].body)
+    found: dict[str, Any] = {"model": sent["model"], "max_output_tokens": sent["max_tokens"]}
+    for mode in get_args(StructuredMode):
+        if response_format(mode, upstream_json_schema(schema_dialect(mode))) == sent["response_format"]:
+            found["structured_mode"] = mode
+    return found
+
+
+def cassette_settings(cassette: Any, endpoint: dict[str, Any], **overrides: Any) -> Settings:
+    values = {"engine": "llm", "cache_url": "memory://"} | endpoint | recorded_with(cassette)
+    return Settings(**(values | overrides))
 
 
 def recorded_usage(cassette: Any) -> Usage:
@@ -381,7 +388,7 @@ def recorded_usage(cassette: Any) -> Usage:
 @pytest.mark.parametrize("sample", ["syria_checkpoint_shootout", "derik_vehicle_collision"])
 async def test_cassette_valid_summary(sample: str, vcr: Any, recording_endpoint: dict[str, Any]) -> None:
     article = load_article(sample)
-    engine = LLMEngine(cassette_settings(recording_endpoint), Prompts.load())
+    engine = LLMEngine(cassette_settings(vcr, recording_endpoint), Prompts.load())
     result = await summarize(engine, article)
     assert grounding.check(result.summary, article) == []
     assert result.attempts == len(vcr.requests)
@@ -397,7 +404,7 @@ async def test_cassette_valid_summary(sample: str, vcr: Any, recording_endpoint:
 async def test_cassette_repair(vcr: Any, recording_endpoint: dict[str, Any]) -> None:
     """The first answer cites a sentence the article lacks; the repair turn gets it right."""
     article = load_article("syria_checkpoint_shootout")
-    result = await summarize(LLMEngine(cassette_settings(recording_endpoint), Prompts.load()), article)
+    result = await summarize(LLMEngine(cassette_settings(vcr, recording_endpoint), Prompts.load()), article)
     assert result.attempts == 2 == len(vcr.requests)
     assert result.usage == recorded_usage(vcr)
     assert result.warnings == ("the model's answer needed 1 repair turn(s)",)
@@ -412,6 +419,7 @@ async def test_cassette_unrepairable(vcr: Any, recording_endpoint: dict[str, Any
     """A small model (SmolLM2-135M on llama.cpp) never writes a valid summary: OutputError after the repairs."""
     article = load_article("derik_vehicle_collision")
     settings = cassette_settings(
+        vcr,
         recording_endpoint,
         model="smollm2-135m-instruct",
         structured_mode="json_object_schema",
@@ -427,12 +435,12 @@ async def test_cassette_unrepairable(vcr: Any, recording_endpoint: dict[str, Any
 
 
 def test_cassettes_exist_for_every_cassette_test() -> None:
-    names = {p.stem for p in (REPO / "cassettes" / "test_llm_engine").glob("*.yaml")}
+    names = {p.stem for p in CASSETTE_DIR.glob("*.yaml")}
     assert {
         "test_cassette_valid_summary[syria_checkpoint_shootout]",
         "test_cassette_valid_summary[derik_vehicle_collision]",
         "test_cassette_repair",
         "test_cassette_unrepairable",
     } <= names
-    for path in (REPO / "cassettes" / "test_llm_engine").glob("*.yaml"):
+    for path in CASSETTE_DIR.glob("*.yaml"):
         assert yaml.safe_load(path.read_text())["interactions"]

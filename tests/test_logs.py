@@ -69,7 +69,7 @@ async def test_request_id_is_echoed_in_the_header_and_in_problem_bodies(app_clie
     async with app_client(settings(), engine=FakeEngine()) as client:
         echoed = await client.get("/healthz", headers={"X-Request-ID": "trace-1"})
         made = await client.get("/healthz")
-        unsafe = await client.get("/healthz", headers={"X-Request-ID": "x\u00e9<script>".encode()})
+        unsafe = await client.get("/healthz", headers=[(b"X-Request-ID", "x\u00e9<script>".encode())])
         problem = await client.get(f"/v1/summaries/{'0' * 32}", headers={"X-Request-ID": "trace-2"})
         invalid = await client.post("/v1/summaries", json={"nope": 1})
     assert echoed.headers["x-request-id"] == "trace-1"

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.article import Article, ArticleIn
 from service.cache import MemoryCache
 from service.config import Settings
-from service.engines.base import EngineResult
+from service.engines.base import EngineResult, Judge
 from service.errors import UpstreamRateLimited, Usage
 from service.metrics import Metrics
 from service.summarizer import Summarizer
@@ -87,7 +86,9 @@ class ScriptedEngine:
         self.result = (attempts, usage, warnings)
         self.error: Exception | None = None
 
-    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+    async def summarize(
+        self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
+    ) -> EngineResult:
         if self.error is not None:
             raise self.error
         attempts, usage, warnings = self.result
@@ -151,30 +152,17 @@ async def test_the_llm_engines_repair_turns_and_tokens_reach_the_metrics(app_cli
     assert value(text, "summarizer_tokens_total", direction="out") == usage["completion_tokens"] > 0
 
 
-async def test_a_repeated_request_is_a_cache_hit_without_preparing_the_article(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The summarizer remembers the fingerprints of recent requests: a repeat is served without normalising
-    the article again, unless the engine (so the key) changed or the caller asks for a refresh."""
-    from service import summarizer as summarizer_module
-
-    prepared: list[str | None] = []
-    real_prepare = summarizer_module.prepare
-
-    def counting_prepare(article_in: ArticleIn, **limits: Any) -> Article:
-        prepared.append(article_in.text)
-        return real_prepare(article_in, **limits)
-
-    monkeypatch.setattr(summarizer_module, "prepare", counting_prepare)
+async def test_a_repeated_request_is_a_cache_hit() -> None:
+    """A repeat is served from the cache, unless the article's options, the engine (so the key) changed or the
+    caller asks for a refresh."""
     summarizer, metrics = summarizer_with(FakeEngine())
     first = await summarizer.summarize(ArticleIn(text=TEXT))
     again = await summarizer.summarize(ArticleIn(text=TEXT))
     dated = await summarizer.summarize(ArticleIn(text=TEXT, published_at=date(2024, 2, 12)))
     assert (again.id, again.meta.cached, again.summary) == (first.id, True, first.summary)
     assert dated.id != first.id and dated.meta.cached is False
-    assert len(prepared) == 2  # the repeat was not prepared; the dated one was
-    await summarizer.summarize(ArticleIn(text=TEXT), refresh=True)
-    assert len(prepared) == 3
+    refreshed = await summarizer.summarize(ArticleIn(text=TEXT), refresh=True)
+    assert refreshed.meta.cached is False
     other_model = FakeEngine()
     other_model.model = "fake-2"
     summarizer.engine = other_model

@@ -25,6 +25,7 @@ from service.engines.base import EngineResult
 from service.engines.llm import LLMEngine
 from service.errors import OutputError
 from service.prompts import Prompts
+from tests.conftest import no_sleep
 from tests.fakes.openai_server import Answer, FaultServer
 from tests.model_answers import Entry, Source, digest, entries, request_body, sources, twins
 
@@ -59,10 +60,6 @@ def article_of(entry_id: str) -> Article:
 
 def by_id(entry: Entry) -> str:
     return entry.id
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
 
 
 @asynccontextmanager

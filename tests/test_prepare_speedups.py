@@ -4,10 +4,7 @@
   anywhere only when the folded line holds one of its words) answers as the one union of all patterns does;
   every generated match of a pattern, also with odd letters, holds one of its words; the fold keeps every
   character re.IGNORECASE equates with a word's character;
-- the trailing-credit check skips the pattern only on lines it cannot match;
-- sentences: a paragraph `one_sentence` lets through is one sentence to syntok's segmenter, with the span
-  `_split_paragraph` gives it, on every test article (raw, normalised, upper-case, with odd letters) and on
-  generated text made of the characters syntok treats specially.
+- the trailing-credit check skips the pattern only on lines it cannot match.
 """
 
 from __future__ import annotations
@@ -23,11 +20,8 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from syntok import segmenter
-from syntok._segmentation_states import State
-from syntok.tokenizer import Tokenizer
 
-from service import article, boilerplate, html_extract, one_sentence
+from service import boilerplate, html_extract
 from tests.conftest import SAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -209,162 +203,3 @@ def test_without_trailing_credit_is_the_substitution() -> None:
     for line in lines:
         assert boilerplate.without_trailing_credit(line) == boilerplate._TRAILING_CREDIT.sub("", line)
     assert boilerplate.without_trailing_credit(lines[-1]) == "Two were hurt."
-
-
-# --- sentences ------------------------------------------------------------------------------------------
-
-
-def _syntok_spans(paragraph: str, offset: int = 0) -> list[tuple[int, int]]:
-    """`_split_paragraph` without the shortcut: syntok's segmenter over syntok's own tokens."""
-    spans: list[tuple[int, int]] = []
-    for tokens in segmenter.segment(Tokenizer(replace_not_contraction=False).tokenize(paragraph)):
-        start = tokens[0].offset
-        end = tokens[-1].offset + len(tokens[-1].value)
-        if spans and (
-            article._NO_SPLIT_AFTER.search(paragraph[spans[-1][0] - offset : spans[-1][1] - offset])
-            or article._LOWER_START.match(paragraph[start:end])
-        ):
-            spans[-1] = (spans[-1][0], offset + end)
-        else:
-            spans.append((offset + start, offset + end))
-    return spans
-
-
-def _one_syntok_sentence(paragraph: str) -> None:
-    """The lemma the shortcut rests on: syntok makes one sentence of all the tokens (none of a blank one)."""
-    tokens = list(Tokenizer(replace_not_contraction=False).tokenize(paragraph))
-    sentences = list(segmenter.segment(iter(tokens)))
-    if any(t.value for t in tokens):
-        assert [[(t.value, t.offset) for t in s] for s in sentences] == [
-            [(t.value, t.offset) for t in tokens]
-        ]
-    else:
-        assert sentences == []
-
-
-def _same_split(paragraph: str) -> bool:
-    """`_split_paragraph` gives syntok's spans; True when the shortcut answered."""
-    assert article._split_paragraph(paragraph, 7) == _syntok_spans(paragraph, 7)
-    shortcut = one_sentence.is_one_sentence(paragraph)
-    if shortcut:
-        _one_syntok_sentence(paragraph)
-    return shortcut
-
-
-def test_the_shortcut_gives_syntoks_spans_on_every_paragraph_of_the_corpus() -> None:
-    texts = VARIANTS + [article.normalise(t) for t in VARIANTS]
-    paragraphs = sorted({p for text in texts for p in text.split("\n")})
-    shortcuts = sum(_same_split(p) for p in paragraphs)
-    assert 300 < shortcuts < len(paragraphs) - 100  # both ways are exercised
-
-
-def test_split_sentences_is_syntoks_on_every_article(monkeypatch: pytest.MonkeyPatch) -> None:
-    for text in VARIANTS[::3]:
-        fast = article.split_sentences(article.normalise(text))
-        with monkeypatch.context() as patched:
-            patched.setattr(one_sentence, "is_one_sentence", lambda paragraph: False)
-            assert article.split_sentences(article.normalise(text)) == fast
-
-
-_TERMINALS = sorted(c for c in State.terminals if len(c) == 1)
-_CLOSING = sorted(State.closing_brackets | State.closing_quotes)
-# Words and word pieces, whitespace syntok splits at (and the zero-width space it also splits at), characters
-# that are letters to `str.isalnum` but apostrophes to syntok's tokenizer, and every character syntok's
-# segmenter looks at: terminals, opening and closing brackets, closing quotes.
-_PLAIN = [
-    "said", "Syria", "SDF", "al", "The", "It", "iPhone", "3rd", "2024", "No", "Mr", "Jan", "I", "x", "b", "U.S",
-    "n", "t", "٣", "ß", "ʼ", "ʹ", "e\u0301", "_", "-", ",", ":", "“", "«", "»", "/", " ", "  ", "\t", "\u00a0", "\u200b",
-    "\u2009", "\u3000", "\x85", "\x1c",
-]  # fmt: skip
-_PIECES = st.sampled_from(_PLAIN + _TERMINALS + ["..."] + sorted(State.opening_brackets) + _CLOSING)
-
-
-@settings(max_examples=1500, deadline=None, derandomize=True)
-@given(st.lists(_PIECES, max_size=30).map("".join))
-def test_split_is_syntoks_on_generated_text(paragraph: str) -> None:
-    _same_split(paragraph)
-
-
-@settings(max_examples=1500, deadline=None, derandomize=True)
-@given(
-    st.lists(st.sampled_from(_PLAIN), max_size=20).map("".join),
-    st.sampled_from(["said", "x", "3", "٣", "ʼ", "e\u0301", "_", "-", " ", ""]),
-    st.sampled_from([*_TERMINALS, "...", ""]),
-    st.lists(st.sampled_from([*_CLOSING, *_TERMINALS, " ", "a", "A", "The", "(", "["]), max_size=4).map(
-        "".join
-    ),
-)
-def test_split_is_syntoks_on_generated_one_sentence_shapes(
-    body: str, last: str, terminal: str, tail: str
-) -> None:
-    """Text shaped like the shortcut's second case (a plain body, a word, one terminal, closing brackets and
-    quotes), with every near miss: no word before the terminal, two terminals, two quotes, a space."""
-    _same_split(body + last + terminal + tail)
-
-
-def _around_each_special_character() -> list[str]:
-    """Each character syntok's segmenter treats specially, where it can end a sentence: before a sentence
-    starter, with and without a space, at the end after a word, in a dateline."""
-    texts = []
-    for char in [*_TERMINALS, "...", *sorted(State.opening_brackets), *_CLOSING]:
-        texts += [
-            f"he said{char} The end",
-            f"he said {char} The end",
-            f"he said{char}The",
-            f"he said.{char}The",
-        ]
-        texts += [
-            f"he said{char}",
-            f"he said.{char}",
-            f"he said{char}.",
-            f"{char}The end. It was",
-            f"I{char} The",
-        ]
-        texts += [f"BAGHDAD {char}Reuters) - A bomb struck", f"BAGHDAD {char}Reuters{char} - A bomb struck"]
-    return texts
-
-
-@pytest.mark.parametrize("paragraph", _around_each_special_character())
-def test_split_is_syntoks_around_each_special_character(paragraph: str) -> None:
-    _same_split(paragraph)
-
-
-def test_the_premises_of_the_one_sentence_rule() -> None:
-    """`[^\\W_]` is `str.isalnum`; the characters the rule lets follow the terminal are neither letters nor
-    digits nor syntok's whitespace, so they are the tail of the last chunk, one token each; none is an opening
-    bracket."""
-    everything = _every_character()
-    assert "".join(re.findall(r"[^\W_]", everything)) == "".join(c for c in everything if c.isalnum())
-    after = set(_TERMINALS) | State.closing_brackets | State.closing_quotes
-    assert not any(c.isalnum() or Tokenizer._spaces.fullmatch(c) is None for c in after)
-    assert not after & State.opening_brackets
-    assert not (State.closing_brackets | State.closing_quotes) & set(_TERMINALS)
-    assert all(len(t) == 1 or t == "..." for t in State.terminals)
-
-
-def test_the_shortcut_takes_one_sentence_shapes() -> None:
-    taken = ["said", "he said.", "he said.”", "he said?')", "(x", "al-Sham (HTS).", "said.\u232a\u232a", "3."]
-    assert [one_sentence.is_one_sentence(p) for p in taken] == [
-        True,
-        True,
-        True,
-        True,
-        False,
-        False,
-        True,
-        True,
-    ]
-
-
-@pytest.mark.parametrize(
-    "paragraph",
-    [
-        "", " ", "\u200b", "\u00a0x", "x ", " he said. ", "he said. ", "he said.", "he said.\u200b",
-        "\u200bhe said.", 'he said.""', 'he said.")', 'he said.)"', "he said.'’", "he said?!", "he said...", "he said. Then",
-        "he said .", "he said\u00a0.", "x_.", "x-.", "ʼ.", "ʹa.", "3.", "No.", "Mr.", "U.S.", "e\u0301.", "a.b",
-        "I.", "(he said).", "he said (x).", "“he said.”", "he said;", "he said﹒", "he said。」", "x\u232a.",
-        "said.\u232a\u301e\u232a", "said.\u301e\u301e", "Killed:\tthree", "a\x85b.", "a\x1cb.",
-    ],
-)  # fmt: skip
-def test_split_is_syntoks_on_edge_cases(paragraph: str) -> None:
-    _same_split(paragraph)

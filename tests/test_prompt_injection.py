@@ -26,9 +26,8 @@ from service.config import Settings
 from service.prompts import Prompts
 from service.result import SummaryResult
 from service.schema import IncidentSummary
-from tests.conftest import AppClient, summary_data
+from tests.conftest import AppClient, assert_problem, summary_data
 from tests.fakes.openai_server import Answer, Behaviour, FaultServer, answer_from_request
-from tests.test_api import assert_problem
 
 CORPUS = Path(__file__).resolve().parent / "data" / "hostile"
 HOSTILE = sorted(p for p in CORPUS.iterdir() if p.suffix in {".txt", ".html"})

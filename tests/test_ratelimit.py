@@ -25,8 +25,7 @@ from service.ratelimit import (
     build_rate_limiter,
     client_digest,
 )
-from tests.conftest import AppClient, FakeEngine, sample_text
-from tests.test_api import assert_problem
+from tests.conftest import AppClient, FakeEngine, assert_problem, sample_text
 
 SYRIA = sample_text("syria_checkpoint_shootout")
 KEY_A = "a" * 24

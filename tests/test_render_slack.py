@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from service.article import Article, ArticleIn, prepare
 from service.render.slack_blocks import render
-from service.result import Meta, SentenceOut, SummaryResult, UsageOut
+from service.result import SentenceOut, SummaryResult
 from service.schema import (
-    SCHEMA_VERSION,
     Actor,
     Casualties,
     Claim,
@@ -24,121 +22,7 @@ from service.schema import (
     Range,
     Statement,
 )
-from tests.conftest import sample_text
-
-CHECKPOINT_HEADLINE = "US-led coalition patrol and pro-government militia exchange fire near Kamyshly"
-
-
-def checkpoint_summary() -> IncidentSummary:
-    """What a good model writes for the `syria_checkpoint_shootout` sample (citations are its sentence ids)."""
-    return IncidentSummary(
-        headline=CHECKPOINT_HEADLINE,
-        summary=[
-            Statement(
-                text="A US-led coalition patrol exchanged fire with National Defense Forces at their checkpoint "
-                "near Kamyshly.",
-                citations=["S2", "S3", "S5"],
-            ),
-            Statement(
-                text="The coalition says its patrol came under fire and returned it in self-defense.",
-                citations=["S6", "S7"],
-            ),
-            Statement(
-                text="SANA reports one civilian killed and another wounded; US aircraft struck afterwards.",
-                citations=["S13", "S12", "S13"],
-            ),
-        ],
-        event_type="battles",
-        sub_event_type="armed_clash",
-        date=DateInfo(
-            start="--02-12", end="--02-12", precision="day", text="today February 12th", citations=["S2"]
-        ),
-        locations=[
-            Location(name="Khirbat-Amo", admin1=None, country="Syria", role="nearby", citations=["S3"]),
-            Location(
-                name="Kamyshly", admin1="Al-Hasakah", country="Syria", role="incident_site", citations=["S2"]
-            ),
-        ],
-        actors=[
-            Actor(
-                name="US-led coalition",
-                kind="external_forces",
-                role="target",
-                affiliation=None,
-                citations=["S5"],
-            ),
-            Actor(
-                name="National Defense Forces",
-                kind="political_militia",
-                role="initiator",
-                affiliation="Syrian government",
-                citations=["S3"],
-            ),
-            Actor(
-                name="Russian military police",
-                kind="external_forces",
-                role="mediator",
-                affiliation=None,
-                citations=["S9"],
-            ),
-        ],
-        casualties=[
-            Casualties(
-                group="civilians",
-                killed=Range(low=1, best=1, high=1),
-                injured=Range(low=1, best=1, high=1),
-                reported_by="SANA",
-                citations=["S13"],
-            ),
-            Casualties(
-                group="Syrian army",
-                killed=None,
-                injured=Range(low=1, best=None, high=None),
-                reported_by="eyewitnesses",
-                citations=["S10"],
-            ),
-        ],
-        claims=[Claim(source="SANA", statement="US forces opened fire first.", citations=["S13"])],
-        disputes=[
-            Dispute(
-                topic="Who opened fire first",
-                positions=[
-                    Position(
-                        source="US-led coalition", position="The patrol came under fire.", citations=["S6"]
-                    ),
-                    Position(source="SANA", position="US forces opened fire.", citations=["S13"]),
-                ],
-            )
-        ],
-    )
-
-
-def result_of(
-    summary: IncidentSummary, sentences: list[SentenceOut], *, degraded: bool = False
-) -> SummaryResult:
-    meta = Meta(
-        engine="llm",
-        model="gpt-4o-mini",
-        prompt_version="p-1a2b3c",
-        schema_version=SCHEMA_VERSION,
-        cached=False,
-        attempts=1,
-        usage=UsageOut(prompt_tokens=900, completion_tokens=350),
-        latency_ms=1234.5,
-        warnings=["fallback: the LLM failed"] if degraded else [],
-        degraded=degraded,
-    )
-    return SummaryResult(id="sum_0123456789abcdef", summary=summary, sentences=sentences, meta=meta)
-
-
-def sentences_of(article: Article) -> list[SentenceOut]:
-    return [SentenceOut(id=s.id, text=s.text, start=s.start, end=s.end) for s in article.sentences]
-
-
-def checkpoint_result(article: Article | None = None) -> SummaryResult:
-    """The checkpoint summary of `article` (by default the sample itself), as the summarizer returns it."""
-    article = article or prepare(ArticleIn(text=sample_text("syria_checkpoint_shootout")), max_chars=200_000)
-    return result_of(checkpoint_summary(), sentences_of(article))
+from tests.conftest import CHECKPOINT_HEADLINE, checkpoint_result, checkpoint_summary, result_of
 
 
 def long_result() -> SummaryResult:

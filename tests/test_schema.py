@@ -17,62 +17,7 @@ from service.schema import (
     SubEventType,
     upstream_json_schema,
 )
-from tests.conftest import summary_data
-
-FORBIDDEN = {
-    "default",
-    "allOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "oneOf",
-    "patternProperties",
-    "dependentRequired",
-}
-
-
-def strict_mode_problems(schema: dict[str, Any]) -> list[str]:
-    """What OpenAI Structured Outputs (strict) would reject, checked by walking the whole schema."""
-    problems: list[str] = []
-    defs = schema.get("$defs", {})
-
-    def depth_of(node: Any, seen: tuple[str, ...] = ()) -> int:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if ref:
-                name = ref.rsplit("/", 1)[-1]
-                return 0 if name in seen else depth_of(defs[name], (*seen, name))
-            own = 1 if node.get("type") == "object" else 0
-            children = [depth_of(v, seen) for k, v in node.items() if k != "$defs"]
-            return own + max(children, default=0)
-        if isinstance(node, list):
-            return max((depth_of(v, seen) for v in node), default=0)
-        return 0
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict):
-            for key in FORBIDDEN & set(node):
-                if not (path.endswith(".properties") or path.endswith("$defs")):
-                    problems.append(f"{path}: forbidden keyword {key}")
-            if node.get("type") == "object" or "properties" in node:
-                props = node.get("properties", {})
-                if node.get("additionalProperties") is not False:
-                    problems.append(f"{path}: additionalProperties must be false")
-                if sorted(node.get("required", [])) != sorted(props):
-                    problems.append(f"{path}: every property must be required")
-            for key, value in node.items():
-                walk(value, f"{path}.{key}")
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                walk(item, f"{path}[{i}]")
-
-    walk(schema, "$")
-    if schema.get("type") != "object":
-        problems.append("$: the root must be an object")
-    if depth_of(schema) > 10:
-        problems.append(f"nesting depth {depth_of(schema)} > 10")
-    return problems
+from tests.conftest import strict_mode_problems, summary_data
 
 
 def test_upstream_schema_is_accepted_by_strict_mode() -> None:

@@ -16,8 +16,7 @@ import yaml
 from service.config import Settings
 from tests.conftest import AppClient, sample_text
 from tests.fakes.openai_server import Fail, FaultServer, answer_from_request, reset, server_error
-from tests.fakes.slack_api import RESPONSE_URL, FakeSlackApi
-from tests.test_slack import command_body, signed
+from tests.fakes.slack_api import RESPONSE_URL, FakeSlackApi, command_body, signed
 
 REPO = Path(__file__).resolve().parent.parent
 CASSETTES = REPO / "cassettes"

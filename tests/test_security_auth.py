@@ -19,8 +19,7 @@ from fastapi.dependencies.models import Dependant
 
 from service.api import deps
 from service.config import Settings
-from tests.conftest import AppClient, FakeEngine, sample_text
-from tests.test_api import assert_problem
+from tests.conftest import AppClient, FakeEngine, assert_problem, sample_text
 
 KEY = "key-one-" + "a1" * 12
 SECOND_KEY = "key-two-" + "b2" * 12

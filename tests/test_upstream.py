@@ -261,17 +261,42 @@ async def test_timeouts_that_persist_raise_upstream_timeout(
     assert server.calls == 2
 
 
+class ClockedTransport(httpx.AsyncBaseTransport):
+    """The real transport, recording each request's read timeout; a request that times out moves the injected
+    clock on by that timeout, the time it took."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._clock = clock
+        self.read_timeouts: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        read = request.extensions["timeout"]["read"]
+        self.read_timeouts.append(read)
+        try:
+            return await self._inner.handle_async_request(request)
+        except httpx.TimeoutException:
+            self._clock.now += read
+            raise
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 async def test_the_deadline_bounds_a_slow_call(server: FaultServer, sleep: RecordingSleep) -> None:
     server.script(slow(3.0, ok()))
-    upstream = Upstream(settings_for(server, timeout_s=10), sleep=sleep)
-    started = time.monotonic()
-    try:
-        with pytest.raises(DeadlineExceeded):
-            await call(upstream, deadline_s=0.6)
-    finally:
+    clock = FakeClock()
+    transport = ClockedTransport(clock)
+    async with httpx.AsyncClient(transport=transport) as client:
+        upstream = Upstream(settings_for(server, timeout_s=10), http_client=client, sleep=sleep, clock=clock)
+        with pytest.raises(DeadlineExceeded) as caught:
+            await upstream.chat(PARAMS, deadline=clock.now + 0.6, tally=Tally())
         await upstream.aclose()
-    assert time.monotonic() - started < 1.2
-    assert server.calls == 1
+    assert transport.read_timeouts == [
+        0.6
+    ]  # the time left before the deadline, not the 10 s per-call timeout
+    assert sleep.waits == []  # no retry: no time was left for one
+    assert server.calls == 1 and caught.value.attempts == 1
 
 
 async def test_no_wait_starts_that_would_outlive_the_deadline(

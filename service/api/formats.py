@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 from fastapi import Response
@@ -46,18 +45,8 @@ def negotiate(requested: Format | None, accept: str | None) -> Format:
     return best[1] if best else "json"
 
 
-def _dump_json(result: SummaryResult) -> bytes:
-    return result.model_dump_json().encode()
-
-
-def render(
-    result: SummaryResult,
-    fmt: Format,
-    *,
-    headers: dict[str, str] | None = None,
-    dump_json: Callable[[SummaryResult], bytes] = _dump_json,
-) -> Response:
-    """The response for `fmt`; `dump_json` gives the JSON (the summarizer's reuses what it serialized before)."""
+def render(result: SummaryResult, fmt: Format, *, headers: dict[str, str] | None = None) -> Response:
+    """The response for `fmt`."""
     if fmt == "markdown":
         return Response(
             markdown.render(result), media_type=f"{MARKDOWN_TYPE}; charset=utf-8", headers=headers
@@ -66,7 +55,7 @@ def render(
         from service.render import slack_blocks
 
         return JSONResponse(slack_blocks.render(result), media_type=SLACK_TYPE, headers=headers)
-    return Response(dump_json(result), media_type="application/json", headers=headers)
+    return Response(result.model_dump_json(), media_type="application/json", headers=headers)
 
 
 def openapi_content() -> dict[str, object]:

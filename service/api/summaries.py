@@ -10,6 +10,7 @@ from service.api import formats
 from service.api.deps import SummarizerDep, rate_limit
 from service.article import ArticleIn
 from service.problems import openapi_responses
+from service.request_context import note_result
 from service.result import SummaryResult
 
 # `rate_limit` depends on `require_api_key`: the key is checked first, then a token is taken.
@@ -43,13 +44,9 @@ async def create_summary(
     article was summarized before with the same engine, model, prompt and schema."""
     refresh = "no-cache" in (cache_control or "").lower()
     result = await summarizer.summarize(article, refresh=refresh)
+    note_result(engine=result.meta.engine, cached=result.meta.cached)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
-    return formats.render(
-        result,
-        fmt_chosen,
-        headers={"Location": f"/v1/summaries/{result.id}"},
-        dump_json=summarizer.dump_json,
-    )
+    return formats.render(result, fmt_chosen, headers={"Location": f"/v1/summaries/{result.id}"})
 
 
 @router.get(
@@ -63,5 +60,6 @@ async def read_summary(
 ) -> Response:
     """The summary with this id while it is cached; 404 once it has expired or if it never existed."""
     result = await summarizer.get(summary_id)
+    note_result(engine=result.meta.engine, cached=True)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
-    return formats.render(result, fmt_chosen, dump_json=summarizer.dump_json)
+    return formats.render(result, fmt_chosen)

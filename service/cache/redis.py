@@ -15,16 +15,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis.asyncio as redis
 from redis.exceptions import LockError, RedisError
 
-from service.errors import SummarizerError
+from service.errors import CacheUnavailable
 
 DEFAULT_PREFIX = "incident-summarizer"
 _SOCKET_TIMEOUT_S = 2.0
 _POOL_SIZE = 64
 _HEALTH_CHECK_INTERVAL_S = 30
-
-
-class CacheUnavailable(SummarizerError):
-    """The cache backend cannot serve (connection refused, timeout, ...)."""
 
 
 def split_url(url: str) -> tuple[str, str]:

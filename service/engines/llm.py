@@ -27,8 +27,7 @@ from service.article import Article
 from service.attribution import cite_speakers
 from service.breaker import CircuitBreaker
 from service.config import Settings, StructuredMode
-from service.derived import derive_places
-from service.engines.base import EngineResult
+from service.engines.base import EngineResult, Judge
 from service.errors import OutputError, Refusal, UpstreamUnavailable, Violation
 from service.prompt_echo import EchoCheck
 from service.prompts import Prompts
@@ -137,7 +136,10 @@ class LLMEngine:
     async def aclose(self) -> None:
         await self._upstream.aclose()
 
-    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+    async def summarize(
+        self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
+    ) -> EngineResult:
+        gate: Judge = judge or (lambda summary: grounding.check(summary, article))
         deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
         tally = Tally()
         messages: list[dict[str, str]] = [
@@ -153,13 +155,11 @@ class LLMEngine:
             completion = await self._upstream.chat(
                 self._params(messages, max_tokens), deadline=deadline, tally=tally
             )
-            verdict = self._judge(completion, article, max_tokens, tally)
+            verdict = self._judge(completion, article, max_tokens, tally, gate)
             if verdict.summary is not None:
                 repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
-                summary, derived = await asyncio.to_thread(derive_places, verdict.summary, article)
-                noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)
                 return EngineResult(
-                    summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings, *noted), derived
+                    verdict.summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings)
                 )
             if turn == repairs:
                 break
@@ -188,7 +188,9 @@ class LLMEngine:
             "response_format": self._response_format,
         }
 
-    def _judge(self, completion: ChatCompletion, article: Article, max_tokens: int, tally: Tally) -> _Verdict:
+    def _judge(
+        self, completion: ChatCompletion, article: Article, max_tokens: int, tally: Tally, gate: Judge
+    ) -> _Verdict:
         if not completion.choices:
             return _Verdict("", None, (Violation("$", "empty_answer", "the answer had no choices"),))
         choice = completion.choices[0]
@@ -227,7 +229,7 @@ class LLMEngine:
         settled += cited
         violations = (
             self._echo.violations(summary, article.text)
-            + grounding.check(summary, article)
+            + gate(summary)
             + incident_scope.violations(summary, article)
         )
         if violations:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import math
-from functools import singledispatch
+from collections.abc import Callable
+from typing import Any
 
-from service.errors import (
-    EmptyInput,
-    InputTooLarge,
-    NoSentences,
-    OutputError,
-    Refusal,
-    SummarizerError,
-    TooManySentences,
-    UpstreamError,
-    UpstreamRateLimited,
-    UpstreamRejected,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from service.errors import SummarizerError
+from service.problems import kind_of
 
 USAGE = (
     "Paste the article after the command: `/incident <article text>`. "
@@ -33,65 +22,34 @@ def _again(retry_after: float | None) -> str:
     return f"try again in {math.ceil(retry_after)} s" if retry_after else "try again in a minute"
 
 
-@singledispatch
+_TOO_SLOW = "The summarizer took too long; try again later."
+
+# The message for each problem, by its slug (the end of the HTTP API's `type`): `problems.kind_of` finds the
+# problem of an error here as it does for the HTTP API. Errors of other problems are quoted.
+NOTICES: dict[str, Callable[[Any], str]] = {
+    "empty-input": lambda error: "The article is empty.",
+    "no-sentences": lambda error: "The article has no sentences to summarize.",
+    "input-too-large": lambda error: f"The article is too long (limit {error.limit:,} characters).",
+    "too-many-sentences": lambda error: f"The article is too long (limit {error.limit:,} sentences).",
+    "upstream-rate-limited": lambda error: f"The summarizer is busy, {_again(error.retry_after)}.",
+    "upstream-unavailable": lambda error: f"The summarizer is unavailable, {_again(error.retry_after)}.",
+    "upstream-timeout": lambda error: _TOO_SLOW,
+    "deadline-exceeded": lambda error: _TOO_SLOW,
+    "upstream-rejected": lambda error: (
+        "The model endpoint rejected the request; ask an administrator to check the configuration."
+    ),
+    "upstream-error": lambda error: "The summarizer could not reach the model; try again later.",
+    "unrepairable-output": lambda error: (
+        "The model's summary failed validation, so nothing was posted; try again later."
+    ),
+    "model-refused": lambda error: "The model declined to summarize this article.",
+}
+
+
 def error_message(error: SummarizerError) -> str:
-    """The message for `error`, chosen by its most specific class."""
-    return f"The article could not be summarized: {error.message}."
-
-
-@error_message.register
-def _(error: EmptyInput) -> str:
-    return "The article is empty."
-
-
-@error_message.register
-def _(error: NoSentences) -> str:
-    return "The article has no sentences to summarize."
-
-
-@error_message.register
-def _(error: InputTooLarge) -> str:
-    return f"The article is too long (limit {error.limit:,} characters)."
-
-
-@error_message.register
-def _(error: TooManySentences) -> str:
-    return f"The article is too long (limit {error.limit:,} sentences)."
-
-
-@error_message.register
-def _(error: UpstreamRateLimited) -> str:
-    return f"The summarizer is busy, {_again(error.retry_after)}."
-
-
-@error_message.register
-def _(error: UpstreamUnavailable) -> str:
-    return f"The summarizer is unavailable, {_again(error.retry_after)}."
-
-
-@error_message.register
-def _(error: UpstreamTimeout) -> str:
-    return "The summarizer took too long; try again later."
-
-
-@error_message.register
-def _(error: UpstreamRejected) -> str:
-    return "The model endpoint rejected the request; ask an administrator to check the configuration."
-
-
-@error_message.register
-def _(error: UpstreamError) -> str:
-    return "The summarizer could not reach the model; try again later."
-
-
-@error_message.register
-def _(error: OutputError) -> str:
-    return "The model's summary failed validation, so nothing was posted; try again later."
-
-
-@error_message.register
-def _(error: Refusal) -> str:
-    return "The model declined to summarize this article."
+    """The message for `error`, chosen by its problem."""
+    notice = NOTICES.get(kind_of(error).slug)
+    return notice(error) if notice else f"The article could not be summarized: {error.message}."
 
 
 def cannot_post(slack_error: str) -> str:

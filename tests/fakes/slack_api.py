@@ -9,19 +9,25 @@ shapes (HTTP 200, `ok: false` and an error code on failure; the bot token is che
         ... send a slash command whose response_url is slack.response_url() ...
         [reply] = await slack.wait_for("response_url")
 
-`fail(method, error)` makes the next call to a method fail with that Slack error code.
+`fail(method, error)` makes the next call to a method fail with that Slack error code. `signed` and
+`command_body` make what Slack sends the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
+
+from service.render.slack_blocks import escape
 
 RESPONSE_URL = "response_url"  # the name under which calls to a response_url are recorded
 
@@ -120,3 +126,39 @@ class FakeSlackApi:
         ts = self._ts()
         message = {"type": "message", "bot_id": _BOT["bot_id"], "text": body.get("text", ""), "ts": ts}
         return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+
+# --- what Slack sends ------------------------------------------------------------------------------------
+
+
+def signed(body: str, *, secret: str, age_s: int = 0) -> dict[str, str]:
+    """The headers Slack sends with `body`: its form content type, a timestamp `age_s` old and its signature."""
+    timestamp = str(int(time.time()) - age_s)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature,
+    }
+
+
+def command_body(text: str, response_url: str) -> str:
+    """A slash command as Slack posts it; Slack escapes `&`, `<` and `>` in the text."""
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0FAKE",
+            "team_domain": "acme",
+            "channel_id": "C0INCIDENTS",
+            "channel_name": "incidents",
+            "user_id": "U0ANALYST",
+            "user_name": "analyst",
+            "command": "/incident",
+            "text": escape(text),
+            "api_app_id": "A0BOT",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 from service import grounding
 from service.article import Article
-from service.engines.base import EngineResult
+from service.engines.base import EngineResult, Judge
 from service.engines.extractive import casualties as casualty_rules
 from service.engines.extractive import claims as claim_rules
 from service.engines.extractive import digest
@@ -95,8 +95,9 @@ class ExtractiveEngine:
         # one build, even when the first requests arrive together on several threads
         return load_reference_data(self._min_town_population)
 
-    def summarize_sync(self, article: Article) -> IncidentSummary:
-        """The summary of one prepared article: pure, deterministic, CPU only."""
+    def summarize_sync(self, article: Article, judge: Judge | None = None) -> IncidentSummary:
+        """The summary of one prepared article: pure, deterministic, CPU only. What `judge` (by default
+        `grounding.check`) rejects is dropped."""
         resources = self._load()
         gazetteer = resources.gazetteer
         sentences = citable(article)
@@ -143,11 +144,15 @@ class ExtractiveEngine:
             claims=claim_rules.find_claims(attributions),
             disputes=disputes,
         )
-        return _grounded(summary, article)
+        return _grounded(summary, article, judge or (lambda candidate: grounding.check(candidate, article)))
 
-    async def summarize(self, article: Article, *, deadline_s: float | None = None) -> EngineResult:
+    async def summarize(
+        self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
+    ) -> EngineResult:
         try:
-            summary = await asyncio.wait_for(asyncio.to_thread(self.summarize_sync, article), deadline_s)
+            summary = await asyncio.wait_for(
+                asyncio.to_thread(self.summarize_sync, article, judge), deadline_s
+            )
         except TimeoutError as e:
             raise DeadlineExceeded(f"the extractive engine did not finish within {deadline_s} s") from e
         return EngineResult(summary=summary, attempts=1)
@@ -172,10 +177,10 @@ def _this_incident(
     return [r for r in reports if r.sentence.id not in elsewhere] or reports
 
 
-def _grounded(summary: IncidentSummary, article: Article) -> IncidentSummary:
-    """Drop (or fall back on) whatever `grounding.check` rejects until nothing is rejected."""
+def _grounded(summary: IncidentSummary, article: Article, judge: Judge) -> IncidentSummary:
+    """Drop (or fall back on) whatever `judge` rejects until nothing is rejected."""
     for _ in range(8):
-        violations = grounding.check(summary, article)
+        violations = judge(summary)
         if not violations:
             return summary
         data: dict[str, Any] = summary.model_dump()
