@@ -32,6 +32,7 @@ log = logging.getLogger("service.summarizer")
 
 _FALLBACK_MIN_S = 1.0
 _ID = re.compile(r"^[0-9a-f]{32}$")
+_SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
 
 
 class Summarizer:
@@ -57,25 +58,28 @@ class Summarizer:
         self.metrics = metrics or Metrics()
         self.metrics.track_inflight(lambda: len(self._inflight))
 
-    def key_for(self, article: Article) -> str:
-        """The cache key and result id: the normalised text and options, engine, model, prompt and schema."""
+    def key_for(self, article_in: ArticleIn) -> str:
+        """The cache key and result id: the article as sent (every field that can change its summary; the
+        source URL is metadata), engine, model, prompt and schema. Computed before any preparation, so a hit
+        costs one look-up."""
+        fields = [getattr(article_in, name) for name in _SUMMARY_FIELDS]
         material = json.dumps(
-            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, article.fingerprint]
+            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, *fields], default=str
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     async def summarize(self, article_in: ArticleIn, *, refresh: bool = False) -> SummaryResult:
         """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry."""
         started = self._clock()
-        article = prepare(
-            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
-        )
-        key = self.key_for(article)
+        key = self.key_for(article_in)
         if not refresh:
             hit = await self.results.get(key)
             self.metrics.cache_lookup(hit is not None)
             if hit is not None:
                 return self._stamp(hit, started, cached=True)
+        article = prepare(
+            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
+        )
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)

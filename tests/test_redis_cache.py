@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
-from service.article import ArticleIn, prepare
+from service.article import ArticleIn
 from service.cache import build_cache
 from service.cache.redis import CacheUnavailable, RedisCache, split_url
 from service.config import Settings
@@ -38,7 +38,7 @@ def settings_for(cache_url: str, **overrides: Any) -> Settings:
 
 def key_of(client: Any, text: str) -> str:
     summarizer = client.app.state.summarizer
-    return str(summarizer.key_for(prepare(ArticleIn(text=text), max_chars=200_000)))
+    return str(summarizer.key_for(ArticleIn(text=text)))
 
 
 def samples(metrics_text: str, name: str) -> dict[str, float]:
