@@ -32,9 +32,10 @@ from types import ModuleType
 from harness import machine, verdict
 
 import service.engines.extractive as extractive_package
-from service import grounding, numbers
+from service import grounding
 from service.article import ArticleIn, prepare
 from service.engines.extractive import ExtractiveEngine
+from service.text import numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "gold_articles.jsonl"

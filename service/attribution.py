@@ -21,8 +21,8 @@ from typing import Any
 from service import grounding
 from service.article import Article
 from service.engines.extractive.cues import REPORTING_VERBS
-from service.numbers import find_quantities, supported_values
 from service.schema import IncidentSummary
+from service.text.numbers import find_quantities, supported_values
 
 _REACH = 3
 _NEAR = 40

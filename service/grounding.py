@@ -27,8 +27,8 @@ from rapidfuzz import fuzz
 
 from service.article import Article
 from service.errors import Violation
-from service.numbers import find_quantities, supported_values
 from service.schema import IncidentSummary, Range
+from service.text.numbers import find_quantities, supported_values
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(

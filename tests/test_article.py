@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from service.article import ArticleIn, normalise, prepare, split_sentences
-from service.boilerplate import is_boilerplate
 from service.errors import ConflictingInput, EmptyInput, InputTooLarge, NoSentences, TooManySentences
+from service.text.boilerplate import is_boilerplate
 from tests.conftest import gold_records, sample_text
 
 LIMIT = 200_000

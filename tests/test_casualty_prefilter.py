@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.alternation import split_alternatives
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import casualties
+from service.text.alternation import split_alternatives
 
 DATA = Path(__file__).resolve().parent / "data"
 _WORD_PATTERNS = ["_PASSIVE", "_ACTIVE", "_LEFT_STATE", "_TOLL", "_COUNT_NOUN"]

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import claims
-from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.claims import account_disputes, count_disputes, find_claims
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import Attribution, find_attributions
+from service.text.fold import fold_case
 
 _SIDES = {"Russian": "RU", "US": "US", "American": "US", "Syrian": "SY", "Turkish": "TR", "White House": "US"}
 

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.alternation import by_first_letter, split_alternatives
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import cues, date_forms, event_type, sentences
-from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.sentences import citable, is_instruction
+from service.text.alternation import by_first_letter, split_alternatives
+from service.text.fold import fold_case
 from tests.conftest import gold_sentences_and_variants, match_spans
 
 DATA = Path(__file__).resolve().parent / "data"

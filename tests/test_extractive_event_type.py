@@ -6,9 +6,9 @@ import pytest
 
 from service.article import Sentence
 from service.engines.extractive import event_type
-from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.event_type import classify
 from service.schema import SUB_EVENT_TYPES
+from service.text.fold import fold_case
 
 
 def _classify(*texts: str, killed: int = 0) -> tuple[str, str | None]:

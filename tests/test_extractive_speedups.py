@@ -17,12 +17,10 @@ import sys
 
 import pytest
 
-from service import numbers
 from service.article import ArticleIn, prepare
 from service.engines.extractive import (
     ExtractiveEngine,
     actors,
-    casefold,
     casualties,
     claims,
     cues,
@@ -31,12 +29,13 @@ from service.engines.extractive import (
     place_mentions,
     source_phrases,
 )
-from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.casualties import reports_in
 from service.engines.extractive.casualty_tally import tally
 from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
+from service.text import fold, numbers
+from service.text.fold import fold_case, folded_pattern
 from tests.conftest import gold_sentences_and_variants, match_spans
 
 # --- case folding -----------------------------------------------------------------------------------
@@ -46,7 +45,7 @@ def _all_characters() -> str:
     return "".join(chr(c) for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
 
 
-@pytest.mark.parametrize("table", [casefold._ODD_CASES, numbers._ODD_CASES])
+@pytest.mark.parametrize("table", [fold._ODD_CASES])
 def test_the_odd_cases_are_every_character_ignorecase_equates_with_an_ascii_letter(
     table: dict[str, str],
 ) -> None:
@@ -163,8 +162,8 @@ def test_a_sentence_the_quantity_prefilter_skips_has_no_quantity() -> None:
         "Two-hundred",
     ]
     for text in [*gold_sentences_and_variants(), *extra]:
-        if not numbers._DIGIT.search(text) and not numbers._ANY_HINT.search(numbers._fold_case(text)):
-            assert not list(numbers._QUANTITY.finditer(numbers._fold_case(text))), text
+        if not numbers._DIGIT.search(text) and not numbers._ANY_HINT.search(fold_case(text)):
+            assert not list(numbers._QUANTITY.finditer(fold_case(text))), text
     assert not numbers._ANY_HINT.search("someone often said germany")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.engines.extractive import actors, cues, source_phrases
-from service.engines.extractive.casefold import fold_case
+from service.text.fold import fold_case
 
 DATA = Path(__file__).resolve().parent / "data"
 

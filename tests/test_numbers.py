@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from service import numbers
-from service.numbers import VAGUE, find_quantities, number_value, supported_values
+from service.text import fold, numbers
+from service.text.fold import fold_case
+from service.text.numbers import VAGUE, find_quantities, number_value, supported_values
 
 
 @pytest.mark.parametrize(
@@ -94,9 +95,9 @@ def test_the_case_fold_equates_exactly_the_letters_ignorecase_equates() -> None:
     odd = {
         ch: letter for letter in "abcdefghijklmnopqrstuvwxyz" for ch in re.findall(letter, everything, re.I)
     }
-    assert odd == numbers._ODD_CASES
+    assert odd == fold._ODD_CASES
     text = "Seven \u017foldiers and \u0130N ALL 5 were \u212aILLED"
-    folded = numbers._fold_case(text)
+    folded = fold_case(text)
     assert len(folded) == len(text) and folded == "seven soldiers and in all 5 were killed"
     reference = re.compile(numbers._QUANTITY.pattern, re.IGNORECASE)
     assert [m.span() for m in numbers._QUANTITY.finditer(folded)] == [

@@ -16,12 +16,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
-from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.gazetteer import Gazetteer
 from service.schema import Actor
+from service.text.alternation import by_first_letter
+from service.text.fold import fold_case, folded_pattern
 
 _HEADS: dict[str, tuple[str, str]] = {}
 for _kind, _family, _words in (

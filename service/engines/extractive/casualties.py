@@ -14,11 +14,11 @@ from typing import Literal
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.ending_cues import EndingCue
 from service.engines.extractive.sources import Attribution
-from service.numbers import Quantity, find_quantities
 from service.schema import Range
+from service.text.fold import fold_case, folded_pattern
+from service.text.numbers import Quantity, find_quantities
 
 Kind = Literal["killed", "injured"]
 

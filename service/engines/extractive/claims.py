@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case, folded_pattern
 from service.engines.extractive.sources import Attribution
-from service.numbers import find_quantities
 from service.schema import Claim, Dispute, Position
+from service.text.alternation import by_first_letter
+from service.text.fold import fold_case, folded_pattern
+from service.text.numbers import find_quantities
 
 _MAX_CLAIMS = 15
 _PER_SOURCE = 2

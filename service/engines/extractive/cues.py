@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from service.alternation import by_first_letter
-from service.engines.extractive.casefold import fold_case, folded_pattern
+from service.text.alternation import by_first_letter
+from service.text.fold import fold_case, folded_pattern
 
 
 @lru_cache(maxsize=8192)

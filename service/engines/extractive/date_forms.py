@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import folded_pattern
+from service.text.fold import folded_pattern
 
 _MON = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"

@@ -18,11 +18,11 @@ from datetime import date, timedelta
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import fold_case
 from service.engines.extractive.date_forms import DATE, find_dates
 from service.engines.extractive.date_lines import is_date_line
 from service.engines.extractive.sentences import Dateline
 from service.schema import DateInfo
+from service.text.fold import fold_case
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})

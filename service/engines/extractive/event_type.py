@@ -16,8 +16,8 @@ from importlib import resources
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import folded_pattern
 from service.schema import SUB_EVENT_TYPES
+from service.text.fold import folded_pattern
 
 # Security forces as the target of an attack: an armed clash, unless a bomb, shell or strike was the means
 # (then the remote violence is what ACLED codes). Not a sub-type of its own: `classify` settles it.

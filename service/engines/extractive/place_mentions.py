@@ -15,9 +15,9 @@ from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import folded_pattern
 from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.text.fold import folded_pattern
 
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from service.article import Article, Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.casefold import folded_pattern
+from service.text.fold import folded_pattern
 
 _BYLINE = re.compile(
     r"^[(\[]?\s*(?:by|reporting by|reported by|written by|writing by|editing by|edited by|additional reporting"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from service.alternation import by_first_letter
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.text.alternation import by_first_letter
 
 # Words a source phrase is made of besides capitalised ones ("local officials", "the defence ministry").
 _NP_WORDS = frozenset([

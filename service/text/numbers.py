@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.alternation import by_first_letter
+from service.text.alternation import by_first_letter
+from service.text.fold import fold_case
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -84,7 +85,7 @@ _OPENERS = "|".join(
         reverse=True,
     )
 )
-# The patterns below are lower case and matched case-sensitively against `_fold_case(text)`: the same matches
+# The patterns below are lower case and matched case-sensitively against `fold_case(text)` (`service.text.fold`): the same matches
 # as re.IGNORECASE on `text`, three to four times faster (sre cannot skip a case-insensitive alternative on
 # its first letter).
 # A count starts with a digit or an opener; the first-letter class is a cheaper test of the same, done first.
@@ -129,20 +130,6 @@ _NAMED_ONE = re.compile(
 )
 # "both of the dead", "both were wounded": two.
 _BOTH = re.compile(r"\bboth\b")
-# The characters that re.IGNORECASE equates with an ASCII letter, other than the ASCII letters themselves
-# (dotted and dotless i, long s, Kelvin sign; tests/test_numbers.py checks the list against `re`).
-_ODD_CASES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
-_CASE_FOLD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **_ODD_CASES})
-
-
-def _fold_case(text: str) -> str:
-    """`text` with every character that re.IGNORECASE equates with an ASCII letter replaced by that lower-case
-    letter, and nothing else changed: same length, same offsets, same word boundaries. A lower-case ASCII
-    pattern matched case-sensitively on it finds exactly what the pattern with re.IGNORECASE finds in `text`
-    (`str.lower` is not that: it lengthens "İ" and leaves "ſ")."""
-    return text.lower() if text.isascii() else text.translate(_CASE_FOLD)
-
-
 _DIGITS_ONLY = re.compile(_DIGITS)
 _NUMBER_WORD_GAP = re.compile(r"[\s-]+")
 
@@ -219,10 +206,10 @@ def _spelled(text: str, m: re.Match[str], group: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _quantities(text: str) -> tuple[Quantity, ...]:
-    if not _DIGIT.search(text) and not _ANY_HINT.search(_fold_case(text)):  # (the case `_QUANTITY` sees)
+    if not _DIGIT.search(text) and not _ANY_HINT.search(fold_case(text)):  # (the case `_QUANTITY` sees)
         return ()
     found: list[Quantity] = []
-    for m in _QUANTITY.finditer(_fold_case(text)):
+    for m in _QUANTITY.finditer(fold_case(text)):
         span = (text[m.start() : m.end()], m.start(), m.end())
         if m.group("between") or m.group("from") or m.group("from_w"):
             a = number_value(
@@ -233,7 +220,7 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
                 found.append(Quantity(*span, low=a, best=None, high=b))
             continue
         if m.group("vague"):
-            vague = VAGUE[_fold_case(_spelled(text, m, "vague"))]  # as the pattern matched it
+            vague = VAGUE[fold_case(_spelled(text, m, "vague"))]  # as the pattern matched it
             found.append(Quantity(*span, low=vague, best=vague, high=None, vague=True))
             continue
         value = number_value(_spelled(text, m, "num"))
@@ -266,7 +253,7 @@ def _supported_values(text: str) -> frozenset[int]:
         values.update(v for v in (q.low, q.best, q.high) if v is not None)
         if q.low is not None and q.high is None and not q.vague:
             values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
-    folded = _fold_case(text)
+    folded = fold_case(text)
     if _ONE.search(folded) or _NAMED_ONE.search(text):
         values.add(1)
     if _BOTH.search(folded):

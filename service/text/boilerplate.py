@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from service.text.fold import fold_case
+
 
 class _Anywhere(NamedTuple):
     """A pattern that can start anywhere in the line (it begins with `.{m,n}`), and words of which every line
@@ -127,19 +129,6 @@ _BOILERPLATE = _union([p.pattern if isinstance(p, _Anywhere) else p for p in _LI
 _AT_START = _union([p for p in _LINE_PATTERNS if not isinstance(p, _Anywhere)])
 _ANYWHERE = tuple((_union([p.pattern]), p.words) for p in _LINE_PATTERNS if isinstance(p, _Anywhere))
 
-# re.IGNORECASE equates an ASCII letter with its upper case and with four other characters: dotted and
-# dotless i, long s, Kelvin sign. Folding them the same way (as `fold_case` does in
-# `service.engines.extractive.casefold`, which cannot be imported here without importing the engine, which
-# imports this module's callers) turns a case-insensitive search for a lower-case ASCII word into `in`.
-# Every character keeps its place.
-_ODD_CASES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
-_CASE_FOLD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **_ODD_CASES})
-
-
-def _fold(line: str) -> str:
-    return line.lower() if line.isascii() else line.translate(_CASE_FOLD)
-
-
 # Breadcrumbs scraped without separators: "Military DevelopmentsSyria" — short, no sentence punctuation,
 # and a word glued to the next one (three or more lower-case letters, then an upper-case one).
 _GLUED = re.compile(r"[a-z]{3,}[A-Z][a-z]")
@@ -170,7 +159,7 @@ def is_boilerplate(line: str) -> bool:
     line = _BULLET.sub("", line)
     if _AT_START.fullmatch(line):
         return True
-    folded = _fold(line)
+    folded = fold_case(line)
     for pattern, words in _ANYWHERE:
         for word in words:  # (plain loops: `any` with a generator costs as much as the look-ups)
             if word in folded:

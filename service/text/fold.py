@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 # The characters re.IGNORECASE equates with an ASCII letter besides the ASCII letters themselves: dotted and
-# dotless i, long s, Kelvin sign (tests/test_extractive_speedups.py checks this against `re`).
+# dotless i, long s, Kelvin sign (tests/test_numbers.py checks this against `re`). The one fold table of the
+# service: boilerplate, numbers and the extractive rules all fold with `fold_case`.
 _ODD_CASES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 _CASE_FOLD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **_ODD_CASES})
 _UPPER_IN_PATTERN = re.compile(r"\\.|\(\?P<\w+>|\(\?[aiLmsux-]+[:)]|(?P<upper>[A-Z])")
