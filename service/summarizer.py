@@ -153,7 +153,7 @@ class Summarizer:
         )
         self.metrics.flight(flight.role)
         if flight.cached is not None:
-            hit = self.results.parse(flight.cached)
+            hit = self.results.parse(key, flight.cached)
             return hit.model_copy(update={"meta": hit.meta.model_copy(update={"cached": True})})
         assert flight.computed is not None
         return flight.computed

@@ -51,6 +51,14 @@ async def test_stored_bytes_are_what_pydantic_writes() -> None:
     assert hit.summary == computed.summary == fetched.summary
 
 
+async def test_a_hit_on_the_same_bytes_is_not_validated_again() -> None:
+    summarizer, _, _ = make()
+    await summarizer.summarize(ARTICLE)
+    first, second = await summarizer.summarize(ARTICLE), await summarizer.summarize(ARTICLE)
+    assert first is not second  # each answer has its own meta ...
+    assert first.summary is second.summary and first.sentences is second.sentences  # ... on one parsed result
+
+
 async def test_bytes_written_by_someone_else_are_parsed_and_served() -> None:
     summarizer, _, cache = make()
     result = await summarizer.summarize(ARTICLE)
