@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -85,6 +86,11 @@ class Article:
         return {s.id: s for s in self.sentences}
 
 
+# A code point of the surrogate range in a Python string is always a lone one (JSON decoding joins a pair):
+# it becomes U+FFFD, so that the text can be hashed, stored and parsed like any other.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -> Article:
     """Validate and normalise one article. Raises an `InputError` the caller can act on."""
     if article.text is not None and article.html is not None:
@@ -98,10 +104,11 @@ def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -
         )
     if not raw.strip():
         raise EmptyInput("the article is empty")
+    raw = _LONE_SURROGATE.sub("\ufffd", raw)  # JSON can carry one ("\udfff"); no text encoding can
     if article.html is not None:
         raw = html_extract.main_text(raw)
     text = normalise(raw)
     if not HAS_WORD.search(text):
         raise NoSentences("the article has no text left once markup and boilerplate are removed")
-    title = normalise(article.title) or None if article.title else None
+    title = normalise(_LONE_SURROGATE.sub("\ufffd", article.title)) or None if article.title else None
     return Article(text, title, article.published_at, article.source_url, max_sentences)

@@ -213,3 +213,12 @@ def test_fingerprint_ignores_boilerplate_but_not_options() -> None:
 )
 def test_a_publication_stamp_run_into_the_first_line_gets_its_own_line(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize("field", ["text", "html"])
+def test_a_lone_surrogate_becomes_a_replacement_character(field: str) -> None:
+    """JSON can carry a lone surrogate ("\\udfff"); it is replaced, not a 500 nor a text cut short."""
+    raw = "Two soldiers \udfff were killed near Idlib on Monday."
+    article = prepare(ArticleIn(**{field: f"<p>{raw}</p>" if field == "html" else raw}), max_chars=10_000)
+    assert article.text == "Two soldiers \ufffd were killed near Idlib on Monday."
+    assert article.fingerprint and article.sentences[0].text.endswith("Monday.")
