@@ -31,7 +31,6 @@ from service.engines.extractive import (
 )
 from service.engines.extractive.casualties import reports_in
 from service.engines.extractive.casualty_tally import tally
-from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
 from service.text import fold, numbers
@@ -65,14 +64,9 @@ def test_fold_case_keeps_length_offsets_and_word_characters() -> None:
     assert fold_case("\u0130stanbul, \u017fAID \u212aelvin") == "istanbul, said kelvin"
 
 
-def _unwrapped(cue: object) -> re.Pattern[str]:
-    """The pattern of an `EndingCue`, or the pattern itself."""
-    return cue.pattern if isinstance(cue, EndingCue) else cue  # type: ignore[return-value]
-
-
 # Every lower-case pattern the engine matches on folded text, and the re.IGNORECASE pattern it stands for.
 _FOLDED = [
-    (module.__name__.rsplit(".", 1)[-1] + "." + name, _unwrapped(getattr(module, name)))
+    (module.__name__.rsplit(".", 1)[-1] + "." + name, getattr(module, name))
     for module, names in [
         (cues, ["_INCIDENT_FOLDED", "_BACKGROUND_FOLDED", "_HAPPENED_FOLDED"]),
         (place_mentions, ["_BEFORE_SITE", "_BEFORE_ATTACK", "_BEFORE_ORIGIN", "_BEFORE_REFERENCE",
@@ -174,9 +168,7 @@ def test_the_site_cue_answers_the_question_the_full_cue_does() -> None:
         for end in {len(folded), *(rng.randrange(len(folded) + 1) for _ in range(4))}:
             before = folded[max(0, end - 60) : end]
             full = place_mentions._cue(before)
-            assert place_mentions._site_cue(before, last_word(before)) == (
-                full if full in ("attack", "site") else None
-            ), before
+            assert place_mentions._site_cue(before) == (full if full in ("attack", "site") else None), before
 
 
 def test_the_candidate_cues_are_those_of_every_word_of_the_sentence() -> None:

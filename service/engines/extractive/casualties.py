@@ -14,7 +14,6 @@ from typing import Literal
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.ending_cues import EndingCue
 from service.engines.extractive.sources import Attribution
 from service.schema import Range
 from service.text.fold import fold_case, folded_pattern
@@ -66,16 +65,6 @@ _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
 )
 _MAX_NP = 5
-# The end-anchored patterns above, tried only where the window's last word can end a match (`ending_cues`).
-_QUALIFIER_ENDS = "least some about around nearly almost over than to as"
-_ACTIVE_CUE = EndingCue(
-    _ACTIVE,
-    "killing killed kills wounding wounded injuring injured left leaving of dead down beheaded executed "
-    f"massacred {_QUALIFIER_ENDS}",
-)
-_MIXED_BEFORE_CUE = EndingCue(_MIXED_BEFORE, f"injuring wounding injured wounded {_QUALIFIER_ENDS}")
-_SUBGROUP_CUE = EndingCue(_SUBGROUP, "including them whom which as")
-_NEGATED_CUE = EndingCue(_NEGATED, "no single the nobody not")
 # A figure is a casualty figure only through a word of `_PASSIVE`, `_ACTIVE` (then, for "left"/"leaving",
 # `_LEFT_STATE`), `_TOLL` or `_COUNT_NOUN`, and every alternative of those holds one of these stems: a
 # sentence without any states no casualty figure (most sentences), and is not read further.
@@ -164,12 +153,12 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
     def spelled(m: re.Match[str], group: str, offset: int) -> str:
         return text[offset + m.start(group) : offset + m.end(group)]
 
-    if _MIXED_AFTER.match(after[np_end:]) or _MIXED_BEFORE_CUE.search(before):
+    if _MIXED_AFTER.match(after[np_end:]) or _MIXED_BEFORE.search(before):
         return None, 0  # "killing and injuring more than 10": how many died is not said
     passive = _PASSIVE.match(after[np_end:])
     if passive:
         return _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
-    active = _ACTIVE_CUE.search(before)  # "killing a soldier", but not "left a"
+    active = _ACTIVE.search(before)  # "killing a soldier", but not "left a"
     if active:
         verb = spelled(active, "verb", start).lower()
         if singular and verb in ("left", "leaving"):
@@ -200,7 +189,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
         if earlier is not None and q.start >= earlier.start():
             break
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if _SUBGROUP_CUE.search(before) or _NOT_A_COUNT.match(text[q.end :]):
+        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]):
             continue
         group, np_end = _noun_phrase(text[q.end :])
         singular = fold_case(q.text) in ("a", "an")
@@ -208,7 +197,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
         if kind is not None and not group and verb_end:
             tail = _GROUP_TAIL.match(text[q.end + verb_end :])
             group = tail.group("g") if tail else ""
-        if kind is not None and _NEGATED_CUE.search(before):
+        if kind is not None and _NEGATED.search(before):
             q = Quantity(q.text, q.start, q.end, 0, 0, 0)
         # Joined to the next count: by a comma or "and" when this count waits for the verb after it; only by
         # "and" when it hands on the verb before it ("killing 12 others, a rights group said" is no list).

@@ -15,7 +15,6 @@ from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.ending_cues import EndingCue, last_word
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 from service.text.fold import folded_pattern
 
@@ -144,46 +143,27 @@ _NOT_START = frozenset(
 # The patterns of the words around a name are lower case and run on the case-folded sentence (`casefold`):
 # the matches of re.IGNORECASE at a third of the cost.
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
-_BEFORE_SITE_PATTERN = folded_pattern(
+_BEFORE_SITE = folded_pattern(
     rf"\b(?:in|near|at|outside|around|inside|into|across|outskirts of|vicinity of|{_DIRECTION} of"
     rf"|(?:city|town|village|district|province|region|governorate|state|area|countryside|suburb|neighbou?rhood"
     r"|camp|locality|municipality|county|outskirts|hamlet|settlement)\s+of)"
     rf"(?:\s+the)?(?:\s+{_DIRECTION})?(?:\s+(?:city|town|village|province|region|governorate|state|district))?\s*$"
 )
-_BEFORE_ATTACK_PATTERN = folded_pattern(
+_BEFORE_ATTACK = folded_pattern(
     r"\b(?:attacks?|strikes?|airstrikes?|raids?|assaults?|offensive|shelling|bombing|bombardments?|barrage|incursion"
     r"|ambush|clashes|fighting"
     r"|battle|stormed|hit|struck|targeted|shelled|bombed|attacked|overran|captured|seized)\s+(?:on|in|against|near|of)?"
     r"\s*(?:the\s+)?(?:(?:city|town|village|district)\s+of\s+)?\s*$"
 )
-_BEFORE_ORIGIN_PATTERN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
-_BEFORE_REFERENCE_PATTERN = folded_pattern(
+_BEFORE_ORIGIN = folded_pattern(r"\b(?:from|to|towards?|fled to|left for)\s+(?:the\s+)?$")
+_BEFORE_REFERENCE = folded_pattern(
     rf"(?:\b\d+\s*(?:km|kilomet(?:er|re)s?|miles?)\s+(?:\(\d+\s*\w+\)\s+)?(?:{_DIRECTION}\s+)?(?:of|from)"
     rf"|\b(?:border with|bordering|neighbou?ring|capital of)(?:\s+the)?)\s*$"
 )
-_TYPE_BEFORE_PATTERN = folded_pattern(
+_TYPE_BEFORE = folded_pattern(
     r"\b(?P<type>city|town|village|province|governorate|state|region|district|oblast|municipality|department"
     r"|county|commune|locality|township|neighbou?rhood|hamlet|settlement|camp)\s+of\s+(?:the\s+)?$"
 )
-# Each tried only where the window's last word can end a match (`ending_cues`).
-_DIRECTIONS = "north south east west northeast northwest southeast southwest"
-_DIRECTION_WORDS = f"{_DIRECTIONS} {' '.join(d + 'ern' for d in _DIRECTIONS.split())}"
-_BEFORE_SITE = EndingCue(
-    _BEFORE_SITE_PATTERN,
-    f"in near at outside around inside into across of the {_DIRECTION_WORDS} city town village province region "
-    "governorate state district",
-)
-_BEFORE_ATTACK = EndingCue(
-    _BEFORE_ATTACK_PATTERN,
-    "attack attacks strike strikes airstrike airstrikes raid raids assault assaults offensive shelling bombing "
-    "bombardment bombardments barrage incursion ambush clashes fighting battle stormed hit struck targeted shelled bombed attacked overran captured seized "
-    "on in against near the of onthe inthe againstthe nearthe ofthe",  # ("on" and "the" may touch: `\s*`)
-)
-_BEFORE_ORIGIN = EndingCue(_BEFORE_ORIGIN_PATTERN, "from to toward towards for the")
-_BEFORE_REFERENCE = EndingCue(
-    _BEFORE_REFERENCE_PATTERN, "of from with bordering neighbouring neighboring the"
-)
-_TYPE_BEFORE = EndingCue(_TYPE_BEFORE_PATTERN, "of the")
 _TYPE_AFTER = folded_pattern(
     r"^\s+(?P<type>province|governorate|state|region|district|city|town|village|area|countryside|oblast"
     r"|county|department|camp|township|municipality|neighbou?rhood|commune)\b"
@@ -236,14 +216,13 @@ def _spans(run: re.Match[str]) -> list[_Span]:
 
 def _cue(before: str) -> Cue:
     """The use the words before a name (case-folded) make of it."""
-    last = last_word(before)
-    if _BEFORE_REFERENCE.search(before, last):
+    if _BEFORE_REFERENCE.search(before):
         return "reference"
-    if _BEFORE_ATTACK.search(before, last):
+    if _BEFORE_ATTACK.search(before):
         return "attack"
-    if _BEFORE_SITE.search(before, last):
+    if _BEFORE_SITE.search(before):
         return "site"
-    if _BEFORE_ORIGIN.search(before, last):
+    if _BEFORE_ORIGIN.search(before):
         return "origin"
     return "none"
 
@@ -253,13 +232,13 @@ def _cue_at(folded: str, span: _Span, dateline_until: int) -> Cue:
     return "dateline" if span.end <= dateline_until else _cue(folded[max(0, span.start - 60) : span.start])
 
 
-def _site_cue(before: str, last: str) -> Cue | None:
+def _site_cue(before: str) -> Cue | None:
     """`_cue(before)` when that is "attack" or "site", else None: two searches where the answer is no
-    (most capitalised words are not places), instead of four. `last` is `last_word(before)`."""
-    attack = _BEFORE_ATTACK.search(before, last) is not None
-    if not attack and _BEFORE_SITE.search(before, last) is None:
+    (most capitalised words are not places), instead of four."""
+    attack = _BEFORE_ATTACK.search(before) is not None
+    if not attack and _BEFORE_SITE.search(before) is None:
         return None
-    if _BEFORE_REFERENCE.search(before, last):
+    if _BEFORE_REFERENCE.search(before):
         return None
     return "attack" if attack else "site"
 
@@ -301,10 +280,9 @@ def find_mentions(
                 hint = span.type_hint
                 start = max(0, span.start - 60)
                 before = folded[start : span.start]
-                last = last_word(before)
                 if hint is None:
                     for m, offset in (
-                        (_TYPE_BEFORE.search(before, last), start),
+                        (_TYPE_BEFORE.search(before), start),
                         (_TYPE_AFTER.match(folded[span.end : span.end + 20]), span.end),
                     ):
                         if m is not None and hint is None:  # the type word as the sentence spells it
@@ -314,7 +292,7 @@ def find_mentions(
                 cue = None
                 if not exact and hint is None:  # kept only as a site: "near X", "an attack on X"
                     in_dateline = span.end <= dateline_until
-                    cue = None if in_dateline else _site_cue(before, last)
+                    cue = None if in_dateline else _site_cue(before)
                     if cue is None:
                         continue
                 option = (span, hint, exact, cue)
