@@ -237,9 +237,7 @@ class Upstream:
             self._breaker.release(trial)
             raise
         self._breaker.record_success(trial)
-        if completion.usage is not None:
-            tally.usage += Usage(completion.usage.prompt_tokens, completion.usage.completion_tokens)
-        return completion
+        return _checked(completion, tally)
 
     def _log_retry(self, retry_state: RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None
@@ -297,3 +295,40 @@ def _error_field(body: object, name: str) -> str:
     error = body.get("error", body) if isinstance(body, dict) else None
     value = error.get(name) if isinstance(error, dict) else None
     return str(value) if value is not None else "-"
+
+
+def _checked(completion: object, tally: Tally) -> ChatCompletion:
+    """A 2xx answer as the chat completion it must be, its usage counted (a field a server leaves out counts
+    0); anything else is the endpoint's failure, never a crash and never a reason to ask the model again: a web
+    page or text (a base URL pointing at a web UI), an `{"error": …}` object sent with status 200, a body
+    without `choices`."""
+    if not isinstance(completion, ChatCompletion):
+        raise UpstreamError(
+            f"the endpoint answered with {type(completion).__name__}, not a chat completion; check OPENAI_BASE_URL",
+            attempts=tally.attempts,
+            usage=tally.usage,
+        )
+    if completion.usage is not None:
+        tally.usage += Usage(completion.usage.prompt_tokens or 0, completion.usage.completion_tokens or 0)
+    error = (completion.model_extra or {}).get("error")
+    if error is not None:
+        raise _error_in_200(error, tally)
+    if not isinstance(completion.choices, list):
+        raise UpstreamError(
+            "the endpoint answered a JSON object without `choices`, not a chat completion",
+            attempts=tally.attempts,
+            usage=tally.usage,
+        )
+    return completion
+
+
+def _error_in_200(error: object, tally: Tally) -> UpstreamError:
+    """The upstream error an `{"error": {...}}` body sent with status 200 stands for, by its type or code."""
+    fields = error if isinstance(error, dict) else {"message": str(error)}
+    kind = f"{fields.get('type') or ''} {fields.get('code') or ''}".lower()
+    message = f"the endpoint answered 200 with an error: {str(fields.get('message') or kind)[:200]}"
+    if "rate_limit" in kind or "quota" in kind:
+        return UpstreamRateLimited(message, attempts=tally.attempts, usage=tally.usage)
+    if "server" in kind or "overloaded" in kind or "unavailable" in kind:
+        return UpstreamUnavailable(message, attempts=tally.attempts, usage=tally.usage)
+    return UpstreamRejected(message, status_code=200, attempts=tally.attempts, usage=tally.usage)

@@ -62,7 +62,18 @@ class Drop:
     delay_s: float = 0.0
 
 
-Behaviour = Answer | Fail | Drop
+@dataclass(frozen=True)
+class Raw:
+    """Any HTTP answer, byte for byte: what a server that is not quite OpenAI-compatible sends (a web page, a
+    body without `choices`, an error object with status 200, a usage block with fields missing)."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "application/json"
+    delay_s: float = 0.0
+
+
+Behaviour = Answer | Fail | Drop | Raw
 Responder = Callable[[dict[str, Any]], Behaviour]
 
 
@@ -102,6 +113,15 @@ def refused(message: str = "I'm sorry, I can't help with that.") -> Answer:
 
 def content_filtered() -> Answer:
     return Answer(None, finish_reason="content_filter")
+
+
+def completion_body(content: str, usage: dict[str, Any] | None) -> str:
+    """A chat completion's JSON with `usage` as given (None: no usage block at all)."""
+    return json.dumps({
+        "id": "chatcmpl-raw", "object": "chat.completion", "created": 1, "model": "raw-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        **({"usage": usage} if usage is not None else {}),
+    })  # fmt: skip
 
 
 def rate_limited(retry_after: str | None = None, retry_after_ms: str | None = None) -> Fail:
@@ -230,6 +250,8 @@ class FaultServer:
             return web.json_response(self._completion(body, behaviour))
         if isinstance(behaviour, Fail):
             return self._error(behaviour)
+        if isinstance(behaviour, Raw):
+            return web.Response(status=behaviour.status, text=behaviour.body, content_type=behaviour.content_type)
         return await self._drop(request, behaviour)
 
     def _completion(self, body: dict[str, Any], answer: Answer) -> dict[str, Any]:
