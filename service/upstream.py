@@ -16,6 +16,7 @@ import asyncio
 import email.utils
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -275,6 +276,11 @@ class Upstream:
                     f"the upstream model failed with HTTP {status}", retry_after=hinted, **counted
                 )
             hint = _REJECTION_HINTS.get(status, "check the endpoint's documentation for this status")
+            if _too_long(error.body):
+                hint = (
+                    "the prompt and the article exceed the model's context window; send a shorter article, "
+                    "or use a model with a longer context (SUMMARIZER_MODEL)"
+                )
             logger.error(
                 "upstream rejected the request: %d — %s (error code %s, type %s)",
                 status,
@@ -288,6 +294,18 @@ class Upstream:
                 **counted,
             )
         return UpstreamUnavailable(f"unexpected upstream failure: {type(error).__name__}", **counted)
+
+
+def _too_long(body: object) -> bool:
+    """The rejection says the request exceeds the model's context (OpenAI's code, vLLM's and llama.cpp's
+    wording)."""
+    code = _error_field(body, "code")
+    error = body.get("error", body) if isinstance(body, dict) else None
+    message = str(error.get("message", "")) if isinstance(error, dict) else ""
+    return code == "context_length_exceeded" or bool(_CONTEXT_WORDS.search(message))
+
+
+_CONTEXT_WORDS = re.compile(r"context (?:length|window|size)|maximum context|too many tokens", re.IGNORECASE)
 
 
 def _error_field(body: object, name: str) -> str:

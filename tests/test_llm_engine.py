@@ -203,14 +203,18 @@ async def test_an_ungrounded_answer_is_repaired_with_its_violations(
     assert "- summary[0].citations[0]: unknown_citation: S999 is not a sentence; use S1..S15" in repair
 
 
-async def test_a_cut_off_answer_is_asked_again_shorter_with_a_larger_budget(
+async def test_a_cut_off_answer_is_asked_again_shorter_within_the_same_budget(
     server: FaultServer, syria: Article, syria_summary: IncidentSummary
 ) -> None:
+    """SUMMARIZER_MAX_TOKENS is a hard cap (an endpoint may allow no more), and the cut answer is not sent
+    back: the repair turn asks for the whole object again, shorter."""
     server.script(truncated(syria_summary), valid(syria_summary))
     result = await summarize(engine_for(server, max_output_tokens=1000), syria)
     assert result.attempts == 2
-    assert [b["max_tokens"] for b in server.bodies] == [1000, 2000]
-    repair = server.bodies[1]["messages"][3]["content"]
+    assert [b["max_tokens"] for b in server.bodies] == [1000, 1000]
+    roles = [m["role"] for m in server.bodies[1]["messages"]]
+    assert roles == ["system", "user", "user"]
+    repair = server.bodies[1]["messages"][2]["content"]
     assert "truncated" in repair and "shorter" in repair
 
 

@@ -4,12 +4,13 @@ repair turn for the endpoint's own failure (issue 12, part 1)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from service.config import Settings
 from tests.conftest import AppClient, assert_problem, summary_data
-from tests.fakes.openai_server import FaultServer, Raw, completion_body
+from tests.fakes.openai_server import Answer, FaultServer, Raw, completion_body
 
 TEXT = "Two soldiers were killed near Idlib on Monday, officials said."
 
@@ -71,3 +72,34 @@ async def test_a_200_that_is_not_a_chat_completion_is_the_endpoints_failure(
         response = await client.post("/v1/summaries", json={"text": TEXT})
     body = assert_problem(response, status, slug)
     assert body["attempts"] == 1 and len(server.requests) == 1  # no retry, no repair turn
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda answer: f"<think>The article reports a shooting {{not json}}.</think>\n{answer}",
+        lambda answer: f"Here is the summary:\n```json\n{answer}\n```\nLet me know if you need more.",
+        lambda answer: f"Sure! {answer} I hope this helps.",
+    ],
+    ids=["think-block", "fence-inside-prose", "prose-around"],
+)
+async def test_the_json_object_is_taken_out_of_what_surrounds_it(
+    server: FaultServer, app_client: AppClient, wrap: Any
+) -> None:
+    server.script(Answer(wrap(json.dumps(summary_data()))))
+    async with app_client(settings(server)) as client:
+        response = await client.post("/v1/summaries", json={"text": TEXT})
+    assert response.status_code == 200 and response.json()["meta"]["attempts"] == 1
+
+
+async def test_a_context_length_rejection_names_the_real_cause(
+    server: FaultServer, app_client: AppClient
+) -> None:
+    too_long = {"error": {"message": "This model's maximum context length is 4096 tokens.",
+                          "type": "invalid_request_error", "code": "context_length_exceeded"}}  # fmt: skip
+    server.script(Raw(status=400, body=json.dumps(too_long)))
+    async with app_client(settings(server)) as client:
+        response = await client.post("/v1/summaries", json={"text": TEXT})
+    body = assert_problem(response, 502, "upstream-rejected")
+    assert "context window" in body["detail"] and "SUMMARIZER_MAX_TOKENS" not in body["detail"]
+    assert body["attempts"] == 1 and len(server.requests) == 1

@@ -44,11 +44,10 @@ from service.upstream import Clock, Sleep, Tally, Upstream
 logger = logging.getLogger("service.upstream")
 
 _SCHEMA_NAME = "incident_summary"
-# A cut-off answer is asked again with twice the budget, up to what `SUMMARIZER_MAX_TOKENS` may be set to.
-_MAX_TOKENS_CEILING = 32768
 # A repair turn lists at most this many failures; the model fixes the rest in the next turn.
 _MAX_VIOLATIONS_SHOWN = 20
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+_FENCE_INSIDE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
 def schema_dialect(mode: StructuredMode) -> SchemaDialect:
@@ -96,10 +95,27 @@ def _schema_violations(error: ValidationError) -> tuple[Violation, ...]:
     return tuple(found)
 
 
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
+
+
 def _strip_fence(content: str) -> str:
-    text = content.strip()
-    fenced = _FENCE.match(text)
-    return fenced.group(1) if fenced else text
+    """The JSON object of an answer: as it is, or out of a reasoning model's `<think>…</think>` block, a
+    Markdown code fence with text around it, or prose around the object. The object itself is untouched; an
+    answer without one is returned as it is (and fails as invalid JSON)."""
+    text = _THINKING.sub("", content).strip()
+    fenced = _FENCE.match(text) or _FENCE_INSIDE.search(text)
+    if fenced:
+        return fenced.group(1)
+    if text.startswith("{"):
+        return text
+    start = text.find("{")
+    if start < 0:
+        return text
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return text
+    return text[start:end]
 
 
 class LLMEngine:
@@ -164,10 +180,9 @@ class LLMEngine:
             if turn == repairs:
                 break
             logger.warning("upstream: repair turn %d/%d because of %s", turn + 1, repairs, _rules(verdict))
-            if verdict.truncated:
-                max_tokens = min(2 * max_tokens, _MAX_TOKENS_CEILING)
             shown = verdict.violations[:_MAX_VIOLATIONS_SHOWN]
-            messages.append({"role": "assistant", "content": verdict.answer})
+            if not verdict.truncated:  # a cut-off answer is not echoed: the model is asked for a shorter one
+                messages.append({"role": "assistant", "content": verdict.answer})
             messages.append({"role": "user", "content": self._prompts.render_repair(shown)})
         logger.warning(
             "upstream: giving up after %d repair turn(s); last answer had %s", repairs, _rules(verdict)
