@@ -4,8 +4,8 @@ News splits a statement from its speaker: "“The patrol came under fire,” he 
 names Colonel X, or a quote runs over three sentences and only the last names who spoke. A model that cites
 the statement and names its speaker is right, but the cited sentence alone does not name the speaker. When a
 sentence at most `_REACH` sentences away names that speaker in an attribution (a reporting verb or a quote),
-and the cited sentence is itself reported speech, or when the line right above the cited one is a short heading
-that names the speaker ("Airwars assessment"), the service adds that sentence to the citations and says so in a
+and the cited sentence is speech whose speaker it does not name ("he said", a quote), or when the line right above the cited one is a short heading
+that names the speaker ("Airwars assessment") and the cited sentence credits no one, the service adds that sentence to the citations and says so in a
 warning: the fact is then grounded by sentences that state it, and nothing the article does not say gets
 in. A speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded; and the
 added sentence settles only who spoke: an item whose figures its own citations do not state gets no sentence
@@ -30,10 +30,21 @@ _HEADING_WORDS = 5
 _WORD = re.compile(r"\w+")
 _QUOTE = re.compile(r"[\"“”«»]|‘|’\s|\s‘")
 _REPORTED = re.compile(rf"\b(?:{REPORTING_VERBS}|according to|statement)\b", re.IGNORECASE)
+_CREDITS = re.compile(r"\b(?:said|says|told|according to|reported by|quoted)\b", re.IGNORECASE)
+_PRONOUN_SAID = re.compile(
+    rf"\b(?:he|she|they|it|we)\s+(?:\w+\s+)?(?:{REPORTING_VERBS})\b|\b(?:{REPORTING_VERBS})\s+(?:he|she|they|it)\b"
+    r"|\baccording to (?:him|her|them|it)\b",
+    re.IGNORECASE,
+)
 
 
-def _is_reported_speech(text: str) -> bool:
-    return bool(_QUOTE.search(text) or _REPORTED.search(text))
+def _anonymous_speech(text: str) -> bool:
+    """Speech whose speaker the sentence does not name: "“…,” he said.", "It added that …", or a quote with
+    no reporting verb at all (the middle of a quote running over several sentences). Not "Residents said …":
+    a sentence that names its own speaker is never credited to a neighbour's."""
+    if _PRONOUN_SAID.search(text):
+        return True
+    return bool(_QUOTE.search(text)) and not _REPORTED.search(text)
 
 
 def _attributing_neighbour(speaker: str, citations: Sequence[str], article: Article) -> str | None:
@@ -46,12 +57,13 @@ def _attributing_neighbour(speaker: str, citations: Sequence[str], article: Arti
         if (
             heading is not None
             and len(heading.text.split()) <= _HEADING_WORDS
+            and not _CREDITS.search(article.sentences[position].text)  # the sentence credits no one else
             and grounding.names(speaker, article, [heading.id])
         ):
             return heading.id
     for distance in range(1, _REACH + 1):
         for position in cited:
-            if not _is_reported_speech(article.sentences[position].text):
+            if not _anonymous_speech(article.sentences[position].text):
                 continue
             for near in (position - distance, position + distance):
                 if not 0 <= near < len(article.sentences):

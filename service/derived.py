@@ -16,7 +16,7 @@ import re
 from service.article import Article
 from service.engines.base import DerivedFact
 from service.engines.extractive.engine import load_reference_data
-from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.engines.extractive.gazetteer import Place, fold
 from service.engines.extractive.places import find_locations
 from service.engines.extractive.sentences import citable, find_dateline
 from service.schema import IncidentSummary, Location
@@ -53,24 +53,13 @@ def _same_division(a: str, b: str) -> bool:
     return first_a[0][:5] == first_b[0][:5] != ""
 
 
-def _named_in(article: Article, gazetteer: Gazetteer) -> tuple[str, set[str]]:
-    """The article's folded text and the countries it names by adjective ("Syrian", "Nigerian")."""
-    folded = f" {fold(article.text)} "
-    codes = {code for word in set(folded.split()) if (code := gazetteer.demonym_folded(word))}
-    names = {place.country for code in codes if (place := gazetteer.country(code)) is not None}
-    return folded, names
-
-
-def _corroborated(reading: tuple[str | None, str], named: tuple[str, set[str]]) -> bool:
-    """A reading the article backs: it names the country (or its adjective) or the province. A gazetteer
+def _corroborated(reading: tuple[str | None, str], text: str, place: str) -> bool:
+    """A reading the article backs: it names the country or the province, elsewhere than in the place's own
+    name (an adjective describes people, not places: "Israeli settlers" near a West Bank village) ("Niger State" names no country Niger; "Tripoli" no province Tripoli). A gazetteer
     reading alone ("Al Dabas" is also a town in Hungary) is not enough to state a country."""
-    folded, countries = named
+    folded = text.replace(f" {fold(place)} ", " ")
     admin1, country = reading
-    return (
-        country in countries
-        or f" {fold(country)} " in folded
-        or (admin1 is not None and f" {fold(admin1)} " in folded)
-    )
+    return f" {fold(country)} " in folded or (admin1 is not None and f" {fold(admin1)} " in folded)
 
 
 def derive_places(
@@ -88,7 +77,7 @@ def derive_places(
     countries = {r.country for r in reading if r.country} | {
         loc.country for loc in summary.locations if loc.country
     }
-    named = _named_in(article, resources.gazetteer)
+    named = f" {fold(article.text)} "
     facts: list[DerivedFact] = []
     locations: list[Location] = []
     for i, loc in enumerate(summary.locations):
@@ -97,7 +86,7 @@ def derive_places(
             found = [c for c in found if fold(c[1]) == fold(loc.country)]
         if loc.admin1 is not None:
             found = [c for c in found if c[0] is None or _same_division(c[0], loc.admin1)]
-        found = [c for c in found if _corroborated(c, named)]
+        found = [c for c in found if _corroborated(c, named, loc.name)]
         update: dict[str, str] = {}
         if len({country for _, country in found}) == 1:
             admin1, country = found[0]

@@ -570,3 +570,66 @@ async def test_a_long_headline_with_another_schema_fault_still_fails(server: Fau
     art = article("Gunmen attacked an army checkpoint near Kamyshly on Monday.")
     found = await rejected(server, art, answer(headline=LONG_HEADLINE, event_type="war"))
     assert {rule for _, rule in found} == {"string_too_long", "literal_error"}
+
+
+# --- fabrications an adversarial review found accepted by the first calibration; each must be rejected --------
+
+FABRICATIONS = {
+    "a title word does not hand a statement to another person": (
+        ("Rebels and the army clashed near Goma on Tuesday.",
+         "Army spokesman Colonel Guillaume Ndjike said the rebels attacked first.",
+         "M23 spokesman Lawrence Kanyuka said the army attacked their positions first."),
+        answer(claims=[claim("Guillaume Ndjike", ["S3"], "The army attacked first.")]),
+    ),
+    "a sentence that names its own speaker is not credited to a neighbour": (
+        ("Protesters clashed with police in Nairobi on Tuesday.",
+         "Police spokesman Bruno Shioso said officers were attacked with stones.",
+         "Residents said officers fired live bullets into the crowd."),
+        answer(claims=[claim("Bruno Shioso", ["S3"], "Officers fired live bullets into the crowd.")]),
+    ),
+    "Niger is not Nigerian": (
+        ("Soldiers from Niger killed 10 militants near the border on Monday.",),
+        answer(actors=[actor("Nigerian soldiers", ["S1"])]),
+    ),
+    "South Sudan is not Sudanese": (
+        ("South Sudan's army clashed with rebels in Upper Nile on Monday.",),
+        answer(actors=[actor("Sudanese army", ["S1"])]),
+    ),
+    "another country's ministry": (
+        ("Russian missiles struck Kharkiv overnight.", "Ukraine's defence ministry said 12 civilians were wounded."),
+        answer(casualties=[casualties(["S2"], injured=(12, 12, 12), reported_by="Russian Defence Ministry")]),
+    ),
+    "a headline figure no cited sentence states": (
+        ("Five soldiers were killed in an ambush in Borno on Sunday.",),
+        answer(headline="Ambush kills 45 soldiers in Borno"),
+    ),
+    "a count before a word that starts like a month": (
+        ("Five soldiers were killed in an ambush in Borno on Sunday.",),
+        answer(summary=[{"text": "15 junta soldiers were killed.", "citations": ["S1"]}]),
+    ),
+    "a zero from a negation that is not about harm": (
+        ("Gunmen attacked a village in Zamfara on Sunday.",
+         "Five villagers were killed, police said, without giving further details."),
+        answer(casualties=[casualties(["S2"], killed=(5, 5, 5), injured=(0, 0, 0))]),
+    ),
+    "an invented person whose initials spell a word": (
+        ("Gunmen attacked a market in Mogadishu on Friday.", "Police has confirmed that six people were killed."),
+        answer(claims=[claim("Hassan Abdi Sheikh", ["S2"], "Six people were killed.")]),
+    ),
+    "dozens where the sentence says five": (
+        ("Five soldiers were killed in an ambush in Borno on Sunday.",),
+        answer(summary=[{"text": "Dozens of soldiers were killed in an ambush in Borno.", "citations": ["S1"]}]),
+    ),
+    "unidentified gunmen where the sentence names the attackers": (
+        ("Soldiers shot dead five civilians at a checkpoint in Kaya on Monday.",),
+        answer(actors=[actor("unidentified gunmen", ["S1"])]),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FABRICATIONS.values(), ids=FABRICATIONS.keys())
+async def test_a_fabrication_is_rejected(
+    server: FaultServer, case: tuple[tuple[str, ...], dict[str, Any]]
+) -> None:
+    lines, data = case
+    assert await rejected(server, article(*lines), data)

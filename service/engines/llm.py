@@ -245,6 +245,7 @@ class LLMEngine:
         violations = (
             self._echo.violations(summary, article.text)
             + gate(summary)
+            + grounding.headline_violations(summary, article)
             + incident_scope.violations(summary, article)
         )
         if violations:

@@ -97,7 +97,15 @@ _QUANTITY = re.compile(
     rf"|(?:(?P<qual>{_QUAL_RE})\s+)?(?P<num>{_NUMBER})"
     rf"|(?P<vague>{_VAGUE_RE}))\b"
 )
-_NEGATION = re.compile(r"\b(no|none|not|without|zero|nobody|no one|neither|nor)\b")
+# Zero only where the negation is about harm: "no one was hurt", "no casualties", "none of the soldiers was
+# injured", "without casualties" (not "without giving further details", nor "did not say").
+_HARM_WORDS = (
+    r"(?:killed|dead|died|deaths?|casualt\w*|injur\w*|wound\w*|hurt|harmed|fatalit\w*|victims?|lives)"
+)
+_NEGATION = re.compile(
+    rf"\b(?:no|none|not|without|zero|nobody|no one|neither|nor)\b(?:\W+\w+){{0,5}}?\W+{_HARM_WORDS}\b"
+    rf"|\b{_HARM_WORDS}\W+(?:\w+\W+){{0,2}}(?:no one|nobody|none)\b"
+)
 _HARM = (
     r"(?:killed|wounded|injured|hurt|shot|dead|died|death|killing|body|corpse|hanged|murdered|assassinated"
     r"|executed|slain|beheaded|abducted|kidnapped|arrested|detained|succumbed|martyr|martyred"
@@ -116,7 +124,7 @@ _ONE = re.compile(
     r"|execute|executing|executed)(?:[\s,]+\S+){0,2}?[\s,]+(?:a|an)\b"
     r"|\b(?:his|her)\s+(?:\S+\s+)?(?:death|demise)\b|\b(?:killing|killed|wounding|wounded|injuring|injured)\s+(?:him|her)\b"
     # a singular verb after a determiner: "her fetus dies", "the driver was killed", "his son were killed"
-    r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|is dead|was (?:\S+\s+){0,2}?(?:killed|wounded"
+    r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|is dead|was (?!not\b)(?:\S+\s+){0,2}?(?:killed|wounded"
     r"|injured|hurt|shot|found dead)|succumbed)\b"
     r"|\b(?:his|her|their)\s+\w+\s+(?:was|were)\s+(?:killed|wounded|injured)\b"
 )
