@@ -100,10 +100,18 @@ def _hinted_wait(error: BaseException | None) -> float | None:
 
 
 def is_transient(error: BaseException) -> bool:
-    """429, 5xx, timeouts and connection errors are worth another try; everything else is not."""
+    """429, 5xx, timeouts and connection errors are worth another try; everything else is not, nor a 429
+    that says the account's quota is spent (`insufficient_quota`: no wait helps)."""
     if isinstance(error, openai.APIConnectionError):  # APITimeoutError is one too
         return True
-    return isinstance(error, openai.APIStatusError) and (error.status_code == 429 or error.status_code >= 500)
+    if not isinstance(error, openai.APIStatusError):
+        return False
+    if error.status_code == 429:
+        return (
+            _error_field(error.body, "code") != "insufficient_quota"
+            and _error_field(error.body, "type") != "insufficient_quota"
+        )
+    return error.status_code >= 500
 
 
 def _is_server_failure(error: BaseException) -> bool:
@@ -142,14 +150,27 @@ class _WaitRetryAfterOrJitter:
 class _StopBeforeDeadline(stop_base):
     """tenacity stop: no wait starts when the call after it could not start before the deadline."""
 
-    def __init__(self, deadline: float, clock: Clock) -> None:
+    def __init__(self, deadline: float, clock: Clock, cap_s: float) -> None:
         self._deadline = deadline
         self._clock = clock
+        self._cap_s = cap_s
 
     def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        hinted = _hinted_wait(error)
+        if hinted is not None and (
+            hinted > self._cap_s or self._clock() + hinted + _MIN_CALL_S > self._deadline
+        ):
+            # the server asks for longer than the cap or than this request has left (`Retry-After: 3600`):
+            # failing now, with that Retry-After, beats holding the client to fail later all the same
+            logger.warning(
+                "upstream: not retrying after %s: the server asks for %.0f s, more than the cap or the time left",
+                _describe(error),
+                hinted,
+            )
+            return True
         late = self._clock() + retry_state.upcoming_sleep + _MIN_CALL_S > self._deadline
         if late:
-            error = retry_state.outcome.exception() if retry_state.outcome else None
             logger.warning(
                 "upstream: not retrying after %s: waiting %.2f s would leave no time before the deadline",
                 _describe(error),
@@ -194,7 +215,7 @@ class Upstream:
             retry=retry_if_exception(is_transient),
             wait=_WaitRetryAfterOrJitter(self._settings.retry_after_cap_s),
             stop=stop_after_attempt(self._settings.max_retries + 1)
-            | _StopBeforeDeadline(deadline, self._clock),
+            | _StopBeforeDeadline(deadline, self._clock, self._settings.retry_after_cap_s),
             sleep=self._sleep,
             before_sleep=self._log_retry,
             reraise=True,

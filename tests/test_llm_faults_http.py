@@ -5,6 +5,7 @@ extractive fallback, single-flight under load, and the deadline."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from service.prompts import Prompts
 from tests.conftest import PROBLEM_TYPE, AppClient, assert_problem, sample_text
 from tests.fakes.openai_server import (
     FaultServer,
+    Raw,
     answer_from_request,
     first_sentence_summary,
     invalid_json,
@@ -45,31 +47,42 @@ ARTICLE = {"text": sample_text("syria_checkpoint_shootout")}
 async def test_an_upstream_outage_is_a_503_with_retry_after_and_nothing_is_cached(
     server: FaultServer, app_client: AppClient
 ) -> None:
-    server.script(server_error(503, retry_after="9"), server_error(503, retry_after="9"))
+    # the server asks for 9 s, more than SUMMARIZER_RETRY_AFTER_CAP_S: no retry, its Retry-After passed on
+    server.script(server_error(503, retry_after="9"))
     async with app_client(llm_settings(server)) as client:
         failed = await client.post("/v1/summaries", json=ARTICLE)
         body = assert_problem(failed, 503, "upstream-unavailable")
         assert failed.headers["retry-after"] == "9"
-        assert body["attempts"] == 2 and server.calls == 2
+        assert body["attempts"] == 1 and server.calls == 1
 
         server.default = answer_from_request
         ok = await client.post("/v1/summaries", json=ARTICLE)
         assert ok.status_code == 200
-        assert server.calls == 3  # the failure was not cached: the upstream was asked again
+        assert server.calls == 2  # the failure was not cached: the upstream was asked again
         assert ok.json()["meta"]["cached"] is False and ok.json()["meta"]["degraded"] is False
         again = await client.post("/v1/summaries", json=ARTICLE)
-        assert again.json()["meta"]["cached"] is True and server.calls == 3
+        assert again.json()["meta"]["cached"] is True and server.calls == 2
 
 
 async def test_an_upstream_rate_limit_after_retries_is_a_503_with_retry_after(
     server: FaultServer, app_client: AppClient
 ) -> None:
-    server.script(rate_limited(retry_after="20"), rate_limited(retry_after="20"))
+    server.script(rate_limited(retry_after="20"))
     async with app_client(llm_settings(server)) as client:
         response = await client.post("/v1/summaries", json=ARTICLE)
     assert_problem(response, 503, "upstream-rate-limited")
     assert response.headers["retry-after"] == "20"
-    assert server.calls == 2
+    assert server.calls == 1  # 20 s is more than the cap: failing at once beats holding the client
+
+
+async def test_a_spent_quota_is_not_retried(server: FaultServer, app_client: AppClient) -> None:
+    quota = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota",
+                       "code": "insufficient_quota"}}  # fmt: skip
+    server.script(Raw(status=429, body=json.dumps(quota)))
+    async with app_client(llm_settings(server)) as client:
+        response = await client.post("/v1/summaries", json=ARTICLE)
+    body = assert_problem(response, 503, "upstream-rate-limited")
+    assert body["attempts"] == 1 and server.calls == 1
 
 
 async def test_an_unrepairable_answer_is_a_502_with_its_violations(

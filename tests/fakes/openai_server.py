@@ -251,7 +251,9 @@ class FaultServer:
         if isinstance(behaviour, Fail):
             return self._error(behaviour)
         if isinstance(behaviour, Raw):
-            return web.Response(status=behaviour.status, text=behaviour.body, content_type=behaviour.content_type)
+            return web.Response(
+                status=behaviour.status, text=behaviour.body, content_type=behaviour.content_type
+            )
         return await self._drop(request, behaviour)
 
     def _completion(self, body: dict[str, Any], answer: Answer) -> dict[str, Any]:
