@@ -17,6 +17,9 @@ class SentenceOut(BaseModel):
 class UsageOut(BaseModel):
     prompt_tokens: int = Field(0, description="Tokens sent upstream, summed over every call.")
     completion_tokens: int = Field(0, description="Tokens the model wrote, summed over every call.")
+    cached_tokens: int = Field(
+        0, description="Of the prompt tokens, those the endpoint served from its prompt cache (when it says)."
+    )
 
 
 class DerivedOut(BaseModel):
@@ -27,7 +30,13 @@ class DerivedOut(BaseModel):
 
 class Meta(BaseModel):
     engine: str = Field(description="The engine that wrote the summary: llm or extractive.")
-    model: str = Field(description="The model sent upstream, or the extractive engine's version.")
+    model: str = Field(
+        description="The model that answered, as the endpoint names it (else the model asked for), or the "
+        "extractive engine's version."
+    )
+    system_fingerprint: str | None = Field(
+        None, description="The endpoint's fingerprint of the backend that answered, when it sends one."
+    )
     prompt_version: str = Field(description="Hash of the prompt files used (part of the cache key).")
     schema_version: str = Field(description="Version of the summary schema (SPEC §3).")
     cached: bool = Field(description="True when served from the cache without computing.")

@@ -60,11 +60,13 @@ class Summarizer:
 
     def key_for(self, article_in: ArticleIn) -> str:
         """The cache key and result id: the article as sent (every field that can change its summary; the
-        source URL is metadata), engine, model, prompt and schema. Computed before any preparation, so a hit
+        source URL is metadata), engine, model, endpoint, prompt and schema. Computed before any preparation, so a hit
         costs one look-up."""
         fields = [getattr(article_in, name) for name in _SUMMARY_FIELDS]
+        endpoint = getattr(self.engine, "endpoint", None)  # an engine with a network endpoint names it
         material = json.dumps(
-            [SCHEMA_VERSION, self.engine.name, self.engine.model, self.prompt_version, *fields], default=str
+            [SCHEMA_VERSION, self.engine.name, self.engine.model, endpoint, self.prompt_version, *fields],
+            default=str,
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
@@ -192,7 +194,8 @@ class Summarizer:
             ],
             meta=Meta(
                 engine=engine.name,
-                model=engine.model,
+                model=outcome.served_by or engine.model,
+                system_fingerprint=outcome.system_fingerprint,
                 prompt_version=self.prompt_version if engine is self.engine else "none",
                 schema_version=SCHEMA_VERSION,
                 cached=False,
@@ -200,6 +203,7 @@ class Summarizer:
                 usage=UsageOut(
                     prompt_tokens=usage.prompt_tokens + outcome.usage.prompt_tokens,
                     completion_tokens=usage.completion_tokens + outcome.usage.completion_tokens,
+                    cached_tokens=usage.cached_tokens + outcome.usage.cached_tokens,
                 ),
                 latency_ms=0.0,
                 warnings=[*warnings, *outcome.warnings],

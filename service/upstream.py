@@ -348,7 +348,11 @@ def _checked(completion: object, tally: Tally) -> ChatCompletion:
             usage=tally.usage,
         )
     if completion.usage is not None:
-        tally.usage += Usage(completion.usage.prompt_tokens or 0, completion.usage.completion_tokens or 0)
+        details = completion.usage.prompt_tokens_details
+        cached = (details.cached_tokens if details is not None else None) or 0
+        tally.usage += Usage(
+            completion.usage.prompt_tokens or 0, completion.usage.completion_tokens or 0, cached
+        )
     error = (completion.model_extra or {}).get("error")
     if error is not None:
         raise _error_in_200(error, tally)

@@ -14,7 +14,7 @@ import pytest
 from service.config import Settings
 from service.engines.llm import LLMEngine
 from service.prompts import Prompts
-from tests.conftest import PROBLEM_TYPE, AppClient, assert_problem, sample_text
+from tests.conftest import PROBLEM_TYPE, AppClient, assert_problem, sample_text, summary_data
 from tests.fakes.openai_server import (
     FaultServer,
     Raw,
@@ -185,4 +185,23 @@ async def test_a_valid_answer_through_the_app_reports_attempts_and_usage(
     meta = response.json()["meta"]
     assert response.status_code == 200
     assert meta["engine"] == "llm" and meta["attempts"] == 2
-    assert meta["usage"] == {"prompt_tokens": 300, "completion_tokens": 40}
+    assert meta["usage"] == {"prompt_tokens": 300, "completion_tokens": 40, "cached_tokens": 0}
+
+
+async def test_meta_names_the_model_that_answered_its_fingerprint_and_cached_tokens(
+    server: FaultServer, app_client: AppClient
+) -> None:
+    """The endpoint may serve another model than the one asked for (a gateway, a local server)."""
+    completion = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "smollm2-135m-instruct",
+        "system_fingerprint": "fp_local",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": json.dumps(summary_data())}}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980,
+                  "prompt_tokens_details": {"cached_tokens": 768}},
+    }  # fmt: skip
+    server.script(Raw(body=json.dumps(completion)))
+    async with app_client(llm_settings(server)) as client:
+        meta = (await client.post("/v1/summaries", json=ARTICLE)).json()["meta"]
+    assert meta["model"] == "smollm2-135m-instruct" and meta["system_fingerprint"] == "fp_local"
+    assert meta["usage"] == {"prompt_tokens": 900, "completion_tokens": 80, "cached_tokens": 768}

@@ -11,7 +11,9 @@ import pytest
 from service.article import Article, ArticleIn
 from service.cache import MemoryCache
 from service.config import Settings
+from service.engines.llm import LLMEngine
 from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamUnavailable, Usage
+from service.prompts import Prompts
 from service.schema import IncidentSummary, Statement
 from service.summarizer import Summarizer
 from tests.conftest import FakeEngine, sample_text
@@ -177,3 +179,14 @@ async def test_a_fallback_after_a_fast_failure_gets_the_rest_of_the_deadline() -
     assert result.meta.degraded is True and failing_llm.deadlines == [30]
     [given] = fallback.deadlines
     assert given is not None and 29 < given <= 30
+
+
+def test_the_endpoint_is_part_of_the_cache_key() -> None:
+    """Two base URLs serving a model of the same name share no cache entries."""
+    keys = set()
+    for base_url in ("http://127.0.0.1:8080/v1", "http://127.0.0.1:9090/v1"):
+        settings = Settings(engine="llm", openai_base_url=base_url, cache_url="memory://")
+        engine = LLMEngine(settings, Prompts.load())
+        summarizer = Summarizer(settings=settings, engine=engine, cache=MemoryCache(), prompt_version="p1")
+        keys.add(summarizer.key_for(ArticleIn(text="Two soldiers were killed near Idlib.")))
+    assert len(keys) == 2

@@ -27,6 +27,8 @@ class EngineResult:
     usage: Usage = field(default_factory=Usage)
     warnings: tuple[str, ...] = ()
     derived: tuple[DerivedFact, ...] = ()
+    served_by: str | None = None  # the model that answered, as the endpoint names it
+    system_fingerprint: str | None = None
 
 
 # The summarizer's gate: the violations of a candidate summary of the article at hand (none: it is grounded).

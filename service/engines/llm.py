@@ -134,6 +134,8 @@ class LLMEngine:
         clock: Clock = time.monotonic,
     ) -> None:
         self.model = settings.model
+        # which deployment answers: part of the cache key, so another endpoint's answer is never served as a hit
+        self.endpoint = settings.openai_base_url or "https://api.openai.com/v1"
         self._settings = settings
         self._prompts = prompts
         self._clock = clock
@@ -175,7 +177,12 @@ class LLMEngine:
             if verdict.summary is not None:
                 repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
                 return EngineResult(
-                    verdict.summary, tally.attempts, tally.usage, (*repaired, *verdict.warnings)
+                    verdict.summary,
+                    tally.attempts,
+                    tally.usage,
+                    (*repaired, *verdict.warnings),
+                    served_by=completion.model or None,
+                    system_fingerprint=completion.system_fingerprint,
                 )
             if turn == repairs:
                 break
