@@ -23,6 +23,19 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def split_deployment(entry: str) -> tuple[str | None, str]:
+    """One `SUMMARIZER_FALLBACK_MODELS` entry as (base URL or None for the primary's endpoint, model)."""
+    url, sep, model = entry.strip().rpartition("#")
+    model = model.strip()
+    if not model:
+        raise ValueError(f"SUMMARIZER_FALLBACK_MODELS: empty model name in entry {entry!r}")
+    if sep and not url.startswith(("http://", "https://")):
+        raise ValueError(f"SUMMARIZER_FALLBACK_MODELS: {url!r} in entry {entry!r} is not an http(s) URL")
+    if not sep and "://" in model:
+        raise ValueError(f"SUMMARIZER_FALLBACK_MODELS: entry {entry!r} has a URL but no #MODEL")
+    return (url or None), model
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -60,10 +73,19 @@ class Settings(BaseSettings):
     breaker_cooldown_s: float = Field(
         30.0, gt=0, le=3600, validation_alias=_env("SUMMARIZER_BREAKER_COOLDOWN_S", "breaker_cooldown_s")
     )
+    # deployments tried in order after the primary: `MODEL` (the primary's endpoint) or `URL#MODEL`
+    fallback_models: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("SUMMARIZER_FALLBACK_MODELS", "fallback_models")
+    )
 
     cache_url: str = Field("sqlite:///./data/cache.sqlite3", validation_alias=_env("CACHE_URL", "cache_url"))
     cache_ttl_s: int = Field(30 * 24 * 3600, gt=0, validation_alias=_env("CACHE_TTL_S", "cache_ttl_s"))
     degraded_ttl_s: int = Field(600, gt=0, validation_alias=_env("CACHE_DEGRADED_TTL_S", "degraded_ttl_s"))
+    failure_ttl_s: int = Field(300, ge=0, validation_alias=_env("CACHE_FAILURE_TTL_S", "failure_ttl_s"))
+    # "MODEL=IN/OUT,…": US dollars per million input/output tokens, for `meta.cost_usd` (none by default)
+    prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
+        default_factory=dict, validation_alias=_env("SUMMARIZER_PRICES", "prices")
+    )
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), validation_alias=_env("API_KEYS", "api_keys")
@@ -111,12 +133,45 @@ class Settings(BaseSettings):
                 raise ValueError(f"API_KEYS: every key needs at least {_MIN_API_KEY_CHARS} characters")
         return keys
 
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _parse_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, tuple[float, float]] = {}
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            model, _, rates = entry.rpartition("=")
+            given, _, taken = rates.partition("/")
+            try:
+                prices[model.strip()] = (float(given), float(taken))
+            except ValueError:
+                raise ValueError(
+                    f"SUMMARIZER_PRICES: {entry!r} is not MODEL=IN/OUT (dollars per 1M tokens)"
+                ) from None
+            if not model.strip() or min(prices[model.strip()]) < 0:
+                raise ValueError(f"SUMMARIZER_PRICES: {entry!r} is not MODEL=IN/OUT (dollars per 1M tokens)")
+        return prices
+
     @field_validator("cache_url")
     @classmethod
     def _known_cache(cls, url: str) -> str:
         if not url.startswith(_CACHE_SCHEMES):
             raise ValueError(f"CACHE_URL must start with one of {', '.join(_CACHE_SCHEMES)}")
         return url
+
+    @field_validator("fallback_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",")) if value.strip() else ()
+        return value
+
+    @field_validator("fallback_models")
+    @classmethod
+    def _valid_deployments(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            split_deployment(entry)
+        return entries
 
     @field_validator("openai_base_url")
     @classmethod

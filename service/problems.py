@@ -7,6 +7,7 @@ domain error its problem by class ancestry; the batch command and the Slack bot 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Coroutine, Mapping
@@ -66,26 +67,36 @@ PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
     ),
     errors.ClientRateLimited: ProblemKind(429, "rate-limited", "Too many requests", ("retry_after",)),
     # the upstream model
-    errors.UpstreamError: ProblemKind(502, "upstream-error", "The model endpoint failed", ("attempts",)),
+    errors.UpstreamError: ProblemKind(
+        502, "upstream-error", "The model endpoint failed", ("attempts", "usage")
+    ),
     errors.UpstreamRateLimited: ProblemKind(
-        503, "upstream-rate-limited", "The model is rate-limiting us", ("retry_after", "attempts")
+        503, "upstream-rate-limited", "The model is rate-limiting us", ("retry_after", "attempts", "usage")
     ),
     errors.UpstreamUnavailable: ProblemKind(
-        503, "upstream-unavailable", "The model is unavailable", ("retry_after", "attempts")
+        503, "upstream-unavailable", "The model is unavailable", ("retry_after", "attempts", "usage")
     ),
-    errors.UpstreamTimeout: ProblemKind(504, "upstream-timeout", "The model timed out", ("attempts",)),
+    errors.UpstreamTimeout: ProblemKind(
+        504, "upstream-timeout", "The model timed out", ("attempts", "usage")
+    ),
     errors.DeadlineExceeded: ProblemKind(
-        504, "deadline-exceeded", "No summary within the deadline", ("attempts",)
+        504, "deadline-exceeded", "No summary within the deadline", ("attempts", "usage")
     ),
     errors.UpstreamRejected: ProblemKind(
-        502, "upstream-rejected", "The model endpoint rejected our request", ("attempts", "upstream_status")
+        502,
+        "upstream-rejected",
+        "The model endpoint rejected our request",
+        ("attempts", "usage", "upstream_status"),
     ),
     # the model's output
     errors.OutputError: ProblemKind(
-        502, "unrepairable-output", "The model's summary failed validation", ("attempts", "violations")
+        502,
+        "unrepairable-output",
+        "The model's summary failed validation",
+        ("attempts", "usage", "violations"),
     ),
     errors.Refusal: ProblemKind(
-        502, "model-refused", "The model refused to summarize the article", ("attempts",)
+        502, "model-refused", "The model refused to summarize the article", ("attempts", "usage")
     ),
 }
 VALIDATION = ProblemKind(422, "invalid-request", "The request is invalid")
@@ -113,6 +124,7 @@ _MEMBERS: dict[str, Callable[[Any], Any]] = {
     "limit": lambda error: error.limit,
     "retry_after": lambda error: _retry_after(error.retry_after),
     "attempts": lambda error: error.attempts,
+    "usage": lambda error: dataclasses.asdict(error.usage),
     "upstream_status": lambda error: error.status_code,
     # path and rule only: a detail may quote the model's answer, which may quote anything
     "violations": lambda error: [{"path": v.path, "rule": v.rule} for v in error.violations[:20]],

@@ -42,6 +42,11 @@ class Meta(BaseModel):
     cached: bool = Field(description="True when served from the cache without computing.")
     attempts: int = Field(description="Upstream calls made, failed ones included (1 for extractive).")
     usage: UsageOut = Field(description="Tokens summed over every upstream call.")
+    cost_usd: float | None = Field(
+        None,
+        description="What the upstream calls cost, at the SUMMARIZER_PRICES rate of the model that answered "
+        "(none when no price is set).",
+    )
     latency_ms: float = Field(description="Time spent serving this request.")
     warnings: list[str] = Field(description="Non-fatal notes (e.g. why the fallback engine answered).")
     degraded: bool = Field(description="True when the fallback engine answered because the LLM failed.")

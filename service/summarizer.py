@@ -79,6 +79,9 @@ class Summarizer:
             self.metrics.cache_lookup(hit is not None)
             if hit is not None:
                 return self._stamp(hit, started, cached=True)
+            failed = await self.results.get_failure(key) if self.settings.failure_ttl_s else None
+            if failed is not None:
+                raise failed
         article = prepare(
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
@@ -168,6 +171,8 @@ class Summarizer:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
             if self.fallback is None:
+                if isinstance(error, OutputError) and self.settings.failure_ttl_s:
+                    await self.results.put_failure(key, error, self.settings.failure_ttl_s)
                 raise
             self.metrics.fallback(error)
             log.warning(
@@ -196,6 +201,7 @@ class Summarizer:
                 engine=engine.name,
                 model=outcome.served_by or engine.model,
                 system_fingerprint=outcome.system_fingerprint,
+                cost_usd=self._cost(outcome.served_by or engine.model, usage + outcome.usage),
                 prompt_version=self.prompt_version if engine is self.engine else "none",
                 schema_version=SCHEMA_VERSION,
                 cached=False,
@@ -214,6 +220,13 @@ class Summarizer:
         ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
         await self.results.put(key, result, ttl)
         return result
+
+    def _cost(self, model: str, usage: Usage) -> float | None:
+        """The calls' cost at the model's price (SUMMARIZER_PRICES), or None without one."""
+        price = self.settings.prices.get(model)
+        if price is None:
+            return None
+        return round((usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1_000_000, 6)
 
     async def _run(self, engine: Engine, article: Article, deadline_s: float | None = None) -> EngineResult:
         """One engine, bounded by the request deadline; its summary accepted on the gate's verdict (the one

@@ -262,8 +262,14 @@ async def test_a_compromised_model_is_rejected_and_nothing_is_cached(
         repair_turn = server.bodies[1]["messages"]
         assert [m["role"] for m in repair_turn] == ["system", "user", "assistant", "user"]
         assert repair_turn[2]["content"] == answer.content
-        # Nothing was cached: the same article is computed again, this time by a model that behaves.
-        retried = await client.post("/v1/summaries", json=payload(path))
+        # No result was cached; the failure is remembered for a few minutes (a plain retry costs no call),
+        # and `no-cache` computes again, this time with a model that behaves.
+        remembered = await client.post("/v1/summaries", json=payload(path))
+        assert_problem(remembered, 502, "unrepairable-output")
+        assert server.calls == 2
+        retried = await client.post(
+            "/v1/summaries", json=payload(path), headers={"cache-control": "no-cache"}
+        )
         assert server.calls == 3
     result = assert_grounded(retried, path)
     assert result.meta.cached is False and result.summary.model_dump_json() != answer.content

@@ -103,3 +103,59 @@ async def test_a_context_length_rejection_names_the_real_cause(
     body = assert_problem(response, 502, "upstream-rejected")
     assert "context window" in body["detail"] and "SUMMARIZER_MAX_TOKENS" not in body["detail"]
     assert body["attempts"] == 1 and len(server.requests) == 1
+
+
+async def test_an_error_body_says_what_the_failed_request_cost(
+    server: FaultServer, app_client: AppClient
+) -> None:
+    """attempts and usage (tokens of every answer, failed ones included) in the problem, as in `meta`."""
+    bad = Answer('{"headline": "cut', usage=(100, 5))
+    server.script(bad, bad, bad)
+    async with app_client(settings(server)) as client:
+        response = await client.post("/v1/summaries", json={"text": TEXT})
+    body = assert_problem(response, 502, "unrepairable-output")
+    assert body["attempts"] == 3
+    assert body["usage"] == {"prompt_tokens": 300, "completion_tokens": 15, "cached_tokens": 0}
+
+
+async def test_a_deterministic_failure_is_remembered_for_a_while(
+    server: FaultServer, app_client: AppClient
+) -> None:
+    """A client retrying on 502 does not make the same calls again; `Cache-Control: no-cache` tries anew."""
+    bad = Answer('{"headline": "cut')
+    server.script(bad, bad, bad)
+    async with app_client(settings(server)) as client:
+        first = await client.post("/v1/summaries", json={"text": TEXT})
+        again = await client.post("/v1/summaries", json={"text": TEXT})
+        assert_problem(first, 502, "unrepairable-output")
+        body = assert_problem(again, 502, "unrepairable-output")
+        assert len(server.requests) == 3 and body["attempts"] == 0 and "no-cache" in body["detail"]
+        server.script(Answer(json.dumps(summary_data())))
+        fresh = await client.post("/v1/summaries", json={"text": TEXT}, headers={"cache-control": "no-cache"})
+        assert fresh.status_code == 200 and len(server.requests) == 4
+
+
+async def test_a_refusal_is_remembered_too(server: FaultServer, app_client: AppClient) -> None:
+    server.script(Answer(None, refusal="I can't help with that."))
+    async with app_client(settings(server)) as client:
+        await client.post("/v1/summaries", json={"text": TEXT})
+        again = await client.post("/v1/summaries", json={"text": TEXT})
+    assert_problem(again, 502, "model-refused")
+    assert len(server.requests) == 1
+
+
+async def test_prices_give_the_cost_of_a_summary(server: FaultServer, app_client: AppClient) -> None:
+    server.script(Answer(json.dumps(summary_data()), usage=(2000, 500)))
+    priced = settings(server).model_copy(update={"prices": {"gpt-4o-mini": (0.15, 0.60)}})
+    async with app_client(priced) as client:
+        meta = (await client.post("/v1/summaries", json={"text": TEXT})).json()["meta"]
+    assert meta["cost_usd"] == pytest.approx((2000 * 0.15 + 500 * 0.60) / 1_000_000)
+
+
+def test_prices_are_read_from_the_environment_and_checked() -> None:
+    assert Settings(prices="gpt-4o-mini=0.15/0.6, qwen2.5=0/0").prices == {
+        "gpt-4o-mini": (0.15, 0.6),
+        "qwen2.5": (0.0, 0.0),
+    }
+    with pytest.raises(ValueError, match="SUMMARIZER_PRICES"):
+        Settings(prices="gpt-4o-mini=cheap")

@@ -5,21 +5,28 @@ replica's write): every read asks it. What this keeps, for the results read or w
 bytes and the result they validate into, so a hit on the same bytes is not validated again (a full result is
 ~8 KB of JSON and costs ~120 µs to validate, most of a hit's own work). Other bytes are validated anew.
 
+Deterministic failures (an answer that stayed unrepairable, a refusal) are recorded for a few minutes
+(`CACHE_FAILURE_TTL_S`) under their own key, so that a client retrying on 502 does not pay for the same calls
+again; `Cache-Control: no-cache` tries anew.
+
 A cache outage costs a recomputation, never the request: a read that fails answers None, a write that fails is
 dropped; both are logged.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 
 from service.cache.base import Cache
+from service.errors import OutputError, Refusal, Violation
 from service.result import SummaryResult
 
 log = logging.getLogger("service.summarizer")
 
 _KEPT = 512
+_FAILED = "failed:"  # the key of a recorded failure: never a result id (those are hex)
 
 
 class ResultStore:
@@ -41,6 +48,34 @@ class ResultStore:
         self._keep(key, stored, result)
         try:
             await self.cache.set(key, stored, ttl_s)
+        except Exception as e:
+            log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
+
+    async def get_failure(self, key: str) -> OutputError | None:
+        """The deterministic failure (unrepairable answer, refusal) recorded for `key`, if one is recent."""
+        try:
+            stored = await self.cache.get(_FAILED + key)
+        except Exception as e:
+            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
+            return None
+        if stored is None:
+            return None
+        data = json.loads(stored)
+        message = f"{data['message']} (a recent identical request failed the same way; send "
+        message += "Cache-Control: no-cache to try again)"
+        if data.get("refusal") is not None:
+            return Refusal(message, refusal=data["refusal"])
+        return OutputError(message, violations=tuple(Violation(*v) for v in data["violations"]))
+
+    async def put_failure(self, key: str, error: OutputError, ttl_s: int) -> None:
+        """Record a deterministic failure for `ttl_s` seconds, so that retrying clients do not pay again."""
+        data = {
+            "message": error.message,
+            "violations": [[v.path, v.rule, v.detail] for v in error.violations],
+            "refusal": error.refusal if isinstance(error, Refusal) else None,
+        }
+        try:
+            await self.cache.set(_FAILED + key, json.dumps(data).encode(), ttl_s)
         except Exception as e:
             log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
 

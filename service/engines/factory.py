@@ -15,6 +15,10 @@ def build_engine(
     """The engine `name`, or the one `SUMMARIZER_ENGINE` resolves to (`auto`: llm when an endpoint is set)."""
     chosen = name or settings.resolved_engine
     if chosen == "llm":
+        if settings.fallback_models:  # a chain of deployments: the primary, then SUMMARIZER_FALLBACK_MODELS
+            from service.engines.chain import ModelChain
+
+            return ModelChain(settings, prompts)
         from service.engines.llm import LLMEngine
 
         return LLMEngine(settings, prompts)
