@@ -31,6 +31,7 @@ from service.schema import SCHEMA_VERSION, IncidentSummary
 log = logging.getLogger("service.summarizer")
 
 _FALLBACK_MIN_S = 1.0
+_DEADLINE_GRACE_S = 0.5
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
 
@@ -241,7 +242,9 @@ class Summarizer:
 
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(deadline):
+            # a moment past the engine's own deadline: an engine that keeps it reports what it spent
+            # (attempts, usage); the summarizer's bound is for one that does not
+            async with asyncio.timeout(deadline + _DEADLINE_GRACE_S):
                 outcome = await engine.summarize(article, deadline_s=deadline, judge=judge)
         except TimeoutError as e:
             error = DeadlineExceeded(f"no summary within the {deadline:g} s deadline")

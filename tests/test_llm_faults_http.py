@@ -73,6 +73,7 @@ async def test_an_upstream_rate_limit_after_retries_is_a_503_with_retry_after(
     assert_problem(response, 503, "upstream-rate-limited")
     assert response.headers["retry-after"] == "20"
     assert server.calls == 1  # 20 s is more than the cap: failing at once beats holding the client
+    assert response.json()["attempts"] == 1 and response.json()["usage"]["prompt_tokens"] == 0
 
 
 async def test_a_spent_quota_is_not_retried(server: FaultServer, app_client: AppClient) -> None:
@@ -141,6 +142,7 @@ async def test_a_request_never_commits_more_time_than_its_deadline(
     assert response.json()["type"] in {PROBLEM_TYPE + "deadline-exceeded", PROBLEM_TYPE + "upstream-timeout"}
     assert timeouts and timeouts[0] == 1 and server.calls == len(timeouts) <= 2
     assert sum(timeouts) + sum(sleeps) <= 1.5
+    assert response.json()["attempts"] == server.calls  # what the request spent, not 0
 
 
 @pytest.mark.usefixtures("extractive_engine")  # the fallback's data, loaded once for the session

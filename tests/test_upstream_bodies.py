@@ -72,6 +72,7 @@ async def test_a_200_that_is_not_a_chat_completion_is_the_endpoints_failure(
         response = await client.post("/v1/summaries", json={"text": TEXT})
     body = assert_problem(response, status, slug)
     assert body["attempts"] == 1 and len(server.requests) == 1  # no retry, no repair turn
+    assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0}
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,7 @@ async def test_a_context_length_rejection_names_the_real_cause(
         response = await client.post("/v1/summaries", json={"text": TEXT})
     body = assert_problem(response, 502, "upstream-rejected")
     assert "context window" in body["detail"] and "SUMMARIZER_MAX_TOKENS" not in body["detail"]
-    assert body["attempts"] == 1 and len(server.requests) == 1
+    assert body["attempts"] == 1 and len(server.requests) == 1 and body["usage"]["prompt_tokens"] == 0
 
 
 async def test_an_error_body_says_what_the_failed_request_cost(
