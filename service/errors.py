@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +179,16 @@ class Refusal(OutputError):
 
 class CacheUnavailable(SummarizerError):
     """The cache backend cannot serve (connection refused, timeout, ...); the summarizer treats it as a miss."""
+
+
+_Costed = TypeVar("_Costed", bound=UpstreamError | OutputError)
+
+
+def with_cost(error: _Costed, attempts: int, usage: Usage) -> _Costed:
+    """A copy of `error` that says what the whole request cost (`attempts`, `usage`): errors are data once
+    raised, never changed (a model chain adds up the deployments it tried)."""
+    counted = type(error).__new__(type(error))
+    counted.__dict__.update(error.__dict__)
+    counted.args = error.args
+    counted.attempts, counted.usage = attempts, usage
+    return counted

@@ -179,3 +179,12 @@ def test_retry_after_is_whole_seconds_rounded_up_with_a_default(seconds: float |
     for cls in (errors.ClientRateLimited, errors.UpstreamRateLimited, errors.UpstreamUnavailable):
         _, body, headers = http_problem(cls("wait", retry_after=seconds))
         assert headers["retry-after"] == header and body["retry_after"] == int(header), cls
+
+
+def test_an_error_with_its_cost_is_a_copy() -> None:
+    """A model chain adds up what each deployment cost; the error it caught is not changed."""
+    caught = errors.UpstreamRejected("bad request", status_code=400, attempts=1, usage=errors.Usage(5, 0))
+    counted = errors.with_cost(caught, 3, errors.Usage(15, 2))
+    assert (counted.attempts, counted.usage, counted.status_code) == (3, errors.Usage(15, 2), 400)
+    assert (caught.attempts, caught.usage) == (1, errors.Usage(5, 0))
+    assert type(counted) is errors.UpstreamRejected and counted.message == caught.message

@@ -29,6 +29,7 @@ from service.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
     Usage,
+    with_cost,
 )
 from service.prompts import Prompts
 from service.upstream import Clock
@@ -100,11 +101,10 @@ class ModelChain:
                 )
             except (UpstreamError, OutputError) as error:
                 attempts, usage = attempts + error.attempts, usage + error.usage
-                # the error the client sees counts every deployment tried
-                error.attempts, error.usage = attempts, usage
                 last = index == len(self.deployments) - 1
                 if last or not moves_on(error):
-                    raise
+                    # the error the client sees counts every deployment tried
+                    raise with_cost(error, attempts, usage) from error
                 logger.warning(
                     "model chain: deployment %s failed (%s); trying %s",
                     label,
