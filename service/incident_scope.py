@@ -27,7 +27,7 @@ from service.engines.extractive.dates import (
     find_anchor,
     find_mentions,
 )
-from service.engines.extractive.other_days import dated_elsewhere
+from service.engines.extractive.other_days import dated_elsewhere, parse_iso
 from service.engines.extractive.sentences import citable, find_dateline
 from service.errors import Violation
 from service.schema import DateInfo, IncidentSummary
@@ -53,10 +53,8 @@ def _other_incidents(summary: IncidentSummary, article: Article) -> list[Violati
         elsewhere = dated_elsewhere(cited, summary.date, mentions)
     found = []
     for i, entry in enumerate(summary.casualties):
-        texts = [article.by_id[c].text for c in entry.citations if c in article.by_id]
-        if texts and all(
-            c in elsewhere or cues.is_background(article.by_id[c].text) for c in entry.citations
-        ):
+        known = [c for c in entry.citations if c in article.by_id]  # (an unknown id is grounding's to report)
+        if known and all(c in elsewhere or cues.is_background(article.by_id[c].text) for c in known):
             found.append(
                 Violation(
                     f"casualties[{i}]",
@@ -75,16 +73,6 @@ def _reading(text: str, article: Article) -> DateMention | None:
     anchor = find_anchor(article.published_at, list(article.sentences), find_dateline(sentences))
     mentions = find_mentions([Sentence("S0", text, 0, len(text))], anchor, None)
     return mentions[0] if len(mentions) == 1 else None
-
-
-def _day(iso: str) -> PartialDate | None:
-    try:
-        if iso.startswith("--"):
-            return PartialDate(None, int(iso[2:4]), int(iso[5:7]))
-        year, month, day = (int(part) for part in iso.split("-"))
-        return PartialDate(year, month, day)
-    except ValueError:
-        return None
 
 
 def _within(day: PartialDate, start: PartialDate, end: PartialDate) -> bool:
@@ -111,19 +99,10 @@ def _absolute_day(text: str) -> tuple[int | None, int, int] | None:
 
 def _date_not_as_stated(date: DateInfo, article: Article) -> list[Violation]:
     stated = _absolute_day(date.text)
-    start, end = _day(date.start), _day(date.end)
-    if stated is None or start is None or end is None:
+    if stated is None:
         return []
     year, month, day = stated
-    if (
-        _within(PartialDate(year, month, day), start, end)
-        if year
-        else _within(
-            PartialDate(None, month, day),
-            PartialDate(None, start.month, start.day),
-            PartialDate(None, end.month, end.day),
-        )
-    ):
+    if _within(PartialDate(year, month, day), parse_iso(date.start), parse_iso(date.end)):
         return []
     return [
         Violation(
@@ -140,9 +119,9 @@ def date_reading_warning(date: DateInfo | None, article: Article) -> str | None:
     if date is None:
         return None
     reading = _reading(date.text, article)
-    start, end = _day(date.start), _day(date.end)
-    if reading is None or start is None or end is None:
+    if reading is None:
         return None
+    start, end = parse_iso(date.start), parse_iso(date.end)
     if _within(reading.first, start, end) or _within(start, reading.first, reading.last):
         return None
     return (

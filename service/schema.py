@@ -7,6 +7,7 @@ The pydantic models are the single source of truth: the API documents them, ever
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -119,6 +120,17 @@ class DateInfo(_Strict):
     precision: Precision
     text: str = Field(description="The words of the article that give the date, copied exactly.")
     citations: Citations
+
+    @model_validator(mode="after")
+    def _calendar_days(self) -> DateInfo:
+        """The pattern admits "2024-13-45": every date must be a day of the calendar (a leap year stands in
+        for an unknown one, so "--02-29" is one)."""
+        for iso in (self.start, self.end):
+            try:
+                date.fromisoformat("2000" + iso[1:] if iso.startswith("--") else iso)
+            except ValueError:
+                raise ValueError(f"{iso!r} is not a day of the calendar") from None
+        return self
 
 
 class Location(_Strict):
@@ -254,6 +266,7 @@ _NOT_IN_OPENAI_STRICT = frozenset({"minLength", "maxLength"})
 # listed here.
 _BEYOND_JSON_SCHEMA = {
     "Range._ordered": "low <= best <= high, and at least one figure",
+    "DateInfo._calendar_days": "start and end are days of the calendar",
     "IncidentSummary._sub_type_belongs_to_type": "sub_event_type belongs to event_type",
 }
 CHECKED_ONLY_BY_THE_SERVICE: dict[SchemaDialect, dict[str, str]] = {

@@ -633,3 +633,9 @@ async def test_a_fabrication_is_rejected(
 ) -> None:
     lines, data = case
     assert await rejected(server, article(*lines), data)
+
+
+async def test_an_unknown_citation_beside_a_known_one_is_reported_not_a_crash(server: FaultServer) -> None:
+    art = article("Two soldiers were killed near Idlib on Monday, officials said.")
+    data = answer(casualties=[casualties(["S99", "S1"], killed=(2, 2, 2))])
+    assert ("casualties[0].citations[0]", "unknown_citation") in await rejected(server, art, data)

@@ -179,3 +179,13 @@ def test_the_constraints_a_strict_backend_enforces_are_sent() -> None:
     assert sent["casualties[].killed.low: minimum"] == 0
     assert "headline: maxLength" not in sent
     assert constraints(upstream_json_schema("full"))["headline: maxLength"] == 120
+
+
+@pytest.mark.parametrize("iso", ["2024-13-45", "2023-02-29", "--13-01", "--02-30"])
+def test_a_date_that_is_no_day_of_the_calendar_is_rejected(iso: str) -> None:
+    """The pattern admits these; the date rules after it (and the service's date reading) need real days."""
+    date = {"start": iso, "end": iso, "precision": "day", "text": "on Monday", "citations": ["S1"]}
+    with pytest.raises(ValidationError, match="not a day of the calendar"):
+        IncidentSummary.model_validate(_summary(date=date))
+    leap = {**date, "start": "--02-29", "end": "2024-02-29"}
+    assert IncidentSummary.model_validate(_summary(date=leap)).date is not None

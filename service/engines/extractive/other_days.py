@@ -21,7 +21,7 @@ _DAYS_BEFORE = 1
 _DAYS_AFTER = 3
 
 
-def _parse(iso: str) -> PartialDate:
+def parse_iso(iso: str) -> PartialDate:
     if iso.startswith("--"):
         return PartialDate(None, int(iso[2:4]), int(iso[5:7]))
     year, month, day = (int(part) for part in iso.split("-"))
@@ -46,7 +46,7 @@ def dated_elsewhere(sentence_ids: set[str], event: DateInfo | None, mentions: li
     lies more than a few days from the incident's date."""
     if event is None:
         return set()
-    start, end = _parse(event.start), _parse(event.end)
+    start, end = parse_iso(event.start), parse_iso(event.end)
     by_sentence: dict[str, list[bool]] = {}
     for mention in mentions:
         if mention.sentence.id not in sentence_ids or mention.sentence.id in event.citations:
