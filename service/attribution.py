@@ -2,14 +2,18 @@
 
 News splits a statement from its speaker: "“The patrol came under fire,” he said." follows the sentence that
 names Colonel X, or a quote runs over three sentences and only the last names who spoke. A model that cites
-the statement and names its speaker is right, but the cited sentence alone does not name the speaker. When a
-sentence at most `_REACH` sentences away names that speaker in an attribution (a reporting verb or a quote),
-and the cited sentence is speech whose speaker it does not name ("he said", a quote), or when the line right above the cited one is a short heading
-that names the speaker ("Airwars assessment") and the cited sentence credits no one, the service adds that sentence to the citations and says so in a
-warning: the fact is then grounded by sentences that state it, and nothing the article does not say gets
-in. A speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded; and the
-added sentence settles only who spoke: an item whose figures its own citations do not state gets no sentence
-added (the figure must be cited where it is stated).
+the statement and names its speaker is right, but the cited sentence alone does not name the speaker. The
+service adds the attributing sentence to the citations, and says so in a warning, when
+
+- the cited sentence is speech whose speaker it does not name ("he said", a quote) and a sentence at most
+  `_REACH` sentences away names that speaker next to a reporting verb, or
+- the line right above the cited one is a short heading that names the speaker ("Airwars assessment") and
+  the cited sentence credits no one.
+
+The fact is then grounded by sentences that state it, and nothing the article does not say gets in. A
+speaker named nowhere near, or only in a sentence that attributes nothing, stays ungrounded; and the added
+sentence settles only who spoke: an item whose figures its own citations do not state gets no sentence added
+(the figure must be cited where it is stated).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ _QUOTE = re.compile(r"[\"“”«»]|‘|’\s|\s‘")
 _REPORTED = re.compile(rf"\b(?:{REPORTING_VERBS}|according to|statement)\b", re.IGNORECASE)
 _CREDITS = re.compile(r"\b(?:said|says|told|according to|reported by|quoted)\b", re.IGNORECASE)
 _PRONOUN_SAID = re.compile(
-    rf"\b(?:he|she|they|it|we)\s+(?:\w+\s+)?(?:{REPORTING_VERBS})\b|\b(?:{REPORTING_VERBS})\s+(?:he|she|they|it)\b"
+    rf"\b(?:he|she|they|it|we)\s+(?:\w+\s+)?(?:{REPORTING_VERBS})\b"
+    rf"|\b(?:{REPORTING_VERBS})\s+(?:he|she|they|it)\b"
     r"|\baccording to (?:him|her|them|it)\b",
     re.IGNORECASE,
 )

@@ -48,15 +48,17 @@ def _candidates(
 
 
 def _same_division(a: str, b: str) -> bool:
-    """ "Kherson" and "Kherson region", "Kharkivs’ka Oblast’" and "Kharkiv region": one first-level division."""
-    first_a, first_b = fold(a).split()[:1] or [""], fold(b).split()[:1] or [""]
-    return first_a[0][:5] == first_b[0][:5] != ""
+    """One first-level division: "Kherson" and "Kherson region", "Kharkivs’ka Oblast’" and "Kharkiv
+    region" (the first five letters of the first word)."""
+    first_a, first_b = (next(iter(fold(name).split()), "")[:5] for name in (a, b))
+    return first_a == first_b != ""
 
 
 def _corroborated(reading: tuple[str | None, str], text: str, place: str) -> bool:
     """A reading the article backs: it names the country or the province, elsewhere than in the place's own
-    name (an adjective describes people, not places: "Israeli settlers" near a West Bank village) ("Niger State" names no country Niger; "Tripoli" no province Tripoli). A gazetteer
-    reading alone ("Al Dabas" is also a town in Hungary) is not enough to state a country."""
+    name ("Niger State" names no country Niger; "Tripoli" no province Tripoli). An adjective describes
+    people, not places ("Israeli settlers" near a West Bank village), and a gazetteer reading alone ("Al
+    Dabas" is also a town in Hungary) is not enough to state a country."""
     folded = text.replace(f" {fold(place)} ", " ")
     admin1, country = reading
     return f" {fold(country)} " in folded or (admin1 is not None and f" {fold(admin1)} " in folded)

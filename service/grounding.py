@@ -155,7 +155,9 @@ def _unqualified(words: list[str]) -> set[str]:
 
 
 def _tells_apart(token: str, proper: frozenset[str]) -> bool:
-    return token in _DIRECTIONS or bool(_nation_stems(token)) or (token in proper and token not in _GENERIC)
+    return (
+        token in _DIRECTIONS or _nation_stem(token) is not None or (token in proper and token not in _GENERIC)
+    )
 
 
 def proper_words(name: str) -> frozenset[str]:
@@ -176,20 +178,19 @@ _NATION_SUFFIXES = ("ian", "ean", "an", "ese", "i", "ish")
 _MIN_STEM = 4
 
 
-def _nation_stems(token: str) -> list[str]:
+def _nation_stem(token: str) -> str | None:
     """The stem `token` has as a nationality adjective ("malian" -> "mali", "nigerian" -> "nigeri", so that
-    it meets "Nigeria" but not "Niger"), none for other words: the shortest suffix is the one cut."""
+    it meets "Nigeria" but not "Niger"), None for other words: the shortest suffix is the one cut."""
     for suffix in sorted(_NATION_SUFFIXES, key=len):
         if token.endswith(suffix) and len(token) - len(suffix) >= _MIN_STEM:
-            return [token[: -len(suffix)]]
-    return []
+            return token[: -len(suffix)]
+    return None
 
 
 def _same_nation(a: str, b: str) -> bool:
     """`a` and `b` name one nation, one of them by its adjective ("malian", "mali")."""
-    return any(b.startswith(stem) for stem in _nation_stems(a)) or any(
-        a.startswith(stem) for stem in _nation_stems(b)
-    )
+    stem_a, stem_b = _nation_stem(a), _nation_stem(b)
+    return bool((stem_a and b.startswith(stem_a)) or (stem_b and a.startswith(stem_b)))
 
 
 _IRREGULAR_PLURALS = {"children": "child", "men": "man", "women": "woman", "people": "person"}
@@ -395,11 +396,11 @@ class _Entities:
         """ "Malian armed forces" cited where "the armed forces said": the nationality the headline or lede
         gives the story ("Mali army says…", "…in central Mali") qualifies a name the citations hold."""
         lede = {t for sentence in self._folded[:_LEDE] for t in _unqualified(sentence.split())}
-        nations = [t for t in lede if _nation_stems(t) and t.endswith(("ian", "ese", "an", "i", "ish"))]
+        nations = [t for t in lede if _nation_stem(t)]
         if any(not _same_nation(a, b) and a != b for a in nations for b in nations):
             return False  # a lede of two nations ("Rwandan-backed rebels clashed with Congolese troops")
         tokens = folded_name.split()
-        qualifiers = [t for t in tokens if _nation_stems(t) and any(_same_nation(t, o) for o in lede)]
+        qualifiers = [t for t in tokens if _nation_stem(t) and any(_same_nation(t, o) for o in lede)]
         rest = [t for t in tokens if t not in qualifiers]
         core = {t for t in rest if t not in _STOPWORDS}
         if not qualifiers or not core or not _name_in_folded(" ".join(rest), folded_cited):
@@ -410,7 +411,7 @@ class _Entities:
         for sentence in self._folded[:_LEDE]:
             words = _unqualified(sentence.split())
             for q in qualifiers:
-                if any(not _nation_stems(o) and _same_nation(q, o) for o in words):
+                if any(not _nation_stem(o) and _same_nation(q, o) for o in words):
                     return True
                 if q in words and words & core:
                     return True
@@ -448,7 +449,7 @@ class _Entities:
         # Zulum", not "Borno"
         titled = [i for i, t in enumerate(tokens) if t in _TITLES]
         own = tokens[titled[-1] + 1 :] if titled else tokens
-        if any(_is_distinctive(t) and not _nation_stems(t) and t in cited_tokens for t in own):
+        if any(_is_distinctive(t) and not _nation_stem(t) and t in cited_tokens for t in own):
             return True  # "Molano said", "Syrian Observatory activists have documented"
         surname = tokens[-1]
         if full and surname in cited_tokens and surname not in _GENERIC | _STOPWORDS:
@@ -535,15 +536,14 @@ _LARGE_VAGUE = 12  # "dozens", "scores", "hundreds", "thousands"
 
 
 def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
-    """Figures written in a statement, claim or position (other than "one" and vague words) are stated in its
-    citations."""
+    """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
+    its citations; a large vague quantity ("dozens") only where the citations state as many."""
     for q in find_quantities(text):
         values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
         if _MONTH_NEXT.search(text[max(0, q.start - 12) : q.start]) or _MONTH_AFTER.match(text, q.end):
             continue  # "on February 12", "12 February": the day of a date, not a count
-        if (
-            q.vague
-        ):  # "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
+        # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
+        if q.vague:
             if q.low is not None and q.low >= _LARGE_VAGUE and not any(v >= q.low for v in supported):
                 yield Violation(
                     path, "number_not_in_citations", f"{q.text!r} is more than the cited sentences state"

@@ -61,8 +61,8 @@ class Summarizer:
 
     def key_for(self, article_in: ArticleIn) -> str:
         """The cache key and result id: the article as sent (every field that can change its summary; the
-        source URL is metadata), engine, model, endpoint, prompt and schema. Computed before any preparation, so a hit
-        costs one look-up."""
+        source URL is metadata), engine, model, endpoint, prompt and schema. Computed before any preparation,
+        so a hit costs one look-up."""
         fields = [getattr(article_in, name) for name in _SUMMARY_FIELDS]
         endpoint = getattr(self.engine, "endpoint", None)  # an engine with a network endpoint names it
         material = json.dumps(
@@ -233,12 +233,12 @@ class Summarizer:
         """One engine, bounded by the request deadline; its summary accepted on the gate's verdict (the one
         grounding check), then its derived facts added (`service.derived`)."""
         deadline = self.settings.deadline_s if deadline_s is None else deadline_s
-        last: list[tuple[IncidentSummary, list[Violation]]] = []
+        judged: tuple[IncidentSummary, list[Violation]] | None = None  # the last candidate judged
 
         def judge(summary: IncidentSummary) -> list[Violation]:
-            verdict = grounding.check(summary, article)
-            last[:] = [(summary, verdict)]
-            return verdict
+            nonlocal judged
+            judged = (summary, grounding.check(summary, article))
+            return judged[1]
 
         started = time.perf_counter()
         try:
@@ -254,8 +254,7 @@ class Summarizer:
             self.metrics.engine_run(engine.name, time.perf_counter() - started, None, e)
             raise
         self.metrics.engine_run(engine.name, time.perf_counter() - started, outcome)
-        judged = last and last[0][0] is outcome.summary
-        violations = last[0][1] if judged else judge(outcome.summary)
+        violations = judged[1] if judged and judged[0] is outcome.summary else judge(outcome.summary)
         if violations:
             log.error("engine %s returned an ungrounded summary: %s", engine.name, violations[:5])
             raise OutputError(

@@ -258,7 +258,7 @@ class LLMEngine:
         if violations:
             return _Verdict(answer, None, tuple(violations))
         date_warning = incident_scope.date_reading_warning(summary.date, article)
-        return _Verdict(answer, summary, (), warnings=(*settled, *filter(None, [date_warning])))
+        return _Verdict(answer, summary, (), warnings=(*settled, *([date_warning] if date_warning else [])))
 
 
 def _with_short_headline(
