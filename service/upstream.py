@@ -39,6 +39,7 @@ from service.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
     Usage,
+    with_cost,
 )
 
 logger = logging.getLogger("service.upstream")
@@ -241,9 +242,7 @@ class Upstream:
         try:
             trial = self._breaker.acquire()
         except UpstreamUnavailable as e:  # failing fast: the same error, with what this summary cost so far
-            raise UpstreamUnavailable(
-                e.message, retry_after=e.retry_after, attempts=tally.attempts, usage=tally.usage
-            ) from e
+            raise with_cost(e, tally.attempts, tally.usage) from e
         tally.attempts += 1
         try:
             completion = await self._client.chat.completions.create(
@@ -320,10 +319,9 @@ class Upstream:
 def _too_long(body: object) -> bool:
     """The rejection says the request exceeds the model's context (OpenAI's code, vLLM's and llama.cpp's
     wording)."""
-    code = _error_field(body, "code")
-    error = body.get("error", body) if isinstance(body, dict) else None
-    message = str(error.get("message", "")) if isinstance(error, dict) else ""
-    return code == "context_length_exceeded" or bool(_CONTEXT_WORDS.search(message))
+    return _error_field(body, "code") == "context_length_exceeded" or bool(
+        _CONTEXT_WORDS.search(_error_field(body, "message"))
+    )
 
 
 _CONTEXT_WORDS = re.compile(r"context (?:length|window|size)|maximum context|too many tokens", re.IGNORECASE)
