@@ -36,28 +36,17 @@ class ResultStore:
         self._kept = kept
 
     async def get(self, key: str) -> SummaryResult | None:
-        try:
-            stored = await self.cache.get(key)
-        except Exception as e:
-            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
-            return None
+        stored = await self._read(key)
         return self.parse(key, stored) if stored is not None else None
 
     async def put(self, key: str, result: SummaryResult, ttl_s: int) -> None:
         stored = result.model_dump_json().encode()
         self._keep(key, stored, result)
-        try:
-            await self.cache.set(key, stored, ttl_s)
-        except Exception as e:
-            log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
+        await self._write(key, stored, ttl_s)
 
     async def get_failure(self, key: str) -> OutputError | None:
         """The deterministic failure (unrepairable answer, refusal) recorded for `key`, if one is recent."""
-        try:
-            stored = await self.cache.get(_FAILED + key)
-        except Exception as e:
-            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
-            return None
+        stored = await self._read(_FAILED + key)
         if stored is None:
             return None
         data = json.loads(stored)
@@ -74,8 +63,18 @@ class ResultStore:
             "violations": [[v.path, v.rule, v.detail] for v in error.violations],
             "refusal": error.refusal if isinstance(error, Refusal) else None,
         }
+        await self._write(_FAILED + key, json.dumps(data).encode(), ttl_s)
+
+    async def _read(self, key: str) -> bytes | None:
         try:
-            await self.cache.set(_FAILED + key, json.dumps(data).encode(), ttl_s)
+            return await self.cache.get(key)
+        except Exception as e:
+            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
+            return None
+
+    async def _write(self, key: str, value: bytes, ttl_s: int) -> None:
+        try:
+            await self.cache.set(key, value, ttl_s)
         except Exception as e:
             log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
 
