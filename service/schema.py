@@ -192,18 +192,6 @@ class Dispute(_Strict):
 HEADLINE_MAX = 120
 
 
-def shorten(text: str, limit: int) -> str:
-    """`text` cut at the last word boundary that leaves room for an ellipsis within `limit` characters."""
-    if len(text) <= limit:
-        return text
-    cut = (
-        text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
-        if " " in text[: limit - 1]
-        else text[: limit - 1]
-    )
-    return cut + "…"
-
-
 class IncidentSummary(_Strict):
     headline: str = Field(max_length=HEADLINE_MAX)
     summary: list[Statement] = Field(min_length=1, max_length=5)

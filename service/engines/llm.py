@@ -36,9 +36,9 @@ from service.schema import (
     IncidentSummary,
     SchemaDialect,
     schema_text,
-    shorten,
     upstream_json_schema,
 )
+from service.text.shorten import shorten
 from service.upstream import Clock, Sleep, Tally, Upstream
 
 logger = logging.getLogger("service.upstream")

@@ -6,5 +6,6 @@
 - `numbers`: counts in English news text (digits, number words, qualifiers, vague quantities);
 - `boilerplate`: web boilerplate lines and trailing credits;
 - `html_extract`: an HTML page's main text;
-- `sentences`: normalisation and the sentence split (syntok through its public API).
+- `sentences`: normalisation and the sentence split (syntok through its public API);
+- `shorten`: text cut at a word boundary with an ellipsis.
 """

@@ -13,6 +13,7 @@ from service.article import Sentence
 from service.engines.extractive import cues
 from service.engines.extractive.sentences import Dateline
 from service.schema import Casualties, DateInfo, Location, Statement
+from service.text.shorten import shorten
 
 _LABELS = {
     "armed_clash": "Armed clash", "government_regains_territory": "Government forces retake territory",
@@ -48,7 +49,7 @@ def headline(event_type: str, sub_type: str | None, locations: list[Location], k
     if injured:
         toll.append(f"{injured} injured")
     text = label + where + (": " + ", ".join(toll) if toll and casualties else "")
-    return text if len(text) <= 120 else text[:117].rsplit(" ", 1)[0] + "…"
+    return shorten(text, 120)
 
 
 def _trim(text: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from service.article import Sentence
 from service.engines.extractive.source_phrases import GENERIC, PRONOUNS, SOURCE_HEADS, raw_attributions
+from service.text.shorten import shorten
 
 _ORG_WORDS = frozenset([
     "ministry", "agency", "press", "post", "news", "army", "forces", "military", "police", "office",
@@ -43,7 +44,7 @@ class Attribution:
     def statement(self) -> str:
         if self.quote_before:
             body = (self.quote_before + " " + self.sentence.text[: self.start]).strip(' “”",;:')
-            return body if len(body) <= 240 else body[:237].rsplit(" ", 1)[0] + "…"
+            return shorten(body, 240)
         return statement_of(self.sentence.text, self.start, self.end)
 
     @property
@@ -65,7 +66,7 @@ def statement_of(text: str, start: int, end: int) -> str:
     else:
         body = _TRAILING_THE.sub("", text[:start]).strip(" ,")
     body = body.strip(' ,;:“”"') or text
-    return body if len(body) <= 240 else body[:237].rsplit(" ", 1)[0] + "…"
+    return shorten(body, 240)
 
 
 def _looks_like_person(name: str) -> bool:
