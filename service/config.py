@@ -16,6 +16,7 @@ StructuredMode = Literal["json_schema", "json_schema_full", "json_object_schema"
 
 _CACHE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "memory://", "none")
 _MIN_API_KEY_CHARS = 16
+_MIN_VIEW_LINK_SECRET_CHARS = 32
 
 
 def _env(*names: str) -> AliasChoices:
@@ -89,6 +90,14 @@ class Settings(BaseSettings):
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), validation_alias=_env("API_KEYS", "api_keys")
+    )
+    # the evidence page's links (docs/evidence.md): where the service is reached, and how its links are signed
+    public_base_url: str | None = Field(None, validation_alias=_env("PUBLIC_BASE_URL", "public_base_url"))
+    view_link_secret: SecretStr | None = Field(
+        None, validation_alias=_env("VIEW_LINK_SECRET", "view_link_secret")
+    )
+    view_link_ttl_s: int = Field(
+        7 * 24 * 3600, ge=60, le=366 * 24 * 3600, validation_alias=_env("VIEW_LINK_TTL_S", "view_link_ttl_s")
     )
     rate_limit_per_minute: int = Field(
         120, ge=0, validation_alias=_env("RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute")
@@ -173,6 +182,22 @@ class Settings(BaseSettings):
             split_deployment(entry)
         return entries
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_public_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")) or any(ch in url for ch in "?#\"\\<> "):
+            raise ValueError("PUBLIC_BASE_URL must be an http(s) URL without query or fragment")
+        return url.rstrip("/")
+
+    @field_validator("view_link_secret")
+    @classmethod
+    def _secret_long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < _MIN_VIEW_LINK_SECRET_CHARS:
+            raise ValueError(f"VIEW_LINK_SECRET needs at least {_MIN_VIEW_LINK_SECRET_CHARS} characters")
+        return secret
+
     @field_validator("openai_base_url")
     @classmethod
     def _http_base_url(cls, url: str | None) -> str | None:
@@ -190,6 +215,15 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN go together: set both or neither")
         if self.degraded_ttl_s > self.cache_ttl_s:
             raise ValueError("CACHE_DEGRADED_TTL_S must not exceed CACHE_TTL_S")
+        if self.api_keys and self.public_base_url and self.view_link_secret is None:
+            raise ValueError(
+                "API_KEYS with PUBLIC_BASE_URL needs VIEW_LINK_SECRET (32+ characters): evidence links are "
+                "signed with it, never with an API key"
+            )
+        if self.view_link_secret is not None and self.view_link_secret.get_secret_value() in (
+            self.api_key_values()
+        ):
+            raise ValueError("VIEW_LINK_SECRET must not be one of the API_KEYS")
         return self
 
     @property

@@ -104,6 +104,10 @@ class Unauthorized(SummarizerError):
     pass
 
 
+class ViewLinkRejected(SummarizerError):
+    """An evidence-page link whose token is forged, malformed, for another summary, or expired."""
+
+
 class ClientRateLimited(SummarizerError):
     """A client sent more requests than its rate limit allows; `retry_after` says when it may again."""
 

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import logs, problems
-from service.api import health, summaries
+from service.api import health, summaries, view
 from service.cache import build_cache
 from service.config import Settings
 from service.engines.base import Engine
@@ -20,8 +20,10 @@ from service.limits import RequestLimits
 from service.metrics import Metrics
 from service.prompts import Prompts
 from service.ratelimit import build_rate_limiter
+from service.render.evidence import EvidencePage
 from service.request_context import RequestContextMiddleware
 from service.summarizer import Summarizer
+from service.view_links import ViewLinks
 
 API_DESCRIPTION = """
 Turns a news article about an incident into a structured summary in which every fact cites the article's own
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.summarizer = summarizer
     app.state.rate_limiter = rate_limiter
     app.state.metrics = metrics
+    app.state.view_links = ViewLinks.from_settings(settings)
+    app.state.evidence_page = EvidencePage()
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s
     )
@@ -84,6 +88,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Routes are matched in order: the busiest first (the key check and rate limit are the router's own).
     app.include_router(summaries.router)
     app.include_router(health.router)
+    app.include_router(view.router)
+    app.mount(*view.assets(), name="evidence-assets")
     if settings.slack_signing_secret is not None:
         from service.slack.routes import slack_router
 

@@ -65,6 +65,7 @@ PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
     errors.Unauthorized: ProblemKind(
         401, "unauthorized", "A valid API key is required", headers=(("WWW-Authenticate", "Bearer"),)
     ),
+    errors.ViewLinkRejected: ProblemKind(403, "view-link-rejected", "The evidence link is not valid"),
     errors.ClientRateLimited: ProblemKind(429, "rate-limited", "Too many requests", ("retry_after",)),
     # the upstream model
     errors.UpstreamError: ProblemKind(

@@ -57,6 +57,14 @@ class Meta(BaseModel):
     )
 
 
+class Links(BaseModel):
+    view: str | None = Field(
+        None,
+        description="The evidence page: the article with every fact lit (docs/evidence.md); a signed link that "
+        "expires when API_KEYS is set; null when PUBLIC_BASE_URL is not set.",
+    )
+
+
 class SummaryResult(BaseModel):
     """A validated, cited summary of one article."""
 
@@ -64,3 +72,4 @@ class SummaryResult(BaseModel):
     summary: IncidentSummary = Field(description="The incident summary; every fact cites sentence ids.")
     sentences: list[SentenceOut] = Field(description="The article's citable sentences, S1..Sn.")
     meta: Meta = Field(description="How the summary was made.")
+    links: Links = Field(default_factory=Links, description="Where else the result can be seen.")

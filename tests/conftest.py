@@ -64,6 +64,8 @@ _ENV_PREFIXES = (
     "LOG_LEVEL",
     "WEB_CONCURRENCY",
     "PROMPTS_DIR",
+    "PUBLIC_BASE_URL",
+    "VIEW_LINK_",
 )
 
 

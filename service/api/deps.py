@@ -27,6 +27,7 @@ async def get_summarizer(request: Request) -> Summarizer:
 SummarizerDep = Annotated[Summarizer, Depends(get_summarizer)]
 
 _bearer = HTTPBearer(auto_error=False, description="One of the keys in API_KEYS, when API_KEYS is set.")
+bearer_scheme = _bearer  # for routes that take a key or something else (the evidence page's token)
 
 
 async def require_api_key(

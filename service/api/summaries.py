@@ -45,6 +45,7 @@ async def create_summary(
     refresh = "no-cache" in (cache_control or "").lower()
     result = await summarizer.summarize(article, refresh=refresh)
     note_result(engine=result.meta.engine, cached=result.meta.cached)
+    result = request.app.state.view_links.attach(result)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
     return formats.render(result, fmt_chosen, headers={"Location": f"/v1/summaries/{result.id}"})
 
@@ -61,5 +62,6 @@ async def read_summary(
     """The summary with this id while it is cached; 404 once it has expired or if it never existed."""
     result = await summarizer.get(summary_id)
     note_result(engine=result.meta.engine, cached=True)
+    result = request.app.state.view_links.attach(result)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
     return formats.render(result, fmt_chosen)

@@ -73,4 +73,6 @@ def render(result: SummaryResult) -> str:
         "",
         f"_{meta.engine} engine, model {meta.model}" + (", degraded" if meta.degraded else "") + "_",
     ]
+    if result.links.view:  # our own URL (PUBLIC_BASE_URL + id + token); parentheses encoded for the link
+        lines += ["", f"[View the evidence]({result.links.view.replace('(', '%28').replace(')', '%29')})"]
     return "\n".join(lines) + "\n"

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -212,6 +214,17 @@ def _fallback(summary: IncidentSummary) -> str:
     return clip(" ".join([summary.headline, "—", *(st.text for st in summary.summary)]), _FALLBACK_CHARS)
 
 
+VIEW_EVIDENCE_ACTION_ID = "view_evidence"  # the Slack app acknowledges its clicks
+
+
+def _view_evidence(result: SummaryResult) -> list[Block]:
+    """A "View evidence" button opening the evidence page, when the result has a link to it."""
+    if not result.links.view:
+        return []
+    button = ButtonElement(text="View evidence", url=result.links.view, action_id=VIEW_EVIDENCE_ACTION_ID)
+    return [ActionsBlock(elements=[button])]
+
+
 def render(result: SummaryResult) -> dict[str, Any]:
     """`{"text": fallback, "blocks": [...]}`, ready for chat.postMessage or a response_url."""
     summary = result.summary
@@ -235,4 +248,5 @@ def render(result: SummaryResult) -> dict[str, Any]:
     if sources:
         blocks += [DividerBlock(), ContextBlock(elements=sources)]
     blocks.append(ContextBlock(elements=[_mrkdwn(_footer(result))]))
+    blocks += _view_evidence(result)
     return {"text": _fallback(summary), "blocks": [block.to_dict() for block in blocks]}

@@ -29,6 +29,7 @@ from service.errors import SummarizerError
 from service.render import slack_blocks
 from service.result import SummaryResult
 from service.slack import messages
+from service.view_links import ViewLinks
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,9 @@ Post = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class _Listeners:
-    def __init__(self, summarizer: SummarizerLike) -> None:
+    def __init__(self, summarizer: SummarizerLike, view_links: ViewLinks) -> None:
         self._summarizer = summarizer
+        self._view_links = view_links
 
     async def ack_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         text = plain_text(command.get("text", "")).strip()
@@ -114,6 +116,10 @@ class _Listeners:
         await self._deliver(text, post, respond)
 
     async def ack_shortcut(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def ack_link_button(self, ack: AsyncAck) -> None:
+        """A click on "View evidence": Slack opens the link itself, and still expects an acknowledgement."""
         await ack()
 
     async def summarize_message(
@@ -142,7 +148,7 @@ class _Listeners:
         """Summarize, render and post; or tell the user, privately, why not."""
         try:
             result = await self._summarizer.summarize(ArticleIn(text=text))
-            await post(slack_blocks.render(result))
+            await post(slack_blocks.render(self._view_links.attach(result)))
             return
         except SummarizerError as error:
             log.info("slack: no summary: %s: %s", type(error).__name__, error.message)
@@ -184,7 +190,8 @@ def build_slack_bot(settings: Settings, summarizer: SummarizerLike) -> SlackBot:
     )
     tasks = LazyTasks(app.logger)
     app.listener_runner.lazy_listener_runner = tasks
-    listeners = _Listeners(summarizer)
+    listeners = _Listeners(summarizer, ViewLinks.from_settings(settings))
     app.command(COMMAND)(ack=listeners.ack_command, lazy=[listeners.summarize_command])
     app.message_shortcut(SHORTCUT_CALLBACK_ID)(ack=listeners.ack_shortcut, lazy=[listeners.summarize_message])
+    app.action(slack_blocks.VIEW_EVIDENCE_ACTION_ID)(listeners.ack_link_button)
     return SlackBot(app, tasks)

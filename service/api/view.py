@@ -1,0 +1,72 @@
+"""`GET /v1/summaries/{id}/view`: the evidence page (docs/evidence.md), and its static assets.
+
+When `API_KEYS` is set the page opens with either a signed link's `?token=` (what the links in the JSON,
+Markdown and Slack carry; a browser has no bearer key to send) or `Authorization: Bearer KEY`; a token that is
+forged, for another summary or expired is a 403 problem. Either way the request takes a rate-limit token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.staticfiles import StaticFiles
+
+from service.api import deps
+from service.api.deps import SummarizerDep
+from service.config import Settings
+from service.problems import openapi_responses
+from service.render.evidence import ASSETS_PATH, PAGE_HEADERS, STATIC_DIR, EvidencePage
+from service.request_context import note_result
+from service.view_links import ViewLinks
+
+
+async def require_view_access(
+    request: Request,
+    summary_id: str,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(deps.bearer_scheme)],
+    token: Annotated[
+        str | None,
+        Query(max_length=200, description="The signed token of an evidence link (when API_KEYS is set)."),
+    ] = None,
+) -> None:
+    """An open API: anyone. With API_KEYS: a valid token for this summary when one is given, else a valid
+    bearer key. Then one rate-limit token (the key's bucket, or the address's for a token)."""
+    settings: Settings = request.app.state.settings
+    api_key = None
+    if settings.api_keys:
+        if token is not None:
+            links: ViewLinks = request.app.state.view_links
+            links.verify(summary_id, token)
+        else:
+            api_key = await deps.require_api_key(request, credentials)
+    await deps.rate_limit(request, api_key)
+
+
+router = APIRouter(prefix="/v1", tags=["summaries"])
+
+
+@router.get(
+    "/summaries/{summary_id}/view",
+    response_class=HTMLResponse,
+    summary="The evidence page of a cached summary",
+    dependencies=[Depends(require_view_access)],
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **openapi_responses(401, 403, 404, 422, 429),
+    },
+)
+async def view_summary(summary_id: str, request: Request, summarizer: SummarizerDep) -> HTMLResponse:
+    """The article with every fact lit: the facts beside the article's sentences, each fact lighting the
+    sentences it cites. 404 once the summary has expired from the cache or if it never existed."""
+    result = await summarizer.get(summary_id)
+    note_result(engine=result.meta.engine, cached=True)
+    page: EvidencePage = request.app.state.evidence_page
+    return HTMLResponse(page.render(result), headers=PAGE_HEADERS)
+
+
+def assets() -> tuple[str, StaticFiles]:
+    """The page's script and style sheet, served by the app (`app.mount(*assets())`); open, they hold no data."""
+    return ASSETS_PATH, StaticFiles(directory=STATIC_DIR)
