@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     def _http_public_url(cls, url: str | None) -> str | None:
         if not url:
             return None
-        if not url.startswith(("http://", "https://")) or any(ch in url for ch in "?#\"\\<> "):
+        if not url.startswith(("http://", "https://")) or any(ch in url for ch in '?#"\\<> '):
             raise ValueError("PUBLIC_BASE_URL must be an http(s) URL without query or fragment")
         return url.rstrip("/")
 

@@ -227,7 +227,9 @@ def hostile_result() -> SummaryResult:
         event_type="other",
         sub_event_type=None,
         date=None,
-        locations=[Location(name="javascript:alert(4)", admin1=None, country=None, role="other", citations=["S2"])],
+        locations=[
+            Location(name="javascript:alert(4)", admin1=None, country=None, role="other", citations=["S2"])
+        ],
         actors=[],
         casualties=[
             Casualties(
@@ -261,11 +263,15 @@ def test_a_hostile_article_and_hostile_model_text_render_as_text() -> None:
     facts = {e.attrs["id"]: squash(e.text) for e in by_class(page, "fact")}
     assert facts["fact-summary-0"].startswith('"><svg onload=alert(3)> killed 3')
     assert facts["fact-place-0"].startswith("javascript:alert(4) (other)")
-    assert facts["fact-casualties-0"].startswith("</textarea><script>x()</script>: killed 3, per ⟨U+202E⟩SANA")
+    assert facts["fact-casualties-0"].startswith(
+        "</textarea><script>x()</script>: killed 3, per ⟨U+202E⟩SANA"
+    )
     assert facts["fact-claim-0"].startswith("<b onclick=alert(5)>: {{ 7*7 }}")  # no template injection either
 
 
-async def test_a_hostile_article_through_the_api_renders_as_text(extractive_client: httpx.AsyncClient) -> None:
+async def test_a_hostile_article_through_the_api_renders_as_text(
+    extractive_client: httpx.AsyncClient,
+) -> None:
     text = " ".join(HOSTILE) + " Two soldiers were killed on Monday near Idlib, officials said."
     created = await extractive_client.post("/v1/summaries", json={"text": text})
     assert created.status_code == 200, created.text
@@ -275,7 +281,10 @@ async def test_a_hostile_article_through_the_api_renders_as_text(extractive_clie
     page = parse(response.text)
     assert_no_active_content(page)
     article_text = squash(" ".join(e.text for e in by_class(page, "sentence-text")))
-    assert '<script>alert("x")</script>' in article_text and "</textarea><img src=x onerror=alert(2)>" in article_text
+    assert (
+        '<script>alert("x")</script>' in article_text
+        and "</textarea><img src=x onerror=alert(2)>" in article_text
+    )
 
 
 # --- meta, degraded, derived -------------------------------------------------------------------------------
@@ -283,7 +292,9 @@ async def test_a_hostile_article_through_the_api_renders_as_text(extractive_clie
 
 def test_meta_is_shown_plainly_and_derived_fields_are_marked() -> None:
     result = checkpoint_result()
-    derived = DerivedOut(path="locations[1].admin1", value="Al-Hasakah", basis="gazetteer reading of 'Kamyshly'")
+    derived = DerivedOut(
+        path="locations[1].admin1", value="Al-Hasakah", basis="gazetteer reading of 'Kamyshly'"
+    )
     degraded = result_of(result.summary, result.sentences, degraded=True)
     degraded = degraded.model_copy(update={"meta": degraded.meta.model_copy(update={"derived": [derived]})})
 
@@ -304,7 +315,9 @@ def test_meta_is_shown_plainly_and_derived_fields_are_marked() -> None:
     assert [squash(e.text) for e in by_class(page, "banner")] != []
     [kamyshly] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-place-1"]
     [stated] = by_class_in(kamyshly, "fact-text")
-    assert squash(stated.text) == "Kamyshly, Syria (incident site)"  # the derived province is not shown as stated
+    assert (
+        squash(stated.text) == "Kamyshly, Syria (incident site)"
+    )  # the derived province is not shown as stated
     [note] = by_class_in(kamyshly, "derived")
     assert squash(note.text) == "derived admin1: Al-Hasakah (derived: gazetteer reading of 'Kamyshly')"
 
@@ -364,7 +377,9 @@ def local(url: str) -> str:
 
 
 async def test_without_a_public_base_url_there_are_no_links(app_client: AppClient) -> None:
-    async with app_client(Settings(engine="extractive", cache_url="memory://"), checkpoint_engine()) as client:
+    async with app_client(
+        Settings(engine="extractive", cache_url="memory://"), checkpoint_engine()
+    ) as client:
         created = await client.post("/v1/summaries", json=CHECKPOINT)
         summary_id = created.json()["id"]
         as_markdown = await client.get(f"/v1/summaries/{summary_id}", params={"format": "markdown"})
@@ -431,7 +446,8 @@ async def test_a_forged_expired_or_borrowed_token_is_a_403_problem(app_client: A
             summary_id, expires=int(expires)
         )
         expired = ViewLinks(base_url=BASE, secret=SECRET.encode(), signed=True, ttl_s=60).token(
-            summary_id, expires=1_000_000_000  # 2001
+            summary_id,
+            expires=1_000_000_000,  # 2001
         )
         answers = {
             name: await client.get(f"/v1/summaries/{summary_id}/view?{urlencode({'token': bad})}")
@@ -482,7 +498,11 @@ def test_markdown_and_slack_render_the_link_they_are_given() -> None:
     linked = plain.model_copy(update={"links": Links(view=f"{BASE}/v1/summaries/x(1)/view?token=1.a")})
 
     assert "evidence" not in markdown.render(plain)
-    assert markdown.render(linked).rstrip().endswith(f"[View the evidence]({BASE}/v1/summaries/x%281%29/view?token=1.a)")
+    assert (
+        markdown.render(linked)
+        .rstrip()
+        .endswith(f"[View the evidence]({BASE}/v1/summaries/x%281%29/view?token=1.a)")
+    )
     assert slack_blocks.render(plain)["blocks"][-1]["type"] == "context"
     actions = slack_blocks.render(linked)["blocks"][-1]
     assert actions["type"] == "actions"
@@ -515,7 +535,9 @@ def test_links_need_no_secret_when_the_api_is_open_or_has_no_public_url() -> Non
 SLACK_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
-async def test_a_slack_post_has_a_view_evidence_button_and_its_click_is_acknowledged(app_client: AppClient) -> None:
+async def test_a_slack_post_has_a_view_evidence_button_and_its_click_is_acknowledged(
+    app_client: AppClient,
+) -> None:
     async with FakeSlackApi(token="xoxb-test") as slack:
         settings = keyed_settings(
             slack_signing_secret=SLACK_SECRET, slack_bot_token="xoxb-test", slack_api_url=slack.api_url
@@ -535,7 +557,9 @@ async def test_a_slack_post_has_a_view_evidence_button_and_its_click_is_acknowle
             await asyncio.sleep(0)
 
     assert ack.status_code == 200
-    assert button["text"]["text"] == "View evidence" and "?token=" in button["url"] and KEY not in button["url"]
+    assert (
+        button["text"]["text"] == "View evidence" and "?token=" in button["url"] and KEY not in button["url"]
+    )
     assert page.status_code == 200 and "Kamyshly" in page.text
     assert clicked.status_code == 200  # bolt answers 404 to an action nobody listens for
 
@@ -561,3 +585,16 @@ def _button_click(button: dict[str, Any]) -> dict[str, Any]:
             }
         ],
     }
+
+
+async def test_opening_the_page_by_token_takes_a_rate_limit_token(app_client: AppClient) -> None:
+    settings = keyed_settings(rate_limit_per_minute=1, rate_limit_burst=1)
+    async with app_client(settings, checkpoint_engine()) as client:
+        created = await client.post(
+            "/v1/summaries", json=CHECKPOINT, headers={"Authorization": f"Bearer {KEY}"}
+        )
+        link = local(created.json()["links"]["view"])
+        first, second = await client.get(link), await client.get(link)
+
+    assert first.status_code == 200
+    assert_problem(second, 429, "rate-limited")  # the address's bucket (the POST took from the key's)

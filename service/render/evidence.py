@@ -110,7 +110,9 @@ def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[Fac
         notes = _derived_notes(derived, prefix)
         derived_fields = {d.path.removeprefix(prefix) for d in derived if d.path.startswith(prefix)}
         stated = [loc.name] + [
-            value for name in ("admin1", "country") if (value := getattr(loc, name)) and name not in derived_fields
+            value
+            for name in ("admin1", "country")
+            if (value := getattr(loc, name)) and name not in derived_fields
         ]
         text = f"{', '.join(stated)} ({loc.role.replace('_', ' ')})"
         places.append(Fact(f"place-{i}", text, loc.citations, notes))
@@ -123,13 +125,18 @@ def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[Fac
     for i, cas in enumerate(summary.casualties):
         counts = [
             f"{label} {figure}"
-            for label, figure in (("killed", format_range(cas.killed)), ("injured", format_range(cas.injured)))
+            for label, figure in (
+                ("killed", format_range(cas.killed)),
+                ("injured", format_range(cas.injured)),
+            )
             if figure
         ]
         source = f", per {cas.reported_by}" if cas.reported_by else ""
         text = f"{cas.group}: {'; '.join(counts)}{source}"
         casualties.append(Fact(f"casualties-{i}", text, cas.citations))
-    claims = [Fact(f"claim-{i}", f"{c.source}: {c.statement}", c.citations) for i, c in enumerate(summary.claims)]
+    claims = [
+        Fact(f"claim-{i}", f"{c.source}: {c.statement}", c.citations) for i, c in enumerate(summary.claims)
+    ]
     disputes = [
         Fact(f"dispute-{i}-{j}", f"{d.topic} — {p.source}: {p.position}", p.citations)
         for i, d in enumerate(summary.disputes)
