@@ -598,3 +598,11 @@ async def test_opening_the_page_by_token_takes_a_rate_limit_token(app_client: Ap
 
     assert first.status_code == 200
     assert_problem(second, 429, "rate-limited")  # the address's bucket (the POST took from the key's)
+
+
+def test_dates_are_written_out_and_an_unknown_year_is_said_to_be_unknown() -> None:
+    page = parse(EvidencePage().render(checkpoint_result()))  # the date is "--02-12", "today February 12th"
+
+    [date] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-date"]
+    [text] = by_class_in(date, "fact-text")
+    assert squash(text.text) == "12 February, year not stated: “today February 12th”"

@@ -9,6 +9,7 @@ override cannot reorder what the reader sees.
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,13 @@ def _finalize(value: object) -> object:
     return _visible_controls(value) if isinstance(value, str) else value
 
 
+def _day(iso: str) -> str:
+    """ "2024-02-12" → "12 February 2024"; "--02-12" (the year unknown) → "12 February, year not stated"."""
+    year, month, day = iso.rsplit("-", 2)
+    name = calendar.month_name[int(month)]
+    return f"{int(day)} {name} {year}" if year != "-" else f"{int(day)} {name}, year not stated"
+
+
 @dataclass(frozen=True, slots=True)
 class Fact:
     """One fact as the page lists it: what it says, the sentences it cites, and what of it was derived."""
@@ -101,8 +109,9 @@ def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[Fac
     ]
     if summary.date is not None:
         d = summary.date
-        span = d.start if d.start == d.end else f"{d.start} – {d.end}"
-        text = f"{span} ({d.precision}): “{d.text}”"
+        span = _day(d.start) if d.start == d.end else f"{_day(d.start)} – {_day(d.end)}"
+        precision = "" if d.precision == "day" else f" ({d.precision})"
+        text = f"{span}{precision}: “{d.text}”"
         groups.append(FactGroup("Date", [Fact("date", text, d.citations, _derived_notes(derived, "date."))]))
     places = []
     for i, loc in enumerate(summary.locations):
