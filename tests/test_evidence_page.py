@@ -457,16 +457,18 @@ async def test_a_forged_expired_or_borrowed_token_is_a_403_problem(app_client: A
                 ("another secret", wrong_secret),
                 ("expired", expired),
                 ("malformed", "not-a-token"),
-                ("empty", ""),
+                ("too long", "9" * 5000 + "." + signature),
             )
         }
         borrowed = await client.get(f"/v1/summaries/{other_id}/view?{urlencode({'token': token})}")
+        empty = await client.get(f"/v1/summaries/{summary_id}/view?token=")  # no token: a key is needed
         valid = await client.get(f"/v1/summaries/{summary_id}/view?{urlencode({'token': token})}")
 
     for name, answer in answers.items():
         body = assert_problem(answer, 403, "view-link-rejected")
         assert "expired" in body["detail"] if name == "expired" else "not valid" in body["detail"], name
     assert_problem(borrowed, 403, "view-link-rejected")
+    assert_problem(empty, 401, "unauthorized")
     assert valid.status_code == 200
 
 

@@ -25,6 +25,7 @@ SAMPLES: dict[type[errors.SummarizerError], errors.SummarizerError] = {
     errors.InvalidOption: errors.InvalidOption("format"),
     errors.NotFound: errors.NotFound("no such summary", summary_id="abc"),
     errors.Unauthorized: errors.Unauthorized("no key"),
+    errors.ViewLinkRejected: errors.ViewLinkRejected("the evidence link has expired"),
     errors.ClientRateLimited: errors.ClientRateLimited("slow down", retry_after=1.5),
     errors.UpstreamError: errors.UpstreamError("failed", attempts=2),
     errors.UpstreamRateLimited: errors.UpstreamRateLimited("429", retry_after=7.2, attempts=4),

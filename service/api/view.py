@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 
 from service.api import deps
@@ -22,15 +22,20 @@ from service.render.evidence import ASSETS_PATH, PAGE_HEADERS, STATIC_DIR, Evide
 from service.request_context import note_result
 from service.view_links import ViewLinks
 
+# The OpenAPI document lists the token as the alternative to the bearer key.
+view_token_scheme = APIKeyQuery(
+    name="token",
+    auto_error=False,
+    scheme_name="ViewLinkToken",
+    description="The signed, expiring token of an evidence link (links.view), when API_KEYS is set.",
+)
+
 
 async def require_view_access(
     request: Request,
     summary_id: str,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(deps.bearer_scheme)],
-    token: Annotated[
-        str | None,
-        Query(max_length=200, description="The signed token of an evidence link (when API_KEYS is set)."),
-    ] = None,
+    token: Annotated[str | None, Depends(view_token_scheme)],
 ) -> None:
     """An open API: anyone. With API_KEYS: a valid token for this summary when one is given, else a valid
     bearer key. Then one rate-limit token (the key's bucket, or the address's for a token)."""
