@@ -60,7 +60,8 @@ class LiveServer:
         )
         # the checkpoint summary a good model writes, less its dispute (the judge finds one source ungrounded)
         engine = FakeEngine(build=lambda article: checkpoint_summary().model_copy(update={"disputes": []}))
-        config = uvicorn.Config(create_app(settings, engine=engine), log_level="warning", lifespan="on")
+        # log_config=None: uvicorn leaves the process's logging alone (the other tests' loggers stay as they are)
+        config = uvicorn.Config(create_app(settings, engine=engine), log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
