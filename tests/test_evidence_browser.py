@@ -8,6 +8,7 @@ installs the browser."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -128,6 +129,7 @@ def _citing(summary: dict[str, Any], sentence_id: str) -> list[str]:
 def test_a_focused_fact_lights_exactly_its_sentences_and_a_chosen_sentence_lists_its_facts(
     live_server: LiveServer, browser: Any
 ) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.wait import WebDriverWait
@@ -196,9 +198,23 @@ def test_a_focused_fact_lights_exactly_its_sentences_and_a_chosen_sentence_lists
     assert browser.find_elements(By.CSS_SELECTOR, "#citing-list li") == []
     assert browser.find_element(By.ID, "citing-none").is_displayed()
 
-    # Escape clears the lit sentences
+    # hovering a fact lights its sentences too; Escape clears them
+    [actor] = [a for a in result.summary.actors if a.citations != casualty.citations][:1]
+    index = result.summary.actors.index(actor)
+    hovered = browser.find_element(By.CSS_SELECTOR, f"#fact-actor-{index} .fact-button")
+    ActionChains(browser).move_to_element(hovered).perform()
+    assert lit() == sorted(set(actor.citations), key=lambda sid: int(sid[1:]))
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     assert lit() == []
+
+    # on paper: the controls and the list of citing facts are left out, the facts are not a scrolling panel
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    style = "return getComputedStyle(document.querySelector(arguments[0]))[arguments[1]]"
+    assert browser.execute_script(style, ".hint", "display") == "none"
+    assert browser.execute_script(style, "#citing", "display") == "none"
+    assert browser.execute_script(style, ".facts", "position") == "static"
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert base64.b64decode(browser.print_page()).startswith(b"%PDF")
 
     # a phone's width: one column, nothing wider than the screen
     browser.set_window_size(390, 844)

@@ -4,7 +4,6 @@ searches alone; the real browser test is tests/test_evidence_browser.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -556,7 +555,6 @@ async def test_a_slack_post_has_a_view_evidence_button_and_its_click_is_acknowle
             clicked = await client.post(
                 "/slack/events", content=click, headers=slack_api.signed(click, secret=SLACK_SECRET)
             )
-            await asyncio.sleep(0)
 
     assert ack.status_code == 200
     assert (
