@@ -12,6 +12,7 @@ import base64
 import os
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,3 +223,13 @@ def test_a_focused_fact_lights_exactly_its_sentences_and_a_chosen_sentence_lists
 
     problems = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert problems == []  # no CSP violation, no script error
+
+
+def test_without_the_browser_the_test_skips_locally_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium chromium-driver"):
+        _browser_or_skip()
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        _browser_or_skip()

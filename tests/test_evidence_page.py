@@ -162,9 +162,10 @@ async def test_the_page_shows_every_sentence_and_every_fact_with_its_citations(
     assert len(facts) == expected_facts
     for i, casualty in enumerate(s.casualties):
         [fact] = [f for f in facts if f.attrs["id"] == f"fact-casualties-{i}"]
-        assert (fact.attrs["data-cites"] or "").split() == list(dict.fromkeys(casualty.citations))
+        in_article_order = sorted(set(casualty.citations), key=lambda sid: int(sid[1:]))
+        assert (fact.attrs["data-cites"] or "").split() == in_article_order
         links = [a.attrs["href"] for a in fact.find_all(lambda e: e.tag == "a")]
-        assert links == [f"#{sid}" for sid in dict.fromkeys(casualty.citations)]
+        assert links == [f"#{sid}" for sid in in_article_order]
 
 
 def by_class_in(element: Element, name: str) -> list[Element]:
@@ -606,3 +607,11 @@ def test_dates_are_written_out_and_an_unknown_year_is_said_to_be_unknown() -> No
     [date] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-date"]
     [text] = by_class_in(date, "fact-text")
     assert squash(text.text) == "12 February, year not stated: “today February 12th”"
+
+
+def test_a_fact_lists_its_citations_once_each_in_article_order() -> None:
+    page = parse(EvidencePage().render(checkpoint_result()))  # the third statement cites S13, S12, S13
+
+    [fact] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-summary-2"]
+    assert fact.attrs["data-cites"] == "S12 S13"
+    assert [squash(a.text) for a in fact.find_all(lambda e: e.tag == "a")] == ["S12", "S13"]

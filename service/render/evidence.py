@@ -81,8 +81,13 @@ class Fact:
     derived: list[str] = field(default_factory=list)  # "country: Syria (derived from …)"
 
     @property
+    def ordered_cites(self) -> list[str]:
+        """The cited ids once each, in article order."""
+        return sorted(set(self.cites), key=lambda sentence_id: int(sentence_id[1:]))
+
+    @property
     def cites_attr(self) -> str:
-        return " ".join(dict.fromkeys(self.cites))
+        return " ".join(self.ordered_cites)
 
 
 @dataclass(frozen=True, slots=True)
