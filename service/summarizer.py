@@ -83,12 +83,16 @@ class Summarizer:
             failed = await self.results.get_failure(key) if self.settings.failure_ttl_s else None
             if failed is not None:
                 raise failed
-        article = prepare(
-            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
-        )
+        article = self.prepare(article_in)
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
+
+    def prepare(self, article_in: ArticleIn) -> Article:
+        """The article normalised within the configured limits (`InputError` when it cannot be summarized)."""
+        return prepare(
+            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
+        )
 
     async def get(self, summary_id: str) -> SummaryResult:
         started = self._clock()

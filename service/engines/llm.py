@@ -158,8 +158,7 @@ class LLMEngine:
         self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
     ) -> EngineResult:
         gate: Judge = judge or (lambda summary: grounding.check(summary, article))
-        deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
-        return await self.converse(article, self.first_messages(article), deadline=deadline, gate=gate)
+        return await self.converse(article, self.first_messages(article), deadline_s=deadline_s, gate=gate)
 
     def first_messages(self, article: Article) -> list[dict[str, str]]:
         """The conversation's opening: the system prompt, and the user prompt with the article's sentences."""
@@ -187,14 +186,16 @@ class LLMEngine:
         article: Article,
         messages: list[dict[str, str]],
         *,
-        deadline: float,
+        deadline_s: float | None,
         gate: Judge,
         tally: Tally | None = None,
         turn: int = 0,
     ) -> EngineResult:
         """Ask, judge, repair: from `messages` at repair turn `turn` (0: the first answer) until an answer is
-        accepted or `SUMMARIZER_MAX_REPAIRS` repair turns failed (`OutputError`). `tally` counts every call,
-        including those made before (a Batch API round continued in real time)."""
+        accepted or `SUMMARIZER_MAX_REPAIRS` repair turns failed (`OutputError`), within `deadline_s`
+        (`SUMMARIZER_DEADLINE_S` when None). `tally` counts every call, including those made before (a Batch
+        API round continued in real time)."""
+        deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
         tally = tally or Tally()
         repairs = self._settings.max_repairs
         verdict: Verdict | None = None
