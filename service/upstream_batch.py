@@ -36,7 +36,6 @@ from service.batch import BatchReport, Item, finished_ids, input_problem, items,
 from service.batch_api import (
     MAX_BYTES_PER_FILE,
     MAX_REQUESTS_PER_FILE,
-    TERMINAL,
     Answered,
     BatchApi,
     parse_results,
@@ -46,7 +45,15 @@ from service.batch_api import (
 from service.batch_state import BatchState, Part, Spent
 from service.engines.base import EngineResult
 from service.engines.llm import LLMEngine
-from service.errors import BatchRequestFailed, InputError, NotFound, SummarizerError, UpstreamError, Usage
+from service.errors import (
+    BatchRequestFailed,
+    InputError,
+    NotFound,
+    SummarizerError,
+    UpstreamError,
+    UpstreamRejected,
+    Usage,
+)
 from service.summarizer import Gate, Summarizer, settle
 from service.upstream import Tally, checked_completion
 
@@ -140,12 +147,13 @@ class _Job:
         self.write(line.item.entry(result=result.model_dump(mode="json")))
 
     async def judge(
-        self, line: _Article, answered: Answered | None, messages: Messages, tally: Tally, turn: int
+        self, line: _Article, answered: Answered, messages: Messages, tally: Tally, turn: int
     ) -> Messages | None:
         """One Batch API answer at repair turn `turn`: accepted, failed, or the repair conversation to send
         next (returned)."""
-        tally.attempts += 1
-        if answered is None or answered.status_code != 200 or answered.body is None:
+        if answered.status_code is not None:  # the request was sent (not left unsent by its batch's end)
+            tally.attempts += 1
+        if answered.status_code != 200 or answered.body is None:
             self.fail(line.item, _no_answer(answered, None, tally))
             return None
         gate = Gate(line.article)
@@ -392,14 +400,18 @@ async def status(api: BatchApi, out_path: Path) -> list[dict[str, Any]]:
 
 
 async def cancel(api: BatchApi, out_path: Path) -> list[str]:
-    """Cancel the running batches of OUT's job; their ids. The state stays: the next run collects what the
-    batches answered before they stopped, and gives the rest error lines."""
+    """Cancel the batches of OUT's running job; the ids of those that stop (one that already ended is left
+    as it is). The state stays: the next run collects what the batches answered before they stopped, and
+    gives the other articles error lines (`--retry-errors` sends them again)."""
     state = BatchState.load(out_path)
     cancelled = []
     for part in state.parts if state is not None else []:
-        if part.batch_id is not None:
-            batch = await api.retrieve(part.batch_id)
-            if batch.status not in TERMINAL | {"cancelling"}:
-                await api.cancel(part.batch_id)
-                cancelled.append(part.batch_id)
+        if part.batch_id is None:
+            continue
+        try:
+            batch = await api.cancel(part.batch_id)
+        except UpstreamRejected:  # the batch has ended: nothing to cancel
+            continue
+        if batch.status in {"cancelling", "cancelled"}:
+            cancelled.append(batch.id)
     return cancelled

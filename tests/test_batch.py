@@ -17,7 +17,7 @@ from service.cache import MemoryCache
 from service.config import Settings
 from service.engines.base import EngineResult, Judge
 from service.summarizer import Summarizer
-from tests.conftest import PROBLEM_TYPE, FakeEngine
+from tests.conftest import DATA, PROBLEM_TYPE, FakeEngine
 
 
 def text(n: int) -> str:
@@ -185,9 +185,15 @@ async def test_other_fields_pass_through_to_the_output_line(tmp_path: Path) -> N
     assert (report.done, report.failed) == (2, 1)
 
 
+GOLD_FILE = DATA / "gold_articles.jsonl"  # the lines `incident-summarizer eval` reads (SPEC §7)
+
+
+def gold_lines() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in GOLD_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 async def test_the_gold_lines_of_eval_are_accepted(tmp_path: Path) -> None:
-    gold_file = Path(__file__).resolve().parent / "data" / "gold_articles.jsonl"
-    gold = [json.loads(line) for line in gold_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    gold, gold_file = gold_lines(), GOLD_FILE
     engine = FakeEngine()
     report = await run(engine, gold_file, tmp_path / "out.jsonl")
     lines = read_jsonl(tmp_path / "out.jsonl")
