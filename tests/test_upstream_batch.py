@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from service import upstream_batch
+from service import cli, upstream_batch
 from service.article import ArticleIn
 from service.batch import BatchReport
 from service.batch_api import BatchApi, request_line, split
-from service.batch_state import BatchState
+from service.batch_state import BatchState, Part
 from service.config import Settings
 from service.engines.llm import LLMEngine
 from service.main import build_summarizer
@@ -25,7 +26,13 @@ from service.prompts import Prompts
 from service.summarizer import Summarizer
 from service.upstream import Upstream
 from tests.conftest import PROBLEM_TYPE, AppClient, FakeClock
-from tests.fakes.openai_batch_server import BatchServer, LineBehaviour, LineError, answer_every_request
+from tests.fakes.openai_batch_server import (
+    BatchServer,
+    FakeBatch,
+    LineBehaviour,
+    LineError,
+    answer_every_request,
+)
 from tests.fakes.openai_server import Answer, FaultServer, first_sentence_summary, ungrounded, valid
 
 
@@ -424,3 +431,62 @@ async def test_a_realtime_repair_pays_full_price_for_its_own_call(tmp_path: Path
     assert realtime < total
     assert meta["cost_usd"] < total / 1e6  # the batch round at half price ...
     assert meta["cost_usd"] > total / 2e6  # ... the real-time call at full price
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+def test_the_command_runs_resumes_and_reports_a_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(3)), tmp_path / "out.jsonl"
+    polls: list[float] = []
+
+    async def record(seconds: float) -> None:
+        polls.append(seconds)
+
+    monkeypatch.setattr(cli, "_batch_api", lambda settings: BatchApi(Upstream(settings), sleep=record))
+    runner = CliRunner()
+    with BatchServer(responder=ungrounded_first_answer_of("a1")).in_thread() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("CACHE_URL", f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+        monkeypatch.setenv("SUMMARIZER_PRICES", "gpt-4o-mini=0.15/0.60")
+        idle = runner.invoke(cli.app, ["batch", str(in_path), str(out_path), "--status"])
+        assert idle.exit_code == 0 and "no running Batch API job" in idle.stderr
+
+        args = ["batch", "--upstream-batch", str(in_path), str(out_path), "--repair", "realtime"]
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 0, result.output
+        assert "3 summarized, 0 failed, 0 skipped" in result.stderr and "$0.0" in result.stderr
+        assert "batch round 1" in result.stderr
+        assert (len(server.creates), len(server.chats), polls) == (1, 1, [5.0, 10.0])
+
+        again = runner.invoke(cli.app, args)
+        assert again.exit_code == 0 and "0 summarized, 0 failed, 3 skipped" in again.stderr
+        assert len(server.creates) == 1
+    assert sorted(read_jsonl(out_path)) == ["a0", "a1", "a2"]
+
+
+def test_the_command_shows_and_cancels_a_running_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out_path = tmp_path / "out.jsonl"
+    monkeypatch.setattr(cli, "_batch_api", lambda settings: BatchApi(Upstream(settings)))
+    runner = CliRunner()
+    with BatchServer().in_thread() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        running = FakeBatch("batch-running", "file-x", [{"custom_id": "a"}], ["in_progress"], answered=0)
+        server.batches[running.id] = running  # a job another run started
+        state = BatchState(in_path=str(tmp_path / "in.jsonl"), model="gpt-4o-mini")
+        state.parts = [Part(str(tmp_path / "part.jsonl"), 1, file_id="file-x", batch_id=running.id)]
+        state.save(out_path)
+        shown = runner.invoke(cli.app, ["batch", "in.jsonl", str(out_path), "--status"])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["status"] == "in_progress"
+        cancelled = runner.invoke(cli.app, ["batch", "in.jsonl", str(out_path), "--cancel"])
+        assert cancelled.exit_code == 0 and cancelled.stdout.strip() == "batch-running"
+        assert server.cancels == ["batch-running"]
+
+
+def test_the_command_needs_the_llm_engine(tmp_path: Path) -> None:
+    in_path = write_jsonl(tmp_path / "in.jsonl", articles(1))
+    result = CliRunner().invoke(
+        cli.app, ["batch", "--upstream-batch", str(in_path), str(tmp_path / "out.jsonl")]
+    )
+    assert result.exit_code == 2 and "needs the llm engine" in result.stderr
