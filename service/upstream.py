@@ -239,13 +239,16 @@ class Upstream:
         """`operation` (one SDK call) under the retry policy, its openai errors translated into
         `UpstreamError`s: chat completions, and the Files and Batches calls of `service.batch_api`."""
         tally = tally or Tally()
+        policy = self._policy(deadline)
         try:
-            async for attempt in self._policy(deadline):
+            async for attempt in policy:
                 with attempt:
                     return await operation()
         except openai.OpenAIError as e:
             if is_transient(e):
-                logger.warning("upstream: giving up after %d calls; last: %s", tally.attempts, _describe(e))
+                # a chat's tally counts the request's calls; a Files or Batches call counts its own tries
+                calls = tally.attempts or policy.statistics.get("attempt_number", 1)
+                logger.warning("upstream: giving up after %d calls; last: %s", calls, _describe(e))
             raise self._translate(e, deadline, tally) from e
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
