@@ -68,6 +68,7 @@ _BATCH_ENDED = {
     "cancelled": "the batch was cancelled before this request was answered",
     "completed": "the batch completed without an answer for this request",
 }
+_AGAIN = "; run again with --retry-errors to send it again"
 
 
 class JobMismatch(ValueError):
@@ -90,14 +91,12 @@ class _Job:
         engine: LLMEngine,
         api: BatchApi,
         out: TextIO,
-        out_path: Path,
         report: BatchReport,
     ) -> None:
         self.summarizer = summarizer
         self.engine = engine
         self.api = api
         self.out = out
-        self.out_path = out_path
         self.report = report
         self.articles: dict[str, _Article] = {}
 
@@ -154,7 +153,7 @@ class _Job:
         if answered.status_code is not None:  # the request was sent (not left unsent by its batch's end)
             tally.attempts += 1
         if answered.status_code != 200 or answered.body is None:
-            self.fail(line.item, _no_answer(answered, None, tally))
+            self.fail(line.item, _request_failed(answered, tally))
             return None
         gate = Gate(line.article)
         try:
@@ -182,21 +181,23 @@ def _completion(body: dict[str, Any], tally: Tally) -> ChatCompletion:
         ) from e
 
 
-def _no_answer(answered: Answered | None, batch: Batch | None, tally: Tally) -> BatchRequestFailed:
-    """Why the Batch API has no answer for a request: its own error, or how its batch ended."""
-    if answered is not None:
-        error = (answered.body or {}).get("error")
-        code = answered.error_code or (error.get("code") if isinstance(error, dict) else None)
-        code = str(code or f"http_{answered.status_code}")
-        message = f"the Batch API could not answer this request ({code})"
-    else:
-        status = batch.status if batch is not None else "completed"
-        code = f"batch_{status}"
-        message = _BATCH_ENDED.get(status, f"the batch ended as {status}")
-        if batch is not None and batch.errors and batch.errors.data:
-            message += " (" + ", ".join(sorted({str(e.code) for e in batch.errors.data})) + ")"
-    message += "; run again with --retry-errors to send it again"
-    return BatchRequestFailed(message, code=code, attempts=tally.attempts, usage=tally.usage)
+def _request_failed(answered: Answered, tally: Tally) -> BatchRequestFailed:
+    """A request of the error file: its batch ended before it ran (`batch_expired`), or it failed."""
+    error = (answered.body or {}).get("error")
+    code = answered.error_code or (error.get("code") if isinstance(error, dict) else None)
+    code = str(code or f"http_{answered.status_code}")
+    ended = _BATCH_ENDED.get(code.removeprefix("batch_"))
+    message = f"{ended} ({code})" if ended else f"the Batch API could not answer this request ({code})"
+    return BatchRequestFailed(f"{message}{_AGAIN}", code=code, attempts=tally.attempts, usage=tally.usage)
+
+
+def _batch_ended(batch: Batch, tally: Tally) -> BatchRequestFailed:
+    """A request with no line in its batch's files: the batch ended (expired, failed, cancelled) first."""
+    message = _BATCH_ENDED.get(batch.status, f"the batch ended as {batch.status}")
+    if batch.errors and batch.errors.data:
+        message += " (" + ", ".join(sorted({str(e.code) for e in batch.errors.data})) + ")"
+    code = f"batch_{batch.status}"
+    return BatchRequestFailed(f"{message}{_AGAIN}", code=code, attempts=tally.attempts, usage=tally.usage)
 
 
 def _write_round(
@@ -289,7 +290,7 @@ async def run(
     skip = finished_ids(out_path, retry_errors=retry_errors)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("a", encoding="utf-8") as out:
-        job = _Job(summarizer, engine, api, out, out_path, report)
+        job = _Job(summarizer, engine, api, out, report)
         await job.read(in_path, skip, look_up_cache=state is None)
         if state is None:
             if not job.articles:
@@ -346,7 +347,7 @@ async def _collect(job: _Job, state: BatchState, batches: list[Batch]) -> dict[s
             tally = Tally(spent.attempts, spent.tokens)
             answered = answers.get(key)
             if answered is None:
-                job.fail(line.item, _no_answer(None, batch, tally))
+                job.fail(line.item, _batch_ended(batch, tally))
                 continue
             repaired = await job.judge(line, answered, messages, tally, turn)
             if repaired is not None:

@@ -21,6 +21,7 @@ from service.batch_api import BatchApi, request_line, split
 from service.batch_state import BatchState, Part
 from service.config import Settings
 from service.engines.llm import LLMEngine
+from service.errors import UpstreamRejected
 from service.main import build_summarizer
 from service.prompts import Prompts
 from service.summarizer import Summarizer
@@ -321,6 +322,25 @@ async def test_a_killed_run_resumes_polling_without_a_second_batch(tmp_path: Pat
         report = await run(settings, in_path, out_path)
         assert len(server.creates) == 1 and len(server.uploads) == 1  # the same batch, polled to its end
     assert report.done == 3 and sorted(read_jsonl(out_path)) == ["a0", "a1", "a2"]
+
+
+async def test_a_run_stopped_between_upload_and_create_does_not_upload_again(tmp_path: Path) -> None:
+    in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(2)), tmp_path / "out.jsonl"
+    async with BatchServer() as server:
+        settings = settings_for(server, tmp_path)
+        server.reject_creates = 1  # the upload goes through, the create is refused: the run stops
+        with pytest.raises(UpstreamRejected):
+            await run(settings, in_path, out_path)
+        state = BatchState.load(out_path)
+        assert (
+            state is not None
+            and state.parts[0].file_id == server.uploads[0]
+            and state.parts[0].batch_id is None
+        )
+        report = await run(settings, in_path, out_path)
+        assert len(server.uploads) == 1 and len(server.creates) == 1
+        assert server.batches[server.creates[0]].input_file_id == server.uploads[0]
+    assert report.done == 2
 
 
 async def test_status_and_cancel(tmp_path: Path) -> None:

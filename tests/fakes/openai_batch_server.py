@@ -87,6 +87,7 @@ class BatchServer:
         self.cancels: list[str] = []
         self.retrieves = 0
         self.chats: list[dict[str, Any]] = []
+        self.reject_creates = 0  # the next creates answered 400
         self._faults: deque[int] = deque()
         self._serial = 0
         self._runner: web.AppRunner | None = None
@@ -179,6 +180,9 @@ class BatchServer:
 
     async def _create(self, request: web.Request) -> web.Response:
         params = await request.json()
+        if self.reject_creates:
+            self.reject_creates -= 1
+            return _error(400, "scripted rejection")
         stored = self.files.get(params.get("input_file_id", ""))
         if stored is None or stored[2] != "batch":
             return _error(400, "input_file_id must name a file uploaded with purpose=batch")
