@@ -32,6 +32,8 @@ MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 POLL_FIRST_S = 5.0
 POLL_MAX_S = 300.0
 TERMINAL = frozenset({"completed", "expired", "failed", "cancelled"})
+# An upload or download of up to 200 MB may take longer than a chat call: each try gets this long.
+TRANSFER_TIMEOUT_S = 900.0
 
 
 def request_line(custom_id: str, body: dict[str, Any]) -> bytes:
@@ -111,8 +113,10 @@ class BatchApi:
         content = await asyncio.to_thread(path.read_bytes)
         client = self._upstream.client
         uploaded = await self._upstream.call(
-            lambda: client.files.create(file=(path.name, content), purpose="batch"),
-            deadline=self._upstream.deadline(),
+            lambda: client.files.create(
+                file=(path.name, content), purpose="batch", timeout=TRANSFER_TIMEOUT_S
+            ),
+            deadline=self._upstream.deadline(2 * TRANSFER_TIMEOUT_S),
         )
         return uploaded.id
 
@@ -142,9 +146,9 @@ class BatchApi:
         client = self._upstream.client
 
         async def read() -> bytes:
-            return (await client.files.content(file_id)).content
+            return (await client.files.content(file_id, timeout=TRANSFER_TIMEOUT_S)).content
 
-        return await self._upstream.call(read, deadline=self._upstream.deadline())
+        return await self._upstream.call(read, deadline=self._upstream.deadline(2 * TRANSFER_TIMEOUT_S))
 
     async def wait(self, batch_ids: list[str], *, on_poll: Any = None) -> list[Batch]:
         """Poll the batches until each is `completed`, `expired`, `failed` or `cancelled`; the first wait

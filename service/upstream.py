@@ -252,9 +252,10 @@ class Upstream:
             raise self._translate(e, deadline, tally) from e
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    def deadline(self) -> float:
-        """The `clock()` time one call started now must end by: `SUMMARIZER_DEADLINE_S` from now."""
-        return self._clock() + self._settings.deadline_s
+    def deadline(self, seconds: float | None = None) -> float:
+        """The `clock()` time a call started now must end by, retries included: `seconds` (by default
+        `SUMMARIZER_DEADLINE_S`) from now."""
+        return self._clock() + (self._settings.deadline_s if seconds is None else seconds)
 
     async def _call_once(self, params: dict[str, Any], deadline: float, tally: Tally) -> ChatCompletion:
         remaining = deadline - self._clock()
