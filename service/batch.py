@@ -5,10 +5,12 @@ Any other field (a feed name, a category, the `gold` of an `eval` file) is not p
 through unchanged as the output line's `extra` object. Each output line is `{"id", "result": SummaryResult,
 "extra"?}` or, for an article that failed, `{"id", "error": {type, title, detail, ...}, "extra"?}` with the same
 problem types as the HTTP API (errors of the model also carry `attempts` and `usage`, what the article cost); a
-failure never stops the batch. Lines are appended as articles finish
-(so in completion order) and flushed one by one: after a crash or Ctrl-C, running the same command again skips
-every id already in OUT (with `retry_errors`, ids whose last line is an error are tried again and get a new
-line; the last line of an id is the one that counts). A partial last line left by a crash is cut off first.
+failure never stops the batch. Lines are appended as articles finish (so in completion order) and flushed one by
+one: after a crash or Ctrl-C, running the same command again skips every id already in OUT (with `retry_errors`,
+ids whose last line is an error are tried again and get a new line; the last line of an id is the one that counts).
+A partial last line left by a crash is cut off first.
+
+With `--upstream-batch` the articles go through the OpenAI Batch API instead: `service.upstream_batch`.
 """
 
 from __future__ import annotations

@@ -74,19 +74,27 @@ class Answered:
 
 def parse_results(data: bytes) -> Iterator[Answered]:
     """The lines of a downloaded output or error file."""
-    for raw in data.decode("utf-8").splitlines():
-        if not raw.strip():
+    for raw in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            line = json.loads(raw) if raw.strip() else None
+        except json.JSONDecodeError:
+            log.warning("batch: skipping a line of a result file that is not JSON")
             continue
-        line = json.loads(raw)
-        response = line.get("response") or {}
-        error = line.get("error") or {}
-        body = response.get("body")
+        if not isinstance(line, dict):
+            continue
+        response = _object(line.get("response"))
+        error = _object(line.get("error"))
+        body, status = response.get("body"), response.get("status_code")
         yield Answered(
             str(line.get("custom_id")),
-            response.get("status_code"),
+            status if isinstance(status, int) else None,
             body if isinstance(body, dict) else None,
-            error.get("code") if isinstance(error, dict) else None,
+            str(error["code"]) if error.get("code") else None,
         )
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 class BatchApi:

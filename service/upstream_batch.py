@@ -234,12 +234,19 @@ async def _submit(api: BatchApi, state: BatchState, out_path: Path) -> None:
             log.info("batch: created %s (%d requests, round %d)", part.batch_id, part.requests, state.round)
 
 
-def _requests(part: Part) -> dict[str, Messages]:
-    """The conversations a part sent, by custom id (its article id), read back from its input file."""
+async def _requests(api: BatchApi, part: Part) -> dict[str, Messages]:
+    """The conversations a part sent, by custom id (its article id): read back from its input file, or
+    downloaded when the local copy is gone."""
+    local = Path(part.path)
+    if await asyncio.to_thread(local.exists) or part.file_id is None:
+        data = await asyncio.to_thread(local.read_bytes)
+    else:
+        data = await api.download(part.file_id)
     sent: dict[str, Messages] = {}
-    for raw in Path(part.path).read_text(encoding="utf-8").splitlines():
-        line = json.loads(raw)
-        sent[line["custom_id"]] = line["body"]["messages"]
+    for raw in data.decode("utf-8").splitlines():
+        if raw.strip():
+            line = json.loads(raw)
+            sent[line["custom_id"]] = line["body"]["messages"]
     return sent
 
 
@@ -339,7 +346,7 @@ async def _collect(job: _Job, state: BatchState, batches: list[Batch]) -> dict[s
     repairs: dict[str, tuple[Messages, Tally]] = {}
     for part, batch in zip(state.parts, batches, strict=True):
         answers = await _answers(job.api, batch)
-        for key, messages in _requests(part).items():
+        for key, messages in (await _requests(job.api, part)).items():
             line = job.articles.get(key)
             if line is None:  # answered in OUT meanwhile, or no longer in IN
                 continue
@@ -349,7 +356,12 @@ async def _collect(job: _Job, state: BatchState, batches: list[Batch]) -> dict[s
             if answered is None:
                 job.fail(line.item, _batch_ended(batch, tally))
                 continue
-            repaired = await job.judge(line, answered, messages, tally, turn)
+            try:
+                repaired = await job.judge(line, answered, messages, tally, turn)
+            except Exception as e:  # one broken answer must not stop the job
+                log.exception("unexpected error on batch item %s", key)
+                job.fail(line.item, SummarizerError(f"unexpected error: {type(e).__name__}"))
+                continue
             if repaired is not None:
                 repairs[key] = (repaired, tally)
     return repairs

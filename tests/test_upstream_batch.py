@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from service import cli, upstream_batch
 from service.article import ArticleIn
 from service.batch import BatchReport
-from service.batch_api import BatchApi, request_line, split
+from service.batch_api import BatchApi, parse_results, request_line, split
 from service.batch_state import BatchState, Part
 from service.config import Settings
 from service.engines.llm import LLMEngine
@@ -50,6 +51,10 @@ def read_jsonl(path: Path) -> dict[str, dict[str, Any]]:
     """OUT by id: the last line of each id counts."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return {line["id"]: line for line in lines}
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path)
 
 
 def articles(n: int) -> list[dict[str, Any]]:
@@ -322,6 +327,38 @@ async def test_a_killed_run_resumes_polling_without_a_second_batch(tmp_path: Pat
         report = await run(settings, in_path, out_path)
         assert len(server.creates) == 1 and len(server.uploads) == 1  # the same batch, polled to its end
     assert report.done == 3 and sorted(read_jsonl(out_path)) == ["a0", "a1", "a2"]
+
+
+async def test_a_resumed_run_downloads_its_input_file_when_the_local_copy_is_gone(tmp_path: Path) -> None:
+    in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(2)), tmp_path / "out.jsonl"
+
+    async def die(seconds: float) -> None:
+        raise Killed
+
+    async with BatchServer(responder=ungrounded_first_answer_of("a1")) as server:
+        settings = settings_for(server, tmp_path)
+        async with open_job(settings) as job:
+            killed = BatchApi(Upstream(settings), sleep=die)
+            with pytest.raises(Killed):
+                await upstream_batch.run(
+                    job.summarizer, job.engine, killed, in_path, out_path, progress=False
+                )
+            await killed.aclose()
+        remove_tree(BatchState.inputs_dir(out_path))
+        report = await run(settings, in_path, out_path)
+        assert (
+            len(server.creates) == 2
+        )  # the first batch, and the repair of a1 built from the downloaded file
+        repair = server.requests_of(server.creates[1])[0]["body"]["messages"]
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert report.done == 2
+
+
+def test_a_result_line_that_is_not_json_is_skipped() -> None:
+    good = {"custom_id": "a", "response": {"status_code": 200, "body": {"id": "x"}}, "error": None}
+    data = b'{"custom_id": "b", "resp\n' + json.dumps(good).encode() + b"\n[1]\n\n"
+    [answered] = parse_results(data)
+    assert (answered.custom_id, answered.status_code, answered.body) == ("a", 200, {"id": "x"})
 
 
 async def test_a_run_stopped_between_upload_and_create_does_not_upload_again(tmp_path: Path) -> None:
