@@ -3,7 +3,7 @@ API's limits, upload (`purpose="batch"`), one batch per file on `/v1/chat/comple
 polling with backoff, the output and error files, cancel.
 
 Every call goes through the service's one retry policy (`Upstream.call`: transport errors, 429 and 5xx retried,
-openai errors translated into `service.errors`). The sleep and clock are injected: tests never wait.
+openai errors translated into `service.errors`). The poll's sleep is injected (the upstream's clock and sleep too): tests never wait.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, Final
 
 from openai.types import Batch
 
-from service.upstream import Clock, Sleep, Upstream
+from service.upstream import Sleep, Upstream
 
 log = logging.getLogger("service.batch")
 
@@ -103,13 +102,11 @@ class BatchApi:
         upstream: Upstream,
         *,
         sleep: Sleep = asyncio.sleep,
-        clock: Clock = time.monotonic,
         poll_first_s: float = POLL_FIRST_S,
         poll_max_s: float = POLL_MAX_S,
     ) -> None:
         self._upstream = upstream
         self._sleep = sleep
-        self._clock = clock
         self._poll_first_s = poll_first_s
         self._poll_max_s = poll_max_s
 

@@ -85,7 +85,7 @@ async def open_job(settings: Settings, clock: FakeClock | None = None) -> AsyncI
     clock = clock or FakeClock()
     engine = LLMEngine(settings, Prompts.load(), sleep=clock.sleep, clock=clock)
     summarizer = build_summarizer(settings, engine=engine)
-    api = BatchApi(Upstream(settings, sleep=clock.sleep, clock=clock), sleep=clock.sleep, clock=clock)
+    api = BatchApi(Upstream(settings, sleep=clock.sleep, clock=clock), sleep=clock.sleep)
     try:
         yield Job(summarizer, engine, api, clock)
     finally:
@@ -312,14 +312,13 @@ async def test_a_killed_run_resumes_polling_without_a_second_batch(tmp_path: Pat
 
     async with BatchServer() as server:
         settings = settings_for(server, tmp_path)
-        clock = FakeClock()
-        async with open_job(settings, clock) as job:
-            job.api = BatchApi(Upstream(settings), sleep=die, clock=clock)
+        async with open_job(settings) as job:
+            killed = BatchApi(Upstream(settings), sleep=die)  # dies at its first wait, after the create
             with pytest.raises(Killed):
                 await upstream_batch.run(
-                    job.summarizer, job.engine, job.api, in_path, out_path, progress=False
+                    job.summarizer, job.engine, killed, in_path, out_path, progress=False
                 )
-            await job.api.aclose()
+            await killed.aclose()
         assert len(server.creates) == 1
         state = BatchState.load(out_path)
         assert state is not None and state.parts[0].batch_id == server.creates[0]
