@@ -371,13 +371,13 @@ async def _repair_in_real_time(
     job: _Job, repairs: dict[str, tuple[Messages, Tally]], turn: int, concurrency: int
 ) -> None:
     """The repair conversations continued in real time (`--repair realtime`), from repair turn `turn`."""
-    gate_slots = asyncio.Semaphore(concurrency)
+    slots = asyncio.Semaphore(concurrency)
 
     async def repair(key: str, messages: Messages, tally: Tally) -> None:
         line = job.articles[key]
         batch_usage = tally.usage  # the batch rounds' tokens, at the batch discount
         gate = Gate(line.article)
-        async with gate_slots:
+        async with slots:
             try:
                 outcome = await job.engine.converse(
                     line.article, messages, deadline_s=None, gate=gate, tally=tally, turn=turn
