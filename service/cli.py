@@ -10,16 +10,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from service import batch as batch_run
 from service.article import ArticleIn
 from service.config import Settings
 from service.errors import InputError, SummarizerError
 from service.main import build_summarizer
 from service.render import markdown
 from service.result import SummaryResult
+
+if TYPE_CHECKING:
+    from service.batch_api import BatchApi
 
 app = typer.Typer(
     help="Cited incident summaries of news articles.", no_args_is_help=True, add_completion=False
@@ -105,47 +109,161 @@ def summarize(
         raise typer.Exit(2 if only_input else 1)
 
 
+def _batch_api(settings: Settings) -> BatchApi:
+    """The Batch API client of `batch --upstream-batch` (its own `openai` client, the one retry policy)."""
+    from service.batch_api import BatchApi
+    from service.upstream import Upstream
+
+    return BatchApi(Upstream(settings))
+
+
+RepairOption = Annotated[
+    Literal["batch", "realtime"],
+    typer.Option(
+        "--repair",
+        help="With --upstream-batch: repair failed answers in another batch (half price) or in real time.",
+    ),
+]
+
+
 @app.command()
 def batch(
     in_file: Annotated[
-        Path, typer.Argument(help="Articles, one JSON object per line: id, text or html, ...")
+        Path,
+        typer.Argument(
+            help="Articles, one JSON object per line: id, text or html, title?, published_at?, source_url?; "
+            "other fields are passed through to the output line's `extra`."
+        ),
     ],
     out_file: Annotated[
         Path, typer.Argument(help="Results, one JSON object per line; appended to, resumable.")
     ],
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Articles summarized at once.")] = 4,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Articles summarized (or repaired in real time) at once.")
+    ] = 4,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Try again the ids whose last line in OUT is an error.")
     ] = False,
     progress: Annotated[bool, typer.Option(help="Progress bar on standard error.")] = True,
     engine: EngineOption = None,
+    upstream_batch: Annotated[
+        bool,
+        typer.Option(
+            "--upstream-batch",
+            help="Send the articles through the OpenAI Batch API (llm engine; half price, within 24 h). "
+            "The job's state is kept beside OUT: run the same command again to resume it.",
+        ),
+    ] = False,
+    repair: RepairOption = "batch",
+    status: Annotated[
+        bool, typer.Option("--status", help="Print the Batch API job of OUT (one JSON line per batch).")
+    ] = False,
+    cancel: Annotated[bool, typer.Option("--cancel", help="Cancel the Batch API job of OUT.")] = False,
 ) -> None:
     """Summarize a JSONL file of articles; skips ids already in OUT. Exits 1 when any article failed."""
-    from service import batch as batch_run
-
     settings = _settings(engine)
+    if status or cancel:
+        _batch_job_command(settings, out_file, cancel=cancel)
+        return
     if not in_file.is_file():
         typer.echo(f"error: {in_file} is not a file", err=True)
         raise typer.Exit(2)
+    if upstream_batch:
+        report = _run_upstream_batch(settings, in_file, out_file, repair, concurrency, retry_errors, progress)
+    else:
+
+        async def run() -> batch_run.BatchReport:
+            summarizer = build_summarizer(settings)
+            try:
+                return await batch_run.run(
+                    summarizer,
+                    in_file,
+                    out_file,
+                    concurrency=concurrency,
+                    retry_errors=retry_errors,
+                    progress=progress,
+                )
+            finally:
+                await summarizer.aclose()
+
+        report = asyncio.run(run())
+    summary = f"{report.done} summarized, {report.failed} failed, {report.skipped} skipped"
+    summary += f"; {report.usage.prompt_tokens} prompt and {report.usage.completion_tokens} completion tokens"
+    if report.cost_usd is not None:
+        summary += f", ${report.cost_usd:.4f}"
+    typer.echo(summary, err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _needs_llm(settings: Settings) -> None:
+    if settings.resolved_engine != "llm":
+        typer.echo("error: the Batch API needs the llm engine (OPENAI_API_KEY or OPENAI_BASE_URL)", err=True)
+        raise typer.Exit(2)
+
+
+def _run_upstream_batch(
+    settings: Settings,
+    in_file: Path,
+    out_file: Path,
+    repair: Literal["batch", "realtime"],
+    concurrency: int,
+    retry_errors: bool,
+    progress: bool,
+) -> batch_run.BatchReport:
+    from service import upstream_batch
+    from service.engines.llm import LLMEngine
+    from service.prompts import Prompts
+
+    _needs_llm(settings)
 
     async def run() -> batch_run.BatchReport:
-        summarizer = build_summarizer(settings)
+        engine = LLMEngine(settings, Prompts.load())
+        summarizer = build_summarizer(settings, engine=engine)  # the API's cache key
+        api = _batch_api(settings)
         try:
-            return await batch_run.run(
+            return await upstream_batch.run(
                 summarizer,
+                engine,
+                api,
                 in_file,
                 out_file,
-                concurrency=concurrency,
+                repair=repair,
                 retry_errors=retry_errors,
+                concurrency=concurrency,
                 progress=progress,
             )
         finally:
+            await api.aclose()
             await summarizer.aclose()
 
-    report = asyncio.run(run())
-    typer.echo(f"{report.done} summarized, {report.failed} failed, {report.skipped} skipped", err=True)
-    if report.failed:
-        raise typer.Exit(1)
+    try:
+        return asyncio.run(run())
+    except upstream_batch.JobMismatch as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def _batch_job_command(settings: Settings, out_file: Path, *, cancel: bool) -> None:
+    """`batch --status` / `--cancel`: the Batch API job whose state is kept beside OUT."""
+    from service import upstream_batch
+
+    _needs_llm(settings)
+
+    async def run() -> list[dict[str, object]] | list[str]:
+        api = _batch_api(settings)
+        try:
+            if cancel:
+                return await upstream_batch.cancel(api, out_file)
+            return await upstream_batch.status(api, out_file)
+        finally:
+            await api.aclose()
+
+    found = asyncio.run(run())
+    if not found:
+        typer.echo(f"no running Batch API job for {out_file}", err=True)
+    for entry in found:
+        typer.echo(entry if isinstance(entry, str) else json.dumps(entry))
 
 
 @app.command()

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
         default_factory=dict, validation_alias=_env("SUMMARIZER_PRICES", "prices")
     )
+    # the Batch API's discount on its tokens (OpenAI: 50 %), applied to `meta.cost_usd` of `batch --upstream-batch`
+    batch_discount: float = Field(
+        0.5, ge=0, le=1, validation_alias=_env("SUMMARIZER_BATCH_DISCOUNT", "batch_discount")
+    )
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), validation_alias=_env("API_KEYS", "api_keys")

@@ -150,6 +150,16 @@ class UpstreamRejected(UpstreamError):
         self.status_code = status_code
 
 
+class BatchRequestFailed(UpstreamError):
+    """The Batch API returned no answer for one request: its batch expired, failed or was cancelled, or the
+    request itself failed (`code`: `batch_expired`, `batch_failed`, `batch_cancelled`, the error's code or
+    `http_<status>`)."""
+
+    def __init__(self, message: str, *, code: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
+
+
 # --- the model's output ---------------------------------------------------------------------------
 
 

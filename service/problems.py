@@ -89,6 +89,12 @@ PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
         "The model endpoint rejected our request",
         ("attempts", "usage", "upstream_status"),
     ),
+    errors.BatchRequestFailed: ProblemKind(
+        502,
+        "upstream-batch-failed",
+        "The Batch API returned no answer for this article",
+        ("attempts", "usage"),
+    ),
     # the model's output
     errors.OutputError: ProblemKind(
         502,

@@ -83,12 +83,16 @@ class Summarizer:
             failed = await self.results.get_failure(key) if self.settings.failure_ttl_s else None
             if failed is not None:
                 raise failed
-        article = prepare(
-            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
-        )
+        article = self.prepare(article_in)
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
+
+    def prepare(self, article_in: ArticleIn) -> Article:
+        """The article normalised within the configured limits (`InputError` when it cannot be summarized)."""
+        return prepare(
+            article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
+        )
 
     async def get(self, summary_id: str) -> SummaryResult:
         started = self._clock()
@@ -192,7 +196,42 @@ class Summarizer:
             # milliseconds, and a request may so outlive its deadline by at most _FALLBACK_MIN_S
             remaining = deadline_s - (time.monotonic() - started)
             outcome = await self._run(self.fallback, article, max(_FALLBACK_MIN_S, remaining))
-        result = SummaryResult(
+        result = self._result(
+            key, article, engine, outcome, degraded=degraded, warnings=warnings, spent=(attempts, usage)
+        )
+        ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
+        await self.results.put(key, result, ttl)
+        return result
+
+    async def store(
+        self, key: str, article: Article, outcome: EngineResult, *, batch_usage: Usage
+    ) -> SummaryResult:
+        """The result of a settled outcome of this summarizer's engine that arrived another way (the Batch
+        API: `service.upstream_batch`), cached under `key` (`key_for` its article) like a computed one, so
+        that a request for the article is a hit. `batch_usage`, the tokens of the Batch API rounds, is
+        charged at the batch discount (`SUMMARIZER_BATCH_DISCOUNT`)."""
+        result = self._result(key, article, self.engine, outcome, batch_usage=batch_usage)
+        await self.results.put(key, result, self.settings.cache_ttl_s)
+        return result
+
+    def _result(
+        self,
+        key: str,
+        article: Article,
+        engine: Engine,
+        outcome: EngineResult,
+        *,
+        degraded: bool = False,
+        warnings: list[str] | None = None,
+        spent: tuple[int, Usage] | None = None,  # what a failed engine spent before `engine` answered
+        batch_usage: Usage | None = None,
+    ) -> SummaryResult:
+        attempts, usage = spent or (0, Usage())
+        model = outcome.served_by or engine.model
+        cost = self._cost(model, usage + outcome.usage)
+        if cost is not None and batch_usage is not None:
+            cost = round(cost - self.settings.batch_discount * (self._cost(model, batch_usage) or 0.0), 6)
+        return SummaryResult(
             id=key,
             summary=outcome.summary,
             sentences=[
@@ -200,9 +239,9 @@ class Summarizer:
             ],
             meta=Meta(
                 engine=engine.name,
-                model=outcome.served_by or engine.model,
+                model=model,
                 system_fingerprint=outcome.system_fingerprint,
-                cost_usd=self._cost(outcome.served_by or engine.model, usage + outcome.usage),
+                cost_usd=cost,
                 prompt_version=self.prompt_version if engine is self.engine else "none",
                 schema_version=SCHEMA_VERSION,
                 cached=False,
@@ -213,14 +252,11 @@ class Summarizer:
                     cached_tokens=usage.cached_tokens + outcome.usage.cached_tokens,
                 ),
                 latency_ms=0.0,
-                warnings=[*warnings, *outcome.warnings],
+                warnings=[*(warnings or []), *outcome.warnings],
                 degraded=degraded,
                 derived=[DerivedOut(path=f.path, value=f.value, basis=f.basis) for f in outcome.derived],
             ),
         )
-        ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
-        await self.results.put(key, result, ttl)
-        return result
 
     def _cost(self, model: str, usage: Usage) -> float | None:
         """The calls' cost at the model's price (SUMMARIZER_PRICES), or None without one."""
@@ -233,19 +269,13 @@ class Summarizer:
         """One engine, bounded by the request deadline; its summary accepted on the gate's verdict (the one
         grounding check), then its derived facts added (`service.derived`)."""
         deadline = self.settings.deadline_s if deadline_s is None else deadline_s
-        judged: tuple[IncidentSummary, list[Violation]] | None = None  # the last candidate judged
-
-        def judge(summary: IncidentSummary) -> list[Violation]:
-            nonlocal judged
-            judged = (summary, grounding.check(summary, article))
-            return judged[1]
-
+        gate = Gate(article)
         started = time.perf_counter()
         try:
             # a moment past the engine's own deadline: an engine that keeps it reports what it spent
             # (attempts, usage); the summarizer's bound is for one that does not
             async with asyncio.timeout(deadline + _DEADLINE_GRACE_S):
-                outcome = await engine.summarize(article, deadline_s=deadline, judge=judge)
+                outcome = await engine.summarize(article, deadline_s=deadline, judge=gate)
         except TimeoutError as e:
             error = DeadlineExceeded(f"no summary within the {deadline:g} s deadline")
             self.metrics.engine_run(engine.name, time.perf_counter() - started, None, error)
@@ -254,17 +284,41 @@ class Summarizer:
             self.metrics.engine_run(engine.name, time.perf_counter() - started, None, e)
             raise
         self.metrics.engine_run(engine.name, time.perf_counter() - started, outcome)
-        violations = judged[1] if judged and judged[0] is outcome.summary else judge(outcome.summary)
-        if violations:
-            log.error("engine %s returned an ungrounded summary: %s", engine.name, violations[:5])
-            raise OutputError(
-                f"the {engine.name} engine's summary failed grounding",
-                violations=violations,
-                attempts=outcome.attempts,
-                usage=outcome.usage,
-            )
-        summary, derived = await asyncio.to_thread(derive_places, outcome.summary, article)
-        if not derived:
-            return outcome
-        noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)
-        return replace(outcome, summary=summary, warnings=(*outcome.warnings, *noted), derived=derived)
+        return await settle(engine.name, outcome, article, gate)
+
+
+class Gate:
+    """The one judge of an article's candidate summaries (`grounding.check`), handed to the engine; it keeps
+    its last verdict, so the summary an engine returns is judged once."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self._last: tuple[IncidentSummary, list[Violation]] | None = None
+
+    def __call__(self, summary: IncidentSummary) -> list[Violation]:
+        self._last = (summary, grounding.check(summary, self.article))
+        return self._last[1]
+
+    def verdict(self, summary: IncidentSummary) -> list[Violation]:
+        """The violations of `summary`: the last verdict when it is the candidate judged last."""
+        return self._last[1] if self._last and self._last[0] is summary else self(summary)
+
+
+async def settle(engine_name: str, outcome: EngineResult, article: Article, gate: Gate) -> EngineResult:
+    """An engine's outcome accepted on the gate's verdict (`OutputError` when its summary is not grounded),
+    with the facts the service derives added (`service.derived`): the step between an answer and a result,
+    for the real-time path and the Batch API's."""
+    violations = gate.verdict(outcome.summary)
+    if violations:
+        log.error("engine %s returned an ungrounded summary: %s", engine_name, violations[:5])
+        raise OutputError(
+            f"the {engine_name} engine's summary failed grounding",
+            violations=violations,
+            attempts=outcome.attempts,
+            usage=outcome.usage,
+        )
+    summary, derived = await asyncio.to_thread(derive_places, outcome.summary, article)
+    if not derived:
+        return outcome
+    noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)
+    return replace(outcome, summary=summary, warnings=(*outcome.warnings, *noted), derived=derived)

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
@@ -60,6 +60,7 @@ _REJECTION_HINTS = {
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -210,9 +211,13 @@ class Upstream:
         if self._owns_http_client:
             await self._client.close()
 
-    async def chat(self, params: dict[str, Any], *, deadline: float, tally: Tally) -> ChatCompletion:
-        """One chat completion with retries; `deadline` is a `clock()` time. Raises `UpstreamError`s."""
-        policy = AsyncRetrying(
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client (its own retries off): for calls other than chat, made through `call`."""
+        return self._client
+
+    def _policy(self, deadline: float) -> AsyncRetrying:
+        return AsyncRetrying(
             retry=retry_if_exception(is_transient),
             wait=_WaitRetryAfterOrJitter(self._settings.retry_after_cap_s),
             stop=stop_after_attempt(self._settings.max_retries + 1)
@@ -221,15 +226,36 @@ class Upstream:
             before_sleep=self._log_retry,
             reraise=True,
         )
+
+    async def chat(self, params: dict[str, Any], *, deadline: float, tally: Tally) -> ChatCompletion:
+        """One chat completion with retries; `deadline` is a `clock()` time. Raises `UpstreamError`s."""
+        return await self.call(
+            lambda: self._call_once(params, deadline, tally), deadline=deadline, tally=tally
+        )
+
+    async def call(
+        self, operation: Callable[[], Awaitable[_T]], *, deadline: float, tally: Tally | None = None
+    ) -> _T:
+        """`operation` (one SDK call) under the retry policy, its openai errors translated into
+        `UpstreamError`s: chat completions, and the Files and Batches calls of `service.batch_api`."""
+        tally = tally or Tally()
+        policy = self._policy(deadline)
         try:
             async for attempt in policy:
                 with attempt:
-                    return await self._call_once(params, deadline, tally)
+                    return await operation()
         except openai.OpenAIError as e:
             if is_transient(e):
-                logger.warning("upstream: giving up after %d calls; last: %s", tally.attempts, _describe(e))
+                # a chat's tally counts the request's calls; a Files or Batches call counts its own tries
+                calls = tally.attempts or policy.statistics.get("attempt_number", 1)
+                logger.warning("upstream: giving up after %d calls; last: %s", calls, _describe(e))
             raise self._translate(e, deadline, tally) from e
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def deadline(self, seconds: float | None = None) -> float:
+        """The `clock()` time a call started now must end by, retries included: `seconds` (by default
+        `SUMMARIZER_DEADLINE_S`) from now."""
+        return self._clock() + (self._settings.deadline_s if seconds is None else seconds)
 
     async def _call_once(self, params: dict[str, Any], deadline: float, tally: Tally) -> ChatCompletion:
         remaining = deadline - self._clock()
@@ -258,7 +284,7 @@ class Upstream:
             self._breaker.release(trial)
             raise
         self._breaker.record_success(trial)
-        return _checked(completion, tally)
+        return checked_completion(completion, tally)
 
     def _log_retry(self, retry_state: RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None
@@ -334,7 +360,7 @@ def _error_field(body: object, name: str) -> str:
     return str(value) if value is not None else "-"
 
 
-def _checked(completion: object, tally: Tally) -> ChatCompletion:
+def checked_completion(completion: object, tally: Tally) -> ChatCompletion:
     """A 2xx answer as the chat completion it must be, its usage counted (a field a server leaves out counts
     0); anything else is the endpoint's failure, never a crash and never a reason to ask the model again: a web
     page or text (a base URL pointing at a web UI), an `{"error": …}` object sent with status 200, a body

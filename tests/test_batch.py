@@ -17,7 +17,7 @@ from service.cache import MemoryCache
 from service.config import Settings
 from service.engines.base import EngineResult, Judge
 from service.summarizer import Summarizer
-from tests.conftest import PROBLEM_TYPE, FakeEngine
+from tests.conftest import DATA, PROBLEM_TYPE, FakeEngine
 
 
 def text(n: int) -> str:
@@ -168,3 +168,43 @@ def test_concurrency_must_be_positive(tmp_path: Path) -> None:
     in_path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": text(1)}])
     with pytest.raises(ValueError, match="concurrency"):
         asyncio.run(batch.run(summarizer_with(FakeEngine()), in_path, tmp_path / "o.jsonl", concurrency=0))
+
+
+async def test_other_fields_pass_through_to_the_output_line(tmp_path: Path) -> None:
+    rows: list[Any] = [
+        {"id": "a", "text": text(1), "feed": "afp", "tags": ["syria", 1], "meta": {"n": 2}},
+        {"id": "b", "text": "", "feed": "reuters"},  # a failed article keeps its extra fields too
+        {"id": "c", "text": text(3)},
+    ]
+    report = await run(FakeEngine(), write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl")
+    by_id = {line["id"]: line for line in read_jsonl(tmp_path / "out.jsonl")}
+    assert by_id["a"]["extra"] == {"feed": "afp", "tags": ["syria", 1], "meta": {"n": 2}}
+    assert by_id["a"]["result"]["sentences"][0]["text"] == text(1)  # the summary ignores them
+    assert by_id["b"]["extra"] == {"feed": "reuters"} and by_id["b"]["error"]["type"].endswith("empty-input")
+    assert "extra" not in by_id["c"]
+    assert (report.done, report.failed) == (2, 1)
+
+
+GOLD_FILE = DATA / "gold_articles.jsonl"  # the lines `incident-summarizer eval` reads (SPEC §7)
+
+
+def gold_lines() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in GOLD_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def test_the_gold_lines_of_eval_are_accepted(tmp_path: Path) -> None:
+    gold, gold_file = gold_lines(), GOLD_FILE
+    engine = FakeEngine()
+    report = await run(engine, gold_file, tmp_path / "out.jsonl")
+    lines = read_jsonl(tmp_path / "out.jsonl")
+    assert report.failed == 0 and report.done == len(gold) == len(lines) == engine.calls
+    by_id = {line["id"]: line for line in lines}
+    for record in gold:
+        assert by_id[record["id"]]["extra"] == {"gold": record["gold"]}
+        assert by_id[record["id"]]["result"]["sentences"]
+
+
+async def test_usage_is_summed_for_the_run(tmp_path: Path) -> None:
+    in_path = write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": text(i)} for i in range(3)])
+    report = await run(FakeEngine(), in_path, tmp_path / "out.jsonl")
+    assert (report.usage.prompt_tokens, report.usage.completion_tokens) == (30, 15)  # 10 + 5 per article

@@ -33,6 +33,7 @@ SAMPLES: dict[type[errors.SummarizerError], errors.SummarizerError] = {
     errors.UpstreamTimeout: errors.UpstreamTimeout("timed out", attempts=3),
     errors.DeadlineExceeded: errors.DeadlineExceeded("deadline", attempts=1),
     errors.UpstreamRejected: errors.UpstreamRejected("401", status_code=401, attempts=1),
+    errors.BatchRequestFailed: errors.BatchRequestFailed("expired", code="batch_expired", attempts=1),
     errors.OutputError: errors.OutputError(
         "invalid", violations=[errors.Violation("$.headline", "required", "missing")], attempts=3
     ),

@@ -30,7 +30,7 @@ def _engine_params(settings: Settings) -> dict[str, Any]:
         {"role": "system", "content": prompts.system},
         {"role": "user", "content": prompts.render_user(article)},
     ]
-    return engine._params(messages, settings.max_output_tokens)
+    return engine.request_body(messages)
 
 
 async def test_the_engines_parameters_are_the_request_body() -> None:

@@ -68,7 +68,7 @@ def response_format(mode: StructuredMode, schema: dict[str, Any]) -> dict[str, A
 
 
 @dataclass(frozen=True, slots=True)
-class _Verdict:
+class Verdict:
     """One answer judged: a grounded summary, or the failures to feed back."""
 
     answer: str
@@ -158,63 +158,104 @@ class LLMEngine:
         self, article: Article, *, deadline_s: float | None = None, judge: Judge | None = None
     ) -> EngineResult:
         gate: Judge = judge or (lambda summary: grounding.check(summary, article))
-        deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
-        tally = Tally()
-        messages: list[dict[str, str]] = [
+        return await self.converse(article, self.first_messages(article), deadline_s=deadline_s, gate=gate)
+
+    def first_messages(self, article: Article) -> list[dict[str, str]]:
+        """The conversation's opening: the system prompt, and the user prompt with the article's sentences."""
+        return [
             {"role": "system", "content": self._prompts.system},
             {
                 "role": "user",
                 "content": self._prompts.render_user(article, schema_json=self._schema_in_prompt),
             },
         ]
-        max_tokens = self._settings.max_output_tokens
-        repairs = self._settings.max_repairs
-        for turn in range(repairs + 1):
-            completion = await self._upstream.chat(
-                self._params(messages, max_tokens), deadline=deadline, tally=tally
-            )
-            verdict = self._judge(completion, article, max_tokens, tally, gate)
-            if verdict.summary is not None:
-                repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
-                return EngineResult(
-                    verdict.summary,
-                    tally.attempts,
-                    tally.usage,
-                    (*repaired, *verdict.warnings),
-                    served_by=completion.model or None,
-                    system_fingerprint=completion.system_fingerprint,
-                )
-            if turn == repairs:
-                break
-            logger.warning("upstream: repair turn %d/%d because of %s", turn + 1, repairs, _rules(verdict))
-            shown = verdict.violations[:_MAX_VIOLATIONS_SHOWN]
-            if not verdict.truncated:  # a cut-off answer is not echoed: the model is asked for a shorter one
-                messages.append({"role": "assistant", "content": verdict.answer})
-            messages.append({"role": "user", "content": self._prompts.render_repair(shown)})
-        logger.warning(
-            "upstream: giving up after %d repair turn(s); last answer had %s", repairs, _rules(verdict)
-        )
-        raise OutputError(
-            f"the model's answer failed validation after {repairs} repair turn(s)",
-            violations=verdict.violations,
-            attempts=tally.attempts,
-            usage=tally.usage,
-        )
 
-    def _params(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+    def request_body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The chat-completions request body for `messages`: the model, the structured-output mode, the limits.
+        The Batch API path (`service.upstream_batch`) sends the same bodies."""
         return {
             "model": self._settings.model,
             "messages": list(messages),
             "temperature": 0,
-            "max_tokens": max_tokens,
+            "max_tokens": self._settings.max_output_tokens,
             "response_format": self._response_format,
         }
 
-    def _judge(
-        self, completion: ChatCompletion, article: Article, max_tokens: int, tally: Tally, gate: Judge
-    ) -> _Verdict:
+    async def converse(
+        self,
+        article: Article,
+        messages: list[dict[str, str]],
+        *,
+        deadline_s: float | None,
+        gate: Judge,
+        tally: Tally | None = None,
+        turn: int = 0,
+    ) -> EngineResult:
+        """Ask, judge, repair: from `messages` at repair turn `turn` (0: the first answer) until an answer is
+        accepted or `SUMMARIZER_MAX_REPAIRS` repair turns failed (`OutputError`), within `deadline_s`
+        (`SUMMARIZER_DEADLINE_S` when None). `tally` counts every call, including those made before (a Batch
+        API round continued in real time)."""
+        deadline = self._clock() + (self._settings.deadline_s if deadline_s is None else deadline_s)
+        tally = tally or Tally()
+        repairs = self._settings.max_repairs
+        verdict: Verdict | None = None
+        for current in range(turn, repairs + 1):
+            completion = await self._upstream.chat(
+                self.request_body(messages), deadline=deadline, tally=tally
+            )
+            verdict = self.judge_answer(completion, article, tally, gate)
+            if verdict.summary is not None:
+                return self.accepted(verdict, completion, tally, current)
+            if current == repairs:
+                break
+            logger.warning("upstream: repair turn %d/%d because of %s", current + 1, repairs, rules(verdict))
+            messages = self.repair_messages(messages, verdict)
+        raise self.give_up(verdict, tally)
+
+    def repair_messages(self, messages: list[dict[str, str]], verdict: Verdict) -> list[dict[str, str]]:
+        """The conversation after a failed answer: the answer (unless cut off: the model is asked for a
+        shorter one) and the repair prompt listing what failed."""
+        shown = verdict.violations[:_MAX_VIOLATIONS_SHOWN]
+        answer = [] if verdict.truncated else [{"role": "assistant", "content": verdict.answer}]
+        return [*messages, *answer, {"role": "user", "content": self._prompts.render_repair(shown)}]
+
+    def accepted(self, verdict: Verdict, completion: ChatCompletion, tally: Tally, turn: int) -> EngineResult:
+        """The engine's result for an accepted answer at repair turn `turn`."""
+        assert verdict.summary is not None
+        repaired = (f"the model's answer needed {turn} repair turn(s)",) if turn else ()
+        return EngineResult(
+            verdict.summary,
+            tally.attempts,
+            tally.usage,
+            (*repaired, *verdict.warnings),
+            served_by=completion.model or None,
+            system_fingerprint=completion.system_fingerprint,
+        )
+
+    def give_up(self, verdict: Verdict | None, tally: Tally) -> OutputError:
+        """The error to raise for an answer still failing after every repair turn."""
+        repairs = self._settings.max_repairs
+        violations = verdict.violations if verdict is not None else ()
+        logger.warning(
+            "upstream: giving up after %d repair turn(s); last answer had %s",
+            repairs,
+            rules(verdict) if verdict is not None else "nothing",
+        )
+        return OutputError(
+            f"the model's answer failed validation after {repairs} repair turn(s)",
+            violations=violations,
+            attempts=tally.attempts,
+            usage=tally.usage,
+        )
+
+    def judge_answer(
+        self, completion: ChatCompletion, article: Article, tally: Tally, gate: Judge
+    ) -> Verdict:
+        """One answer parsed, settled and judged by `gate` (and the checks only the model's answers need); a
+        refusal raises `Refusal`."""
+        max_tokens = self._settings.max_output_tokens
         if not completion.choices:
-            return _Verdict("", None, (Violation("$", "empty_answer", "the answer had no choices"),))
+            return Verdict("", None, (Violation("$", "empty_answer", "the answer had no choices"),))
         choice = completion.choices[0]
         refusal = choice.message.refusal or (
             "content_filter" if choice.finish_reason == "content_filter" else ""
@@ -236,16 +277,16 @@ class LLMEngine:
                 f"the answer was cut off at the {max_tokens}-token limit; write the whole object again, "
                 "shorter: at most three summary statements, short texts, only the facts you can cite"
             )
-            return _Verdict(answer, None, (Violation("$", "truncated", detail),), truncated=True)
+            return Verdict(answer, None, (Violation("$", "truncated", detail),), truncated=True)
         if not answer.strip():
-            return _Verdict(answer, None, (Violation("$", "empty_answer", "answer with the JSON object"),))
+            return Verdict(answer, None, (Violation("$", "empty_answer", "answer with the JSON object"),))
         settled: tuple[str, ...] = ()
         try:
             summary = IncidentSummary.model_validate_json(_strip_fence(answer))
         except ValidationError as e:
             shortened = _with_short_headline(answer, e)
             if shortened is None:
-                return _Verdict(answer, None, _schema_violations(e))
+                return Verdict(answer, None, _schema_violations(e))
             summary, settled = shortened
         summary, cited = cite_speakers(summary, article)
         settled += cited
@@ -256,9 +297,9 @@ class LLMEngine:
             + incident_scope.violations(summary, article)
         )
         if violations:
-            return _Verdict(answer, None, tuple(violations))
+            return Verdict(answer, None, tuple(violations))
         date_warning = incident_scope.date_reading_warning(summary.date, article)
-        return _Verdict(answer, summary, (), warnings=(*settled, *([date_warning] if date_warning else [])))
+        return Verdict(answer, summary, (), warnings=(*settled, *([date_warning] if date_warning else [])))
 
 
 def _with_short_headline(
@@ -280,7 +321,7 @@ def _with_short_headline(
     return summary, (f"headline: shortened from {len(long)} to {HEADLINE_MAX} characters or fewer",)
 
 
-def _rules(verdict: _Verdict) -> str:
+def rules(verdict: Verdict) -> str:
     """`rule xN` per failed rule: why a repair happened, without the article's words."""
     counts = Counter(v.rule for v in verdict.violations)
     return ", ".join(f"{rule} x{n}" for rule, n in counts.most_common())

@@ -170,6 +170,36 @@ def unscripted(body: dict[str, Any]) -> Behaviour:
     return Fail(400)
 
 
+def chat_completion(body: dict[str, Any], answer: Answer, completion_id: str) -> dict[str, Any]:
+    """The chat completion OpenAI sends for the request `body` answered with `answer` (also the body of a Batch
+    API output line: tests/fakes/openai_batch_server.py)."""
+    if answer.usage is not None:
+        prompt_tokens, completion_tokens = answer.usage
+    else:
+        prompt_tokens = sum(len(m.get("content") or "") for m in body["messages"]) // 4 + 1
+        completion_tokens = len(answer.content or answer.refusal or "") // 4 + 1
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fault-model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.content, "refusal": answer.refusal},
+                "finish_reason": answer.finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+        "system_fingerprint": "fp_faultserver",
+    }
+
+
 # --- the server ------------------------------------------------------------------------------------------
 
 
@@ -258,31 +288,7 @@ class FaultServer:
 
     def _completion(self, body: dict[str, Any], answer: Answer) -> dict[str, Any]:
         self._serial += 1
-        if answer.usage is not None:
-            prompt_tokens, completion_tokens = answer.usage
-        else:
-            prompt_tokens = sum(len(m.get("content") or "") for m in body["messages"]) // 4 + 1
-            completion_tokens = len(answer.content or answer.refusal or "") // 4 + 1
-        return {
-            "id": f"chatcmpl-fault{self._serial:06d}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", "fault-model"),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": answer.content, "refusal": answer.refusal},
-                    "finish_reason": answer.finish_reason,
-                    "logprobs": None,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-            "system_fingerprint": "fp_faultserver",
-        }
+        return chat_completion(body, answer, f"chatcmpl-fault{self._serial:06d}")
 
     @staticmethod
     def _error(fail: Fail) -> web.Response:
