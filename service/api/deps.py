@@ -3,7 +3,12 @@
 All are `async def`: a plain function would cost a thread-pool hop on every request. FastAPI resolves every
 dependency of every request anew (15-20 µs each, half of what the summarizer spends on a cache hit), so the
 `/v1` routes have one chain: `rate_limit` needs `require_api_key`, which needs the bearer scheme (it puts the
-security scheme in the OpenAPI document)."""
+security scheme in the OpenAPI document).
+
+`admit` does the work of that chain before the request's body is read (`service.limits.RequestLimits` calls
+it for every `/v1/` request): an unauthenticated or rate-limited caller costs no body read and no JSON parse.
+It notes in the request's state that the request was admitted, and the chain then only reads what it found;
+a route outside `/v1/` that uses the chain still gets the whole check."""
 
 from __future__ import annotations
 
@@ -28,6 +33,67 @@ SummarizerDep = Annotated[Summarizer, Depends(get_summarizer)]
 
 _bearer = HTTPBearer(auto_error=False, description="One of the keys in API_KEYS, when API_KEYS is set.")
 
+# The routes whose callers `admit` checks before their body is read: the `/v1` router's.
+GUARDED_PREFIX = "/v1/"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The credentials of an `Authorization: Bearer <token>` header (the scheme in any case), else None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def matching_key(settings: Settings, offered: str | None) -> str | None:
+    """The configured key `offered` is, or None when there are keys and it is none of them.
+
+    Raises `Unauthorized` when keys are set and `offered` matches none; returns None when the API is open.
+    Every key is compared in constant time, even after a match: timing reveals neither which key nor how
+    much of one matched.
+    """
+    keys = settings.api_key_values()
+    if not keys:
+        return None
+    if offered is None:
+        raise Unauthorized("send `Authorization: Bearer <key>`")
+    offered_bytes = offered.encode()
+    matched = None
+    for key in keys:
+        if hmac.compare_digest(offered_bytes, key.encode()):
+            matched = key
+    if matched is None:
+        raise Unauthorized("the API key is not valid")
+    return matched
+
+
+def client_of(request: Request, api_key: str | None) -> str:
+    """The rate limiter's name of the caller: its API key, or its address when the API is open (behind a
+    proxy, uvicorn's --proxy-headers makes this the forwarded address of a trusted proxy)."""
+    if api_key is not None:
+        return f"key:{api_key}"
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+async def admit(request: Request) -> None:
+    """For a `/v1/` request, before its body is read: the API key, then one rate-limit token.
+
+    Raises `Unauthorized` or `ClientRateLimited`; marks the request admitted (`request.state.admitted`).
+    """
+    if not request.url.path.startswith(GUARDED_PREFIX):
+        return
+    settings: Settings = request.app.state.settings
+    api_key = matching_key(settings, bearer_token(request.headers.get("authorization")))
+    request.state.api_key = api_key
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        await limiter.acquire(client_of(request, api_key))
+    request.state.admitted = True
+
+
+def _admitted(request: Request) -> bool:
+    return bool(getattr(request.state, "admitted", False))
+
 
 async def require_api_key(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -37,19 +103,11 @@ async def require_api_key(
     Returns the matched key (the rate limiter's bucket) or None when the API is open. The settings come from
     the app's state, not from a dependency of their own (see above).
     """
+    if _admitted(request):
+        api_key: str | None = request.state.api_key
+        return api_key
     settings: Settings = request.app.state.settings
-    keys = settings.api_key_values()
-    if not keys:
-        return None
-    if credentials is None:
-        raise Unauthorized("send `Authorization: Bearer <key>`")
-    offered = credentials.credentials.encode()
-    matched = None
-    for key in keys:  # every key is compared, so timing reveals neither which key nor how much matched
-        if hmac.compare_digest(offered, key.encode()):
-            matched = key
-    if matched is None:
-        raise Unauthorized("the API key is not valid")
+    matched = matching_key(settings, credentials.credentials if credentials is not None else None)
     request.state.api_key = matched
     return matched
 
@@ -60,13 +118,10 @@ ApiKeyDep = Annotated[str | None, Depends(require_api_key)]
 async def rate_limit(request: Request, api_key: ApiKeyDep) -> None:
     """One token from the caller's bucket: its API key's, or its address's when the API is open.
 
-    Runs after `require_api_key`, so a request without a valid key is refused before it costs a token.
+    Runs after `require_api_key`, so a request without a valid key is refused before it costs a token; a
+    request `admit` let in has paid its token already.
     """
     limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is None:
+    if limiter is None or _admitted(request):
         return
-    if api_key is not None:
-        client = f"key:{api_key}"
-    else:  # behind a proxy, uvicorn's --proxy-headers makes this the forwarded address
-        client = f"addr:{request.client.host if request.client else 'unknown'}"
-    await limiter.acquire(client)
+    await limiter.acquire(client_of(request, api_key))
