@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.config import Settings
 from service.errors import Unauthorized
-from service.ratelimit import RateLimiter
+from service.ratelimit import RateLimiter, client_digest
 from service.summarizer import Summarizer
 
 
@@ -125,3 +125,23 @@ async def rate_limit(request: Request, api_key: ApiKeyDep) -> None:
     if limiter is None or _admitted(request):
         return
     await limiter.acquire(client_of(request, api_key))
+
+
+async def result_scope(request: Request, api_key: ApiKeyDep) -> str | None:
+    """Whose results a request sees: None (every key's: `RESULT_SCOPE=shared`) or, with `RESULT_SCOPE=key`, a
+    digest of its API key (never the key itself), so that only the keys that asked for a result can read it."""
+    settings: Settings = request.app.state.settings
+    if settings.result_scope != "key" or api_key is None:
+        return None
+    return client_digest(f"scope:{api_key}")
+
+
+ResultScopeDep = Annotated[str | None, Depends(result_scope)]
+
+
+async def limit_refresh(request: Request) -> None:
+    """One token from the caller's refresh bucket (`RATE_LIMIT_REFRESH_PER_MINUTE`): `Cache-Control: no-cache`
+    recomputes and overwrites, so it costs more than a request. Raises `ClientRateLimited`."""
+    limiter: RateLimiter | None = request.app.state.refresh_limiter
+    if limiter is not None:
+        await limiter.acquire("refresh:" + client_of(request, getattr(request.state, "api_key", None)))

@@ -26,7 +26,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The engine can serve (the cache may be degraded)", responses=openapi_responses(503))
+@router.get(
+    "/readyz", summary="The engine can serve (the cache may be degraded)", responses=openapi_responses(503)
+)
 async def readyz(request: Request, summarizer: SummarizerDep) -> Response:
     checks: dict[str, str] = {}
     try:
