@@ -4,8 +4,10 @@ wires two API replicas to one Redis."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -186,3 +188,81 @@ def test_compose_runs_two_replicas_on_one_redis_behind_a_balancer() -> None:
     assert lb["configs"][0]["source"] == "nginx_conf"
     text = (ROOT / "compose.yaml").read_text()
     assert "# vllm:" in text and "OPENAI_BASE_URL=http://vllm:8000/v1" in text
+
+
+# --- forwarded headers: trusted from the balancer alone ----------------------------------------------------
+
+
+def forwarding_problems(compose: dict[str, Any]) -> list[str]:
+    """What lets a client choose the address the API sees (its rate-limit bucket, its logged address): the API
+    trusting `X-Forwarded-For` from anyone but the balancer, or the balancer passing on a client's header."""
+    problems: list[str] = []
+    services: dict[str, Any] = compose["services"]
+    api, lb = services["api"], services["lb"]
+    if "ports" in api:
+        problems.append("the API publishes a port: clients can reach it without the balancer")
+    trusted = [ip.strip() for ip in str(api.get("environment", {}).get("FORWARDED_ALLOW_IPS", "")).split(",")]
+    lb_networks = lb.get("networks") or {}  # a list names networks without fixed addresses
+    lb_addresses = (
+        {network: (config or {}).get("ipv4_address") for network, config in lb_networks.items()}
+        if isinstance(lb_networks, dict)
+        else {}
+    )
+    api_networks = set(api.get("networks") or [])
+    for ip in trusted:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            problems.append(f"FORWARDED_ALLOW_IPS trusts {ip!r}, not one address")
+            continue
+        shared = [n for n, a in lb_addresses.items() if a == ip and n in api_networks]
+        if not shared:
+            problems.append(f"FORWARDED_ALLOW_IPS trusts {ip}, which is not the balancer's fixed address")
+            continue
+        subnets = [c["subnet"] for c in compose["networks"][shared[0]]["ipam"]["config"]]
+        if not any(address in ipaddress.ip_network(subnet) for subnet in subnets):
+            problems.append(f"the balancer's address {ip} is outside its network's subnet")
+    nginx = compose["configs"]["nginx_conf"]["content"]
+    forwarded = re.findall(r"proxy_set_header\s+X-Forwarded-For\s+([^;]+);", nginx, flags=re.IGNORECASE)
+    if [value.strip().replace("$$", "$") for value in forwarded] != ["$remote_addr"]:
+        problems.append(f"nginx sets X-Forwarded-For to {forwarded}, not only to $remote_addr")
+    return problems
+
+
+def test_forwarded_headers_are_trusted_from_the_balancer_alone() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    assert forwarding_problems(compose) == []
+    assert compose["services"]["api"]["environment"]["FORWARDED_ALLOW_IPS"] == "172.28.0.10"
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda c: c["services"]["api"]["environment"].update(FORWARDED_ALLOW_IPS="*"), "not one address"),
+        (
+            lambda c: c["services"]["api"]["environment"].update(FORWARDED_ALLOW_IPS="172.28.0.11"),
+            "not the balancer's",
+        ),
+        (
+            lambda c: c["configs"]["nginx_conf"].update(
+                content=c["configs"]["nginx_conf"]["content"].replace(
+                    "$$remote_addr", "$$proxy_add_x_forwarded_for"
+                )
+            ),
+            "not only to $remote_addr",
+        ),
+        (lambda c: c["services"]["api"].update(ports=["8000:8000"]), "publishes a port"),
+    ],
+    ids=["trust-anyone", "trust-another-address", "nginx-appends", "api-published"],
+)
+def test_the_forwarding_check_finds_each_unsafe_setting(change: Any, found: str) -> None:
+    """The check above fails on what the reference deployment shipped before (`*` with nginx appending)."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    change(compose)
+    assert any(found in problem for problem in forwarding_problems(compose)), forwarding_problems(compose)
+
+
+def test_the_balancer_bounds_what_uvicorn_cannot() -> None:
+    nginx = yaml.safe_load((ROOT / "compose.yaml").read_text())["configs"]["nginx_conf"]["content"]
+    for directive in ("client_header_timeout", "client_body_timeout", "keepalive_timeout", "client_max_body_size"):
+        assert re.search(rf"^\s*{directive}\s+\S+;", nginx, flags=re.MULTILINE), directive
