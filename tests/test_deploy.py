@@ -264,5 +264,10 @@ def test_the_forwarding_check_finds_each_unsafe_setting(change: Any, found: str)
 
 def test_the_balancer_bounds_what_uvicorn_cannot() -> None:
     nginx = yaml.safe_load((ROOT / "compose.yaml").read_text())["configs"]["nginx_conf"]["content"]
-    for directive in ("client_header_timeout", "client_body_timeout", "keepalive_timeout", "client_max_body_size"):
+    for directive in (
+        "client_header_timeout",
+        "client_body_timeout",
+        "keepalive_timeout",
+        "client_max_body_size",
+    ):
         assert re.search(rf"^\s*{directive}\s+\S+;", nginx, flags=re.MULTILINE), directive

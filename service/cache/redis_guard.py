@@ -128,12 +128,13 @@ class RedisGuard:
         if trial:
             self._trial_in_flight = False
         self._consecutive += 1
-        opens = trial or (self._opened_at is None and self._consecutive >= self._threshold)
-        if opens:
+        first_open = not trial and self._opened_at is None and self._consecutive >= self._threshold
+        if trial or first_open:
             self._opened_at = self._clock()
         self._unlogged += 1
         now = self._clock()
-        if self._last_warning is not None and now - self._last_warning < self._warn_every_s:
+        recent = self._last_warning is not None and now - self._last_warning < self._warn_every_s
+        if recent and not first_open:  # one warning an interval, and always the one that opens the guard
             return
         log.warning(
             "Redis %s failed (%s); %d failure(s) since the last warning; %s",
