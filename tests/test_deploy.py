@@ -271,3 +271,64 @@ def test_the_balancer_bounds_what_uvicorn_cannot() -> None:
         "client_max_body_size",
     ):
         assert re.search(rf"^\s*{directive}\s+\S+;", nginx, flags=re.MULTILINE), directive
+
+
+# --- `serve`: connections that never finish their request head are closed ------------------------------------
+
+CLOSE_WAIT_S = (
+    30.0  # generous: the server's bound is 2 s; this only keeps a broken server from hanging the test
+)
+
+
+def closed_by_server(conn: socket.socket) -> bool:
+    """True when the server closes the connection before CLOSE_WAIT_S (reads to EOF); False on our timeout."""
+    conn.settimeout(CLOSE_WAIT_S)
+    try:
+        while conn.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    return True
+
+
+def test_serve_closes_connections_whose_request_head_never_completes(tmp_path: Path) -> None:
+    port = free_port()
+    process_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SUMMARIZER_", "OPENAI_", "CACHE_"))},
+        "PROMPTS_DIR": str(ROOT / "prompts"),
+        "PYTHONPATH": str(ROOT),
+        "CACHE_URL": "memory://",
+        "SUMMARIZER_ENGINE": "llm",  # configured, never called: starts without loading the extractive data
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+    }
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--timeout-keep-alive", "2"]
+    server = subprocess.Popen(
+        [*command, "--limit-concurrency", "50", "--max-head-bytes", "4096"],
+        cwd=tmp_path,
+        env=process_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", server) == {"status": "ok"}
+        idle = socket.create_connection(("127.0.0.1", port))
+        half_sent = socket.create_connection(("127.0.0.1", port))
+        half_sent.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")  # no blank line
+        endless = socket.create_connection(("127.0.0.1", port))
+        endless.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 8192)
+        with idle, half_sent, endless:
+            assert closed_by_server(endless)
+            assert closed_by_server(half_sent)
+            assert closed_by_server(idle)
+        # a complete request on a kept-alive connection is served, then the idle connection is closed too
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            conn.settimeout(CLOSE_WAIT_S)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            assert closed_by_server(conn)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.communicate(timeout=30)
