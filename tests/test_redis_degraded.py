@@ -9,6 +9,7 @@ calls that reached it. Time is bounded by the injected timeouts and read from an
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,14 @@ from service.cache.redis import RedisCache
 from service.cache.redis_guard import RedisGuard
 from service.config import Settings
 from service.errors import CacheUnavailable
-from tests.conftest import AppClient, FakeClock, FakeEngine, assert_problem, sample_text
+from tests.conftest import (
+    AppClient,
+    FakeClock,
+    FakeEngine,
+    assert_problem,
+    sample_text,
+    throwaway_redis_server,
+)
 from tests.fakes.hanging_server import HangingServer
 
 SYRIA = sample_text("syria_checkpoint_shootout")
@@ -170,3 +178,30 @@ async def test_failures_are_logged_once_an_interval(caplog: pytest.LogCaptureFix
             await guard.call("get", _unreachable)  # 61 s after the first warning: the second, with a count
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2 and "50 failure(s) since the last warning" in messages[1]
+
+
+# --- a real Redis, paused and resumed ------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_a_paused_redis_is_skipped_then_used_again_once_it_answers() -> None:
+    clock = FakeClock()
+    with throwaway_redis_server() as server:
+        guard = RedisGuard(timeout_s=0.2, failures=1, cooldown_s=10, clock=clock)
+        cache = RedisCache(f"redis://127.0.0.1:{server.port}/0", guard=guard)
+        try:
+            await cache.set("k", b"v", 60)
+            server.process.send_signal(signal.SIGSTOP)
+            try:
+                with pytest.raises(CacheUnavailable, match="failed"):
+                    await cache.get("k")
+                assert guard.state == "open"
+                with pytest.raises(CacheUnavailable, match="skipped"):
+                    await cache.get("k")
+            finally:
+                server.process.send_signal(signal.SIGCONT)
+            clock.advance(10)
+            assert await cache.get("k") == b"v"  # the trial finds it back
+            assert guard.state == "closed"
+        finally:
+            await cache.aclose()
