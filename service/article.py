@@ -15,7 +15,14 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.errors import ConflictingInput, EmptyInput, InputTooLarge, NoSentences, TooManySentences
+from service.errors import (
+    ConflictingInput,
+    EmptyInput,
+    InputTooLarge,
+    InvalidText,
+    NoSentences,
+    TooManySentences,
+)
 from service.text import html_extract
 from service.text.sentences import HAS_WORD, normalise, sentence_spans
 
@@ -23,7 +30,16 @@ from service.text.sentences import HAS_WORD, normalise, sentence_spans
 class ArticleIn(BaseModel):
     """One article: `text` or `html` (exactly one), with optional metadata."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The document states what `prepare` enforces: exactly one of `text` and `html`, a string.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                {"required": ["html"], "properties": {"html": {"type": "string"}}},
+            ]
+        },
+    )
 
     text: str | None = Field(None, description="The article as plain text.")
     html: str | None = Field(None, description="The article as an HTML page; its main text is extracted.")
@@ -87,8 +103,21 @@ class Article:
 
 
 # A code point of the surrogate range in a Python string is always a lone one (JSON decoding joins a pair):
-# it becomes U+FFFD, so that the text can be hashed, stored and parsed like any other.
+# it has no encoding in UTF-8 (nor any other), so it could be neither hashed, stored nor sent upstream.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_FIELDS = ("text", "html", "title", "source_url")
+
+
+def check_encodable(article: ArticleIn) -> None:
+    """Raise `InvalidText` naming the first field that holds a lone surrogate (e.g. JSON's "\\udfff")."""
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name)
+        if value is not None and (found := _LONE_SURROGATE.search(value)) is not None:
+            raise InvalidText(
+                f"`{name}` holds a lone surrogate (U+{ord(found.group()):04X}) at character {found.start()}, "
+                "which no text encoding can carry; send valid Unicode",
+                field=name,
+            )
 
 
 def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -> Article:
@@ -104,11 +133,11 @@ def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -
         )
     if not raw.strip():
         raise EmptyInput("the article is empty")
-    raw = _LONE_SURROGATE.sub("\ufffd", raw)  # JSON can carry one ("\udfff"); no text encoding can
+    check_encodable(article)
     if article.html is not None:
         raw = html_extract.main_text(raw)
     text = normalise(raw)
     if not HAS_WORD.search(text):
         raise NoSentences("the article has no text left once markup and boilerplate are removed")
-    title = normalise(_LONE_SURROGATE.sub("\ufffd", article.title)) or None if article.title else None
+    title = normalise(article.title) or None if article.title else None
     return Article(text, title, article.published_at, article.source_url, max_sentences)

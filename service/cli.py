@@ -273,8 +273,25 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: WEB_CONCURRENCY or 1).")
     ] = None,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Connections and requests a worker holds at once; beyond: 503 at once."),
+    ] = 200,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds a connection may stay idle, or take to send a complete request head, before "
+            "it is closed.",
+        ),
+    ] = 5,
+    max_head_bytes: Annotated[
+        int, typer.Option(min=1024, help="Bytes a request head (request line and headers) may take.")
+    ] = 16 * 1024,
 ) -> None:
-    """Run the HTTP API with uvicorn (JSON logs on stderr, one access line per request)."""
+    """Run the HTTP API with uvicorn (JSON logs on stderr, one access line per request), with connection
+    limits: the connections a worker holds, the time a connection may stay idle or take to send its request
+    head, and the head's size (service/http_protocol.py; docs/deploy.md says what needs a proxy)."""
     import uvicorn
 
     from service import logs
@@ -291,6 +308,10 @@ def serve(
         log_config=None,  # the JSON logging above; each worker's create_app sets up its own
         access_log=False,  # the request middleware writes a richer access line
         proxy_headers=True,
+        http="service.http_protocol:HeadLimitProtocol",  # httptools, with a bound on each request head
+        limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
+        h11_max_incomplete_event_size=max_head_bytes,
     )
 
 

@@ -83,6 +83,23 @@ class Settings(BaseSettings):
     cache_ttl_s: int = Field(30 * 24 * 3600, gt=0, validation_alias=_env("CACHE_TTL_S", "cache_ttl_s"))
     degraded_ttl_s: int = Field(600, gt=0, validation_alias=_env("CACHE_DEGRADED_TTL_S", "degraded_ttl_s"))
     failure_ttl_s: int = Field(300, ge=0, validation_alias=_env("CACHE_FAILURE_TTL_S", "failure_ttl_s"))
+    # Redis (CACHE_URL=redis://…) is optional: each call bounded, skipped while it fails (cache/redis_guard.py)
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=30, validation_alias=_env("CACHE_REDIS_TIMEOUT_S", "redis_timeout_s")
+    )
+    redis_breaker_failures: int = Field(
+        3, ge=1, le=1000, validation_alias=_env("CACHE_REDIS_BREAKER_FAILURES", "redis_breaker_failures")
+    )
+    redis_breaker_cooldown_s: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("CACHE_REDIS_BREAKER_COOLDOWN_S", "redis_breaker_cooldown_s"),
+    )
+    # who may read a result: every key (`shared`, one computation per article) or the keys that asked (`key`)
+    result_scope: Literal["shared", "key"] = Field(
+        "shared", validation_alias=_env("RESULT_SCOPE", "result_scope")
+    )
     # "MODEL=IN/OUT,…": US dollars per million input/output tokens, for `meta.cost_usd` (none by default)
     prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
         default_factory=dict, validation_alias=_env("SUMMARIZER_PRICES", "prices")
@@ -107,6 +124,10 @@ class Settings(BaseSettings):
         120, ge=0, validation_alias=_env("RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute")
     )
     rate_limit_burst: int = Field(20, ge=1, validation_alias=_env("RATE_LIMIT_BURST", "rate_limit_burst"))
+    # `Cache-Control: no-cache` recomputes and overwrites: at most this many a minute per client (0: no limit)
+    refresh_per_minute: int = Field(
+        10, ge=0, validation_alias=_env("RATE_LIMIT_REFRESH_PER_MINUTE", "refresh_per_minute")
+    )
     max_article_chars: int = Field(
         200_000, ge=1_000, le=5_000_000, validation_alias=_env("MAX_ARTICLE_CHARS", "max_article_chars")
     )
@@ -228,6 +249,8 @@ class Settings(BaseSettings):
             self.api_key_values()
         ):
             raise ValueError("VIEW_LINK_SECRET must not be one of the API_KEYS")
+        if self.result_scope == "key" and not self.api_keys:
+            raise ValueError("RESULT_SCOPE=key needs API_KEYS: results are scoped to the key that asked")
         return self
 
     @property

@@ -69,6 +69,14 @@ class ConflictingInput(InputError):
     """Both `text` and `html`, or neither."""
 
 
+class InvalidText(InputError):
+    """A text field holds what no text encoding can carry (a lone surrogate code point, as JSON's `\\udfff`)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class InputTooLarge(InputError):
     def __init__(self, message: str, *, limit: int, size: int) -> None:
         super().__init__(message)
@@ -192,7 +200,14 @@ class Refusal(OutputError):
 
 
 class CacheUnavailable(SummarizerError):
-    """The cache backend cannot serve (connection refused, timeout, ...); the summarizer treats it as a miss."""
+    """The cache backend cannot serve (connection refused, timeout, ...); the summarizer treats it as a miss.
+
+    `reported`: the backend logged it already (Redis: `service.cache.redis_guard`, at most once an interval),
+    so the caller logs it at DEBUG only."""
+
+    def __init__(self, message: str, *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.reported = reported
 
 
 _Costed = TypeVar("_Costed", bound=UpstreamError | OutputError)

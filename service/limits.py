@@ -1,4 +1,9 @@
-"""Request limits, enforced before any parsing: the body's size (413) and how slowly it arrives (408).
+"""Request limits, enforced before any parsing: who may send a body (401, 429), its size (413) and how slowly it
+arrives (408).
+
+First `admit(request)` runs, before a byte of the body is read: the API key and the rate limit
+(`service.api.deps.admit`), so a caller without a valid key, or out of tokens, costs neither a body read nor
+a JSON parse.
 
 `RequestLimits` is a pure ASGI middleware. It refuses a request whose `Content-Length` exceeds
 `MAX_BODY_BYTES` without reading a byte of it; otherwise it reads the body itself, counting chunk by chunk (a
@@ -11,12 +16,15 @@ connection, since the rest of the body is never read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import problems
-from service.errors import InputTooLarge
+from service.errors import InputTooLarge, SummarizerError
+
+Admit = Callable[[Request], Awaitable[None]]
 
 
 class _BodyTooLarge(Exception):
@@ -40,15 +48,26 @@ def declared_length(scope: Scope) -> int | None:
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout_s: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_timeout_s: float, admit: Admit | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
+        self.admit = admit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.admit is not None:
+            try:
+                await self.admit(Request(scope))
+            except SummarizerError as e:  # the body is never read: the connection cannot be reused
+                response = problems.error_response(e, Request(scope))
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send)
+                return
         declared = declared_length(scope)
         if declared is not None and declared > self.max_body_bytes:
             await self._too_large(f"the request body has {declared} bytes", declared, scope, receive, send)

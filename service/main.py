@@ -12,14 +12,17 @@ from fastapi import FastAPI
 
 from service import logs, problems
 from service.api import health, summaries, view
+from service.api.deps import admit
+from service.api.openapi import serve_openapi
 from service.cache import build_cache
+from service.cache.redis_guard import RedisGuard
 from service.config import Settings
 from service.engines.base import Engine
 from service.engines.factory import build_engine, build_fallback, prompt_version
 from service.limits import RequestLimits
 from service.metrics import Metrics
 from service.prompts import Prompts
-from service.ratelimit import build_rate_limiter
+from service.ratelimit import build_rate_limiter, refresh_spec
 from service.render.evidence import EvidencePage
 from service.request_context import RequestContextMiddleware
 from service.summarizer import Summarizer
@@ -32,16 +35,20 @@ sentences (`S1..Sn`). Errors are RFC 9457 problem details (`application/problem+
 
 
 def build_summarizer(
-    settings: Settings, metrics: Metrics | None = None, *, engine: Engine | None = None
+    settings: Settings,
+    metrics: Metrics | None = None,
+    *,
+    engine: Engine | None = None,
+    redis_guard: RedisGuard | None = None,
 ) -> Summarizer:
-    """The summarizer the settings describe: engine (unless one is given), fallback, cache. Constructors do
-    no I/O."""
+    """The summarizer the settings describe: engine (unless one is given), fallback, cache (a Redis one calls
+    through `redis_guard`, or a guard of its own from the settings). Constructors do no I/O."""
     prompts = Prompts.load()
     engine = engine or build_engine(settings, prompts)
     return Summarizer(
         settings=settings,
         engine=engine,
-        cache=build_cache(settings.cache_url),
+        cache=build_cache(settings.cache_url, redis_guard=redis_guard or RedisGuard.from_settings(settings)),
         prompt_version=prompt_version(engine, prompts, settings),
         fallback=build_fallback(settings, prompts),
         metrics=metrics,
@@ -54,8 +61,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or Settings()
     logs.configure(settings.log_level)  # JSON lines, unless the host process configured logging already
     metrics = Metrics()
-    summarizer = build_summarizer(settings, metrics, engine=engine)
-    rate_limiter = build_rate_limiter(settings)
+    # one per process for everything that talks to Redis (cache, locks, rate limits): a Redis that hangs
+    # costs a few short calls, then none until it answers again
+    redis_guard = RedisGuard.from_settings(settings)
+    summarizer = build_summarizer(settings, metrics, engine=engine, redis_guard=redis_guard)
+    rate_limiter = build_rate_limiter(settings, redis_guard=redis_guard)
+    refresh_limiter = build_rate_limiter(settings, spec=refresh_spec(settings), redis_guard=redis_guard)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,8 +75,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             yield
         finally:
             await summarizer.aclose()
-            if rate_limiter is not None:
-                await rate_limiter.aclose()
+            for limiter in (rate_limiter, refresh_limiter):
+                if limiter is not None:
+                    await limiter.aclose()
 
     app = FastAPI(
         title="incident-summarizer",
@@ -77,11 +89,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.summarizer = summarizer
     app.state.rate_limiter = rate_limiter
+    app.state.refresh_limiter = refresh_limiter
     app.state.metrics = metrics
     app.state.view_links = ViewLinks.from_settings(settings)
     app.state.evidence_page = EvidencePage()
     app.add_middleware(
-        RequestLimits, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
+        admit=admit,  # the API key and the rate limit, before the body is read
     )
     # Request ids, access log and request metrics: added last so it is the outermost middleware.
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
@@ -94,4 +110,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         from service.slack.routes import slack_router
 
         app.include_router(slack_router(settings, summarizer))
+    serve_openapi(app, keys_required=bool(settings.api_keys))
     return app

@@ -54,6 +54,9 @@ PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
     errors.InputError: ProblemKind(422, "invalid-input", "The article cannot be summarized"),
     errors.EmptyInput: ProblemKind(422, "empty-input", "The article is empty"),
     errors.ConflictingInput: ProblemKind(422, "conflicting-input", "Send either text or html"),
+    errors.InvalidText: ProblemKind(
+        422, "invalid-text", "The article holds text that cannot be encoded", ("field",)
+    ),
     errors.InputTooLarge: ProblemKind(413, "input-too-large", "The article is too large", ("limit",)),
     errors.NoSentences: ProblemKind(422, "no-sentences", "The article has no sentences"),
     errors.TooManySentences: ProblemKind(
@@ -129,6 +132,7 @@ def _retry_after(seconds: float | None) -> int:
 # How each extension member named in `ProblemKind.members` is read from the error.
 _MEMBERS: dict[str, Callable[[Any], Any]] = {
     "limit": lambda error: error.limit,
+    "field": lambda error: error.field,
     "retry_after": lambda error: _retry_after(error.retry_after),
     "attempts": lambda error: error.attempts,
     "usage": lambda error: dataclasses.asdict(error.usage),

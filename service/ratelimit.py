@@ -6,8 +6,13 @@ with none left it gets `ClientRateLimited` carrying the seconds until the next t
 
 Buckets are named by a SHA-256 digest of the client, so no API key is kept as a dictionary key or written to
 Redis. In Redis (`<prefix>:ratelimit:<digest>`, the prefix of `CACHE_URL`, as the cache uses) one Lua script
-reads, refills, takes and writes a bucket atomically, by the Redis server's clock unless a clock is injected. When Redis cannot answer, each replica limits on its own in memory
-until it can: an outage loosens the limit by the number of replicas, never lifts it.
+reads, refills, takes and writes a bucket atomically, by the Redis server's clock unless a clock is injected.
+Calls to Redis go through the process's `RedisGuard` (short, skipped while Redis misbehaves): when Redis cannot
+answer, each replica limits on its own in memory until it can: an outage loosens the limit by the number of
+replicas, never lifts it, and costs a request no wait once the guard is open.
+
+The same limiter serves other buckets (`Cache-Control: no-cache` refreshes: `RATE_LIMIT_REFRESH_PER_MINUTE`):
+one with a `BucketSpec` of its own and client names of their own.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from service.errors import ClientRateLimited
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from service.cache.redis_guard import RedisGuard
+
 log = logging.getLogger("service.ratelimit")
 
 Clock = Callable[[], float]
 
-_REDIS_TIMEOUT_S = 0.5
 _REDIS_POOL_SIZE = 50
 
 
@@ -151,9 +157,18 @@ return {tostring(allowed), string.format('%.6f', tokens), string.format('%.6f', 
 class RedisRateLimiter(RateLimiter):
     """Buckets in Redis, shared by every replica; `clock=None` uses the Redis server's clock."""
 
-    def __init__(self, spec: BucketSpec, client: Redis, *, prefix: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        spec: BucketSpec,
+        client: Redis,
+        *,
+        prefix: str,
+        guard: RedisGuard,
+        clock: Clock | None = None,
+    ) -> None:
         super().__init__(spec)
         self._redis = client
+        self._guard = guard
         self.key_prefix = f"{prefix}:ratelimit:"
         self._script = client.register_script(_TAKE_SCRIPT)
         self._clock = clock
@@ -162,17 +177,20 @@ class RedisRateLimiter(RateLimiter):
 
     @classmethod
     def from_url(
-        cls, spec: BucketSpec, url: str, *, clock: Clock | None = None, timeout_s: float = _REDIS_TIMEOUT_S
+        cls, spec: BucketSpec, url: str, *, clock: Clock | None = None, guard: RedisGuard | None = None
     ) -> RedisRateLimiter:
         """A limiter with its own client (no I/O until the first request); `aclose()` closes it.
 
-        Its pool blocks: beyond `_REDIS_POOL_SIZE` requests in flight, a request waits (up to the timeout) for
-        a connection instead of failing over to local limits at once. `timeout_s` bounds each wait.
+        Its pool blocks: beyond `_REDIS_POOL_SIZE` requests in flight, a request waits (up to the guard's
+        timeout) for a connection instead of failing over to local limits at once.
         """
         from redis.asyncio import BlockingConnectionPool, Redis
 
         from service.cache.redis import split_url  # the cache's `?prefix=`, so both share one namespace
+        from service.cache.redis_guard import RedisGuard
 
+        guard = guard or RedisGuard()
+        timeout_s = guard.timeout_s
         connection_url, prefix = split_url(url)
         pool = BlockingConnectionPool.from_url(
             connection_url,
@@ -181,18 +199,23 @@ class RedisRateLimiter(RateLimiter):
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
         )
-        return cls(spec, Redis.from_pool(pool), prefix=prefix, clock=clock)
+        return cls(spec, Redis.from_pool(pool), prefix=prefix, guard=guard, clock=clock)
 
     async def take(self, client: str) -> Decision:
         from redis.exceptions import RedisError
 
+        from service.errors import CacheUnavailable
+
         name = self.key_prefix + client_digest(client)
         now = "" if self._clock is None else repr(self._clock())
         try:
-            allowed, remaining, wait = await self._script(
-                keys=[name], args=[self.spec.capacity, repr(self.spec.refill_per_s), now]
+            allowed, remaining, wait = await self._guard.call(
+                "rate limit",
+                lambda: self._script(
+                    keys=[name], args=[self.spec.capacity, repr(self.spec.refill_per_s), now]
+                ),
             )
-        except (RedisError, OSError) as e:
+        except (CacheUnavailable, RedisError, OSError) as e:
             if not self._degraded:
                 log.warning("rate limiter: Redis failed (%s); limiting in this process", type(e).__name__)
                 self._degraded = True
@@ -206,11 +229,26 @@ class RedisRateLimiter(RateLimiter):
         await self._redis.aclose()
 
 
-def build_rate_limiter(settings: Settings, *, clock: Clock | None = None) -> RateLimiter | None:
-    """None when `RATE_LIMIT_PER_MINUTE=0`; in Redis when `CACHE_URL` is Redis; else in this process."""
-    if settings.rate_limit_per_minute == 0:
+def build_rate_limiter(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    spec: BucketSpec | None = None,
+    redis_guard: RedisGuard | None = None,
+) -> RateLimiter | None:
+    """None when the limit is 0; in Redis when `CACHE_URL` is Redis (through `redis_guard`); else in this
+    process. `spec`: the buckets (default: `RATE_LIMIT_PER_MINUTE` and `RATE_LIMIT_BURST`)."""
+    if spec is None:
+        spec = BucketSpec(capacity=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute)
+    if spec.per_minute == 0:
         return None
-    spec = BucketSpec(capacity=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute)
     if settings.cache_url.startswith(("redis://", "rediss://")):
-        return RedisRateLimiter.from_url(spec, settings.cache_url, clock=clock)
+        return RedisRateLimiter.from_url(spec, settings.cache_url, clock=clock, guard=redis_guard)
     return MemoryRateLimiter(spec, clock=clock or time.monotonic)
+
+
+def refresh_spec(settings: Settings) -> BucketSpec:
+    """`Cache-Control: no-cache` refreshes a client may make: `RATE_LIMIT_REFRESH_PER_MINUTE`, a minute's worth
+    at once."""
+    per_minute = settings.refresh_per_minute
+    return BucketSpec(capacity=max(1, per_minute), per_minute=per_minute)

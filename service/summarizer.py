@@ -36,6 +36,11 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
 
 
+def stored_as(key: str, scope: str | None) -> str:
+    """Where the result `key` is stored: under its id, or (scoped results) under its id and the scope."""
+    return key if scope is None else f"{key}.{scope}"
+
+
 class Summarizer:
     def __init__(
         self,
@@ -71,20 +76,26 @@ class Summarizer:
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
-    async def summarize(self, article_in: ArticleIn, *, refresh: bool = False) -> SummaryResult:
-        """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry."""
+    async def summarize(
+        self, article_in: ArticleIn, *, refresh: bool = False, scope: str | None = None
+    ) -> SummaryResult:
+        """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry.
+
+        `scope` (RESULT_SCOPE=key: a digest of the caller's API key) keeps the result apart: it is stored,
+        found and computed for that scope alone. The result's id is the same in every scope."""
         started = self._clock()
         key = self.key_for(article_in)
+        slot = stored_as(key, scope)
         if not refresh:
-            hit = await self.results.get(key)
+            hit = await self.results.get(slot)
             self.metrics.cache_lookup(hit is not None)
             if hit is not None:
                 return self._stamp(hit, started, cached=True)
-            failed = await self.results.get_failure(key) if self.settings.failure_ttl_s else None
+            failed = await self.results.get_failure(slot) if self.settings.failure_ttl_s else None
             if failed is not None:
                 raise failed
         article = self.prepare(article_in)
-        result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
+        result = await asyncio.shield(self._single_flight(key, slot, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
 
@@ -94,9 +105,10 @@ class Summarizer:
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
 
-    async def get(self, summary_id: str) -> SummaryResult:
+    async def get(self, summary_id: str, *, scope: str | None = None) -> SummaryResult:
+        """The cached result with this id (in `scope`, when results are scoped), else `NotFound`."""
         started = self._clock()
-        hit = await self.results.get(summary_id) if _ID.match(summary_id) else None
+        hit = await self.results.get(stored_as(summary_id, scope)) if _ID.match(summary_id) else None
         if hit is None:
             raise NotFound(f"no cached summary with id {summary_id!r}", summary_id=summary_id)
         return self._stamp(hit, started, cached=True)
@@ -135,13 +147,15 @@ class Summarizer:
         meta = result.meta.model_copy(update={"cached": cached, "latency_ms": latency_ms})
         return result.model_copy(update={"meta": meta})
 
-    def _single_flight(self, key: str, article: Article, *, shared: bool) -> asyncio.Task[SummaryResult]:
-        """One computation per key in this process; concurrent callers share its result or its error."""
-        task = self._inflight.get(key)
+    def _single_flight(
+        self, key: str, slot: str, article: Article, *, shared: bool
+    ) -> asyncio.Task[SummaryResult]:
+        """One computation per slot in this process; concurrent callers share its result or its error."""
+        task = self._inflight.get(slot)
         if task is None:
-            task = asyncio.create_task(self._compute(key, article, shared), name=f"summarize:{key}")
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
+            task = asyncio.create_task(self._compute(key, slot, article, shared), name=f"summarize:{slot}")
+            self._inflight[slot] = task
+            task.add_done_callback(lambda done: self._forget(slot, done))
         return task
 
     def _forget(self, key: str, task: asyncio.Task[SummaryResult]) -> None:
@@ -150,25 +164,25 @@ class Summarizer:
         if not task.cancelled():
             task.exception()  # retrieved: a failure nobody awaited any more is not reported as lost
 
-    async def _compute(self, key: str, article: Article, shared: bool) -> SummaryResult:
+    async def _compute(self, key: str, slot: str, article: Article, shared: bool) -> SummaryResult:
         """With a cache shared by replicas (Redis), one replica computes and the others wait for its result;
         a refresh computes here."""
         if not (shared and isinstance(self.cache, SharedLocks)):
-            return await self._compute_here(key, article, self.settings.deadline_s)
+            return await self._compute_here(key, slot, article, self.settings.deadline_s)
         flight = await shared_flight(
             self.cache,
-            key,
-            lambda remaining_s: self._compute_here(key, article, remaining_s),
+            slot,
+            lambda remaining_s: self._compute_here(key, slot, article, remaining_s),
             budget_s=self.settings.deadline_s,
         )
         self.metrics.flight(flight.role)
         if flight.cached is not None:
-            hit = self.results.parse(key, flight.cached)
+            hit = self.results.parse(slot, flight.cached)
             return hit.model_copy(update={"meta": hit.meta.model_copy(update={"cached": True})})
         assert flight.computed is not None
         return flight.computed
 
-    async def _compute_here(self, key: str, article: Article, deadline_s: float) -> SummaryResult:
+    async def _compute_here(self, key: str, slot: str, article: Article, deadline_s: float) -> SummaryResult:
         engine, degraded, warnings = self.engine, False, []
         attempts, usage = 0, Usage()
         started = time.monotonic()
@@ -177,7 +191,7 @@ class Summarizer:
         except (UpstreamError, OutputError) as error:
             if self.fallback is None:
                 if isinstance(error, OutputError) and self.settings.failure_ttl_s:
-                    await self.results.put_failure(key, error, self.settings.failure_ttl_s)
+                    await self.results.put_failure(slot, error, self.settings.failure_ttl_s)
                 raise
             self.metrics.fallback(error)
             log.warning(
@@ -200,7 +214,7 @@ class Summarizer:
             key, article, engine, outcome, degraded=degraded, warnings=warnings, spent=(attempts, usage)
         )
         ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
-        await self.results.put(key, result, ttl)
+        await self.results.put(slot, result, ttl)
         return result
 
     async def store(

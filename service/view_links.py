@@ -3,7 +3,9 @@
 A link is `PUBLIC_BASE_URL/v1/summaries/{id}/view`. When `API_KEYS` is set, a browser opening the link has no
 bearer key to send, so the link carries `?token=EXPIRES.SIGNATURE`: an HMAC-SHA256, under `VIEW_LINK_SECRET`,
 of the summary id and the expiry (Unix seconds). The token opens that one summary's page until it expires and
-nothing else; no API key is ever put in a link. Without `PUBLIC_BASE_URL` no links are made.
+nothing else; no API key is ever put in a link. With `RESULT_SCOPE=key` the token also names (and signs) the
+result's scope, a digest of the key that asked (`EXPIRES.SCOPE.SIGNATURE`), so the page shows that key's
+result. Without `PUBLIC_BASE_URL` no links are made.
 """
 
 from __future__ import annotations
@@ -62,40 +64,54 @@ class ViewLinks:
             clock=clock,
         )
 
-    def _signature(self, summary_id: str, expires: int) -> str:
+    def _signature(self, summary_id: str, expires: int, scope: str | None) -> str:
         assert self._secret is not None
-        message = b"\n".join((_VERSION, summary_id.encode(), str(expires).encode()))
+        parts = [_VERSION, summary_id.encode(), str(expires).encode()]
+        if scope is not None:
+            parts.append(b"scope:" + scope.encode())
+        message = b"\n".join(parts)
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def token(self, summary_id: str, *, expires: int) -> str:
-        """`EXPIRES.SIGNATURE` for this summary id, valid until `expires` (Unix seconds)."""
-        return f"{expires}.{self._signature(summary_id, expires)}"
+    def token(self, summary_id: str, *, expires: int, scope: str | None = None) -> str:
+        """`EXPIRES.SIGNATURE` (or `EXPIRES.SCOPE.SIGNATURE`) for this summary id, valid until `expires`
+        (Unix seconds)."""
+        middle = "" if scope is None else f"{scope}."
+        return f"{expires}.{middle}{self._signature(summary_id, expires, scope)}"
 
-    def verify(self, summary_id: str, token: str) -> None:
-        """Raise `ViewLinkRejected` unless `token` was signed for `summary_id` and has not expired."""
-        expires_text, _, signature = token.partition(".")
-        if self._secret is None or not expires_text.isdigit() or len(expires_text) > 12:
+    def verify(self, summary_id: str, token: str) -> str | None:
+        """The result scope the token was signed for (None: shared results); raises `ViewLinkRejected` unless
+        `token` was signed for `summary_id` and has not expired."""
+        expires_text, _, rest = token.partition(".")
+        scope, _, signature = rest.rpartition(".")
+        if (
+            self._secret is None
+            or not expires_text.isdigit()
+            or len(expires_text) > 12
+            or not (scope == "" or (scope.isalnum() and len(scope) <= 64))
+        ):
             raise ViewLinkRejected("the evidence link is not valid")
         expires = int(expires_text)
-        expected = self._signature(summary_id, expires)
+        expected = self._signature(summary_id, expires, scope or None)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise ViewLinkRejected("the evidence link is not valid")
         if self._clock() >= expires:
             raise ViewLinkRejected("the evidence link has expired; ask for the summary again for a new one")
+        return scope or None
 
-    def url(self, summary_id: str) -> str | None:
+    def url(self, summary_id: str, scope: str | None = None) -> str | None:
         """The page's public URL (with a fresh token when links are signed), or None without a base URL."""
         if self._base_url is None:
             return None
         url = self._base_url + view_path(summary_id)
         if self._signed:
-            url += "?token=" + self.token(summary_id, expires=int(self._clock()) + self._ttl_s)
+            url += "?token=" + self.token(summary_id, expires=int(self._clock()) + self._ttl_s, scope=scope)
         return url
 
-    def attach(self, result: SummaryResult) -> SummaryResult:
-        """`result` with `links.view` set (a copy; the cached result is never changed)."""
-        view = self.url(result.id)
+    def attach(self, result: SummaryResult, scope: str | None = None) -> SummaryResult:
+        """`result` with `links.view` set (a copy; the cached result is never changed); `scope`: the result
+        scope it was read in (RESULT_SCOPE=key)."""
+        view = self.url(result.id, scope)
         if view is None:
             return result
         return result.model_copy(update={"links": Links(view=view)})

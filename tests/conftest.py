@@ -66,7 +66,12 @@ _ENV_PREFIXES = (
     "PROMPTS_DIR",
     "PUBLIC_BASE_URL",
     "VIEW_LINK_",
+    "RESULT_SCOPE",
 )
+
+# asgi-lifespan's default (5 s) is less than loading the extractive engine's data takes on a loaded 2-core
+# machine; the start-up itself is what the tests wait for, not what they measure.
+STARTUP_TIMEOUT_S = 60
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
@@ -483,7 +488,7 @@ def app_client() -> AppClient:
         settings: Settings | None = None, engine: Engine | None = None, *, raise_app_exceptions: bool = True
     ) -> AsyncIterator[httpx.AsyncClient]:
         app = build_app(settings or Settings(engine="extractive", cache_url="memory://"), engine)
-        async with LifespanManager(app) as manager:
+        async with LifespanManager(app, startup_timeout=STARTUP_TIMEOUT_S) as manager:
             transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=raise_app_exceptions)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 client.app = app  # type: ignore[attr-defined]

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from service.article import ArticleIn, normalise, prepare, split_sentences
-from service.errors import ConflictingInput, EmptyInput, InputTooLarge, NoSentences, TooManySentences
+from service.errors import (
+    ConflictingInput,
+    EmptyInput,
+    InputTooLarge,
+    InvalidText,
+    NoSentences,
+    TooManySentences,
+)
 from service.text.boilerplate import is_boilerplate
 from tests.conftest import gold_records, sample_text
 
@@ -216,9 +223,16 @@ def test_a_publication_stamp_run_into_the_first_line_gets_its_own_line(raw: str,
 
 
 @pytest.mark.parametrize("field", ["text", "html"])
-def test_a_lone_surrogate_becomes_a_replacement_character(field: str) -> None:
-    """JSON can carry a lone surrogate ("\\udfff"); it is replaced, not a 500 nor a text cut short."""
+def test_a_lone_surrogate_is_refused_as_invalid_text(field: str) -> None:
+    """JSON can carry a lone surrogate ("\\udfff"), no text encoding can: refused, naming the field. (A
+    `title` or `source_url` with one is refused by the model's own validation: its length is checked.)"""
     raw = "Two soldiers \udfff were killed near Idlib on Monday."
-    article = prepare(ArticleIn(**{field: f"<p>{raw}</p>" if field == "html" else raw}), max_chars=10_000)
-    assert article.text == "Two soldiers \ufffd were killed near Idlib on Monday."
-    assert article.fingerprint and article.sentences[0].text.endswith("Monday.")
+    fields = {field: f"<p>{raw}</p>" if field == "html" else raw}
+    with pytest.raises(InvalidText) as caught:
+        prepare(ArticleIn(**fields), max_chars=10_000)
+    assert caught.value.field == field and "U+DFFF" in caught.value.message
+
+
+def test_a_surrogate_pair_written_as_one_character_is_valid_text() -> None:
+    article = prepare(ArticleIn(text="Two soldiers \U0001f600 were killed near Idlib."), max_chars=10_000)
+    assert "\U0001f600" in article.text and article.fingerprint

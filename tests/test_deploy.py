@@ -4,8 +4,10 @@ wires two API replicas to one Redis."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -186,3 +188,147 @@ def test_compose_runs_two_replicas_on_one_redis_behind_a_balancer() -> None:
     assert lb["configs"][0]["source"] == "nginx_conf"
     text = (ROOT / "compose.yaml").read_text()
     assert "# vllm:" in text and "OPENAI_BASE_URL=http://vllm:8000/v1" in text
+
+
+# --- forwarded headers: trusted from the balancer alone ----------------------------------------------------
+
+
+def forwarding_problems(compose: dict[str, Any]) -> list[str]:
+    """What lets a client choose the address the API sees (its rate-limit bucket, its logged address): the API
+    trusting `X-Forwarded-For` from anyone but the balancer, or the balancer passing on a client's header."""
+    problems: list[str] = []
+    services: dict[str, Any] = compose["services"]
+    api, lb = services["api"], services["lb"]
+    if "ports" in api:
+        problems.append("the API publishes a port: clients can reach it without the balancer")
+    trusted = [ip.strip() for ip in str(api.get("environment", {}).get("FORWARDED_ALLOW_IPS", "")).split(",")]
+    lb_networks = lb.get("networks") or {}  # a list names networks without fixed addresses
+    lb_addresses = (
+        {network: (config or {}).get("ipv4_address") for network, config in lb_networks.items()}
+        if isinstance(lb_networks, dict)
+        else {}
+    )
+    api_networks = set(api.get("networks") or [])
+    for ip in trusted:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            problems.append(f"FORWARDED_ALLOW_IPS trusts {ip!r}, not one address")
+            continue
+        shared = [n for n, a in lb_addresses.items() if a == ip and n in api_networks]
+        if not shared:
+            problems.append(f"FORWARDED_ALLOW_IPS trusts {ip}, which is not the balancer's fixed address")
+            continue
+        subnets = [c["subnet"] for c in compose["networks"][shared[0]]["ipam"]["config"]]
+        if not any(address in ipaddress.ip_network(subnet) for subnet in subnets):
+            problems.append(f"the balancer's address {ip} is outside its network's subnet")
+    nginx = compose["configs"]["nginx_conf"]["content"]
+    forwarded = re.findall(r"proxy_set_header\s+X-Forwarded-For\s+([^;]+);", nginx, flags=re.IGNORECASE)
+    if [value.strip().replace("$$", "$") for value in forwarded] != ["$remote_addr"]:
+        problems.append(f"nginx sets X-Forwarded-For to {forwarded}, not only to $remote_addr")
+    return problems
+
+
+def test_forwarded_headers_are_trusted_from_the_balancer_alone() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    assert forwarding_problems(compose) == []
+    assert compose["services"]["api"]["environment"]["FORWARDED_ALLOW_IPS"] == "172.28.0.10"
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda c: c["services"]["api"]["environment"].update(FORWARDED_ALLOW_IPS="*"), "not one address"),
+        (
+            lambda c: c["services"]["api"]["environment"].update(FORWARDED_ALLOW_IPS="172.28.0.11"),
+            "not the balancer's",
+        ),
+        (
+            lambda c: c["configs"]["nginx_conf"].update(
+                content=c["configs"]["nginx_conf"]["content"].replace(
+                    "$$remote_addr", "$$proxy_add_x_forwarded_for"
+                )
+            ),
+            "not only to $remote_addr",
+        ),
+        (lambda c: c["services"]["api"].update(ports=["8000:8000"]), "publishes a port"),
+    ],
+    ids=["trust-anyone", "trust-another-address", "nginx-appends", "api-published"],
+)
+def test_the_forwarding_check_finds_each_unsafe_setting(change: Any, found: str) -> None:
+    """The check above fails on what the reference deployment shipped before (`*` with nginx appending)."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    change(compose)
+    assert any(found in problem for problem in forwarding_problems(compose)), forwarding_problems(compose)
+
+
+def test_the_balancer_bounds_what_uvicorn_cannot() -> None:
+    nginx = yaml.safe_load((ROOT / "compose.yaml").read_text())["configs"]["nginx_conf"]["content"]
+    for directive in (
+        "client_header_timeout",
+        "client_body_timeout",
+        "keepalive_timeout",
+        "client_max_body_size",
+    ):
+        assert re.search(rf"^\s*{directive}\s+\S+;", nginx, flags=re.MULTILINE), directive
+
+
+# --- `serve`: connections that never finish their request head are closed ------------------------------------
+
+CLOSE_WAIT_S = (
+    30.0  # generous: the server's bound is 2 s; this only keeps a broken server from hanging the test
+)
+
+
+def closed_by_server(conn: socket.socket) -> bool:
+    """True when the server closes the connection before CLOSE_WAIT_S (reads to EOF); False on our timeout."""
+    conn.settimeout(CLOSE_WAIT_S)
+    try:
+        while conn.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    return True
+
+
+def test_serve_closes_connections_whose_request_head_never_completes(tmp_path: Path) -> None:
+    port = free_port()
+    process_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SUMMARIZER_", "OPENAI_", "CACHE_"))},
+        "PROMPTS_DIR": str(ROOT / "prompts"),
+        "PYTHONPATH": str(ROOT),
+        "CACHE_URL": "memory://",
+        "SUMMARIZER_ENGINE": "llm",  # configured, never called: starts without loading the extractive data
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+    }
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--timeout-keep-alive", "2"]
+    server = subprocess.Popen(
+        [*command, "--limit-concurrency", "50", "--max-head-bytes", "4096"],
+        cwd=tmp_path,
+        env=process_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", server) == {"status": "ok"}
+        idle = socket.create_connection(("127.0.0.1", port))
+        half_sent = socket.create_connection(("127.0.0.1", port))
+        half_sent.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")  # no blank line
+        endless = socket.create_connection(("127.0.0.1", port))
+        endless.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 8192)
+        with idle, half_sent, endless:
+            assert closed_by_server(endless)
+            assert closed_by_server(half_sent)
+            assert closed_by_server(idle)
+        # a complete request on a kept-alive connection is served, then the idle connection is closed too
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            conn.settimeout(CLOSE_WAIT_S)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            assert closed_by_server(conn)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.communicate(timeout=30)

@@ -472,6 +472,36 @@ async def test_a_forged_expired_or_borrowed_token_is_a_403_problem(app_client: A
     assert valid.status_code == 200
 
 
+async def test_with_results_kept_per_key_the_link_opens_the_result_of_the_key_that_asked(
+    app_client: AppClient,
+) -> None:
+    """RESULT_SCOPE=key: the token names (and signs) the asking key's scope, so the page shows that key's
+    result; another key's bearer sees none, and a token whose scope is swapped does not verify."""
+    other_key = "k-fedcba9876543210-key"
+    settings = keyed_settings(api_keys=f"{KEY},{other_key}", result_scope="key")
+    async with app_client(settings, checkpoint_engine()) as client:
+        created = await client.post(
+            "/v1/summaries", json=CHECKPOINT, headers={"Authorization": f"Bearer {KEY}"}
+        )
+        summary_id = created.json()["id"]
+        link = created.json()["links"]["view"]
+        expires, scope, signature = link.partition("?token=")[2].split(".")
+        opened = await client.get(local(link))  # no key: the token alone
+        by_other_key = await client.get(
+            f"/v1/summaries/{summary_id}/view", headers={"Authorization": f"Bearer {other_key}"}
+        )
+        swapped = await client.get(
+            f"/v1/summaries/{summary_id}/view?token={expires}.{'0' * len(scope)}.{signature}"
+        )
+        unscoped = await client.get(f"/v1/summaries/{summary_id}/view?token={expires}.{signature}")
+
+    assert opened.status_code == 200, opened.text
+    assert scope.isalnum() and KEY not in link
+    assert_problem(by_other_key, 404, "not-found")
+    assert_problem(swapped, 403, "view-link-rejected")
+    assert_problem(unscoped, 403, "view-link-rejected")
+
+
 def test_tokens_expire_on_the_clock_and_are_bound_to_their_summary() -> None:
     clock = FakeClock(start=1_700_000_000)
     links = ViewLinks(base_url=BASE, secret=SECRET.encode(), signed=True, ttl_s=600, clock=clock)

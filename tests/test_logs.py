@@ -91,7 +91,8 @@ async def test_one_access_line_per_request_without_text_or_secrets(
         second = await client.post(
             "/v1/summaries", json={"text": article}, headers=auth | {"X-Request-ID": "req-b"}
         )
-        await client.get("/v1/summaries", headers={"X-Request-ID": "req-c"})
+        # with the key: a wrong method is routed (405); without one it is 401 before routing (deps.admit)
+        await client.get("/v1/summaries", headers=auth | {"X-Request-ID": "req-c"})
     assert first.status_code == second.status_code == 200
     access = [r for r in caplog.records if r.name == "service.access"]
     fields = [(r.request_id, r.method, r.route, r.status, r.engine, r.cached) for r in access]  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ SAMPLES: dict[type[errors.SummarizerError], errors.SummarizerError] = {
     errors.InputError: errors.InputError("cannot summarize"),
     errors.EmptyInput: errors.EmptyInput("empty"),
     errors.ConflictingInput: errors.ConflictingInput("text and html"),
+    errors.InvalidText: errors.InvalidText("a lone surrogate", field="text"),
     errors.InputTooLarge: errors.InputTooLarge("too large", limit=1_000, size=2_000),
     errors.NoSentences: errors.NoSentences("no sentences"),
     errors.TooManySentences: errors.TooManySentences("too many", limit=10, count=11),

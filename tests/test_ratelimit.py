@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.cache.redis import split_url
+from service.cache.redis_guard import RedisGuard
 from service.config import Settings
 from service.errors import ClientRateLimited
 from service.ratelimit import (
@@ -162,7 +163,7 @@ async def test_a_burst_wider_than_the_connection_pool_waits_for_redis(
     bound of 5 s, not the production 0.5 s: what is tested is that requests wait, not how fast a loaded
     machine serves them.)"""
     spec = BucketSpec(capacity=10, per_minute=1)
-    limiter = RedisRateLimiter.from_url(spec, redis_url, clock=Clock(), timeout_s=5.0)
+    limiter = RedisRateLimiter.from_url(spec, redis_url, clock=Clock(), guard=RedisGuard(timeout_s=5.0))
     try:
         client = _client()
         with caplog.at_level(logging.WARNING, logger="service.ratelimit"):

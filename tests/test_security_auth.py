@@ -39,7 +39,7 @@ OPEN_PATHS = {
 }
 # The evidence page takes an evidence link's signed token instead of a key (a browser has none to send); it
 # checks the key itself when no token is given, and takes a rate-limit token either way.
-KEY_OR_VIEW_TOKEN = {view.require_view_access}
+KEY_OR_VIEW_TOKEN = {view.view_scope}
 
 
 def keyed(**overrides: Any) -> Settings:

@@ -95,7 +95,7 @@ async def bot_client(
     """An app with only the Slack router, its lifespan run (leaving it drains the bot's background work)."""
     app = FastAPI()
     app.include_router(slack_router(settings, summarizer, drain_timeout_s=drain_timeout_s))
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app, startup_timeout=60) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

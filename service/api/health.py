@@ -1,4 +1,9 @@
-"""Operations: liveness, readiness and Prometheus metrics."""
+"""Operations: liveness, readiness and Prometheus metrics.
+
+Readiness: only the engine decides. A replica whose cache fails still serves (every request computes; rate
+limits fall back to this process), so `/readyz` reports the cache as `degraded` and stays 200: an outage of a
+shared cache must not make an orchestrator pull every replica at once. An engine that cannot serve is 503.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.api.deps import SummarizerDep
+from service.cache.base import failure_log_level
 from service.metrics import CONTENT_TYPE, Metrics
 from service.problems import NOT_READY, openapi_responses, problem_response
 
@@ -20,19 +26,26 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The cache and the engine can serve", responses=openapi_responses(503))
+@router.get(
+    "/readyz", summary="The engine can serve (the cache may be degraded)", responses=openapi_responses(503)
+)
 async def readyz(request: Request, summarizer: SummarizerDep) -> Response:
     checks: dict[str, str] = {}
-    for name, check in (("cache", summarizer.cache.ping), ("engine", summarizer.engine.check_ready)):
-        try:
-            await check()
-            checks[name] = "ok"
-        except Exception as e:  # readiness reports every failure instead of raising it
-            log.warning("readiness check %s failed: %s", name, e)
-            checks[name] = f"failed: {type(e).__name__}"
-    if all(v == "ok" for v in checks.values()):
-        return JSONResponse({"status": "ready", "checks": checks})
-    return problem_response(NOT_READY, "a dependency cannot serve", request, checks=checks)
+    try:
+        await summarizer.cache.ping()
+        checks["cache"] = "ok"
+    except Exception as e:  # the replica still serves: it computes instead
+        log.log(failure_log_level(e), "readiness: the cache is degraded: %s", type(e).__name__)
+        checks["cache"] = f"degraded: {type(e).__name__}"
+    try:
+        await summarizer.engine.check_ready()
+        checks["engine"] = "ok"
+    except Exception as e:  # readiness reports the failure instead of raising it
+        log.warning("readiness check engine failed: %s", e)
+        checks["engine"] = f"failed: {type(e).__name__}"
+        return problem_response(NOT_READY, "the engine cannot serve", request, checks=checks)
+    status = "ready" if checks["cache"] == "ok" else "degraded"
+    return JSONResponse({"status": status, "checks": checks})
 
 
 @router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)

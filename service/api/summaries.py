@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from service.api import formats
-from service.api.deps import SummarizerDep, rate_limit
+from service.api.deps import ResultScopeDep, SummarizerDep, limit_refresh, rate_limit
 from service.article import ArticleIn
 from service.problems import openapi_responses
 from service.request_context import note_result
@@ -35,6 +35,7 @@ async def create_summary(
     article: ArticleIn,
     request: Request,
     summarizer: SummarizerDep,
+    scope: ResultScopeDep,
     fmt: FormatQuery = None,
     cache_control: Annotated[
         str | None, Header(description="`no-cache` recomputes the summary and overwrites the cached one.")
@@ -43,9 +44,11 @@ async def create_summary(
     """A cited incident summary of one article (`text` or `html`). Served from the cache when the same
     article was summarized before with the same engine, model, prompt and schema."""
     refresh = "no-cache" in (cache_control or "").lower()
-    result = await summarizer.summarize(article, refresh=refresh)
+    if refresh:
+        await limit_refresh(request)  # RATE_LIMIT_REFRESH_PER_MINUTE
+    result = await summarizer.summarize(article, refresh=refresh, scope=scope)
     note_result(engine=result.meta.engine, cached=result.meta.cached)
-    result = request.app.state.view_links.attach(result)
+    result = request.app.state.view_links.attach(result, scope)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
     return formats.render(result, fmt_chosen, headers={"Location": f"/v1/summaries/{result.id}"})
 
@@ -57,11 +60,16 @@ async def create_summary(
     responses={200: {"content": formats.openapi_content()}, **openapi_responses(401, 404, 422, 429)},
 )
 async def read_summary(
-    summary_id: str, request: Request, summarizer: SummarizerDep, fmt: FormatQuery = None
+    summary_id: str,
+    request: Request,
+    summarizer: SummarizerDep,
+    scope: ResultScopeDep,
+    fmt: FormatQuery = None,
 ) -> Response:
-    """The summary with this id while it is cached; 404 once it has expired or if it never existed."""
-    result = await summarizer.get(summary_id)
+    """The summary with this id while it is cached; 404 once it has expired or if it never existed (or, with
+    RESULT_SCOPE=key, if this key never asked for it)."""
+    result = await summarizer.get(summary_id, scope=scope)
     note_result(engine=result.meta.engine, cached=True)
-    result = request.app.state.view_links.attach(result)
+    result = request.app.state.view_links.attach(result, scope)
     fmt_chosen = formats.negotiate(fmt, request.headers.get("accept"))
     return formats.render(result, fmt_chosen)

@@ -31,23 +31,27 @@ view_token_scheme = APIKeyQuery(
 )
 
 
-async def require_view_access(
+async def view_scope(
     request: Request,
     summary_id: str,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(deps.bearer_scheme)],
     token: Annotated[str | None, Depends(view_token_scheme)],
-) -> None:
+) -> str | None:
     """An open API: anyone. With API_KEYS: a valid token for this summary when one is given, else a valid
-    bearer key. Then one rate-limit token (the key's bucket, or the address's for a token)."""
+    bearer key. Then one rate-limit token (the key's bucket, or the address's for a token). Returns the
+    result scope to read (RESULT_SCOPE=key): the one the token was signed for, or the bearer key's."""
     settings: Settings = request.app.state.settings
     api_key = None
+    scope = None
     if settings.api_keys:
         if token is not None:
             links: ViewLinks = request.app.state.view_links
-            links.verify(summary_id, token)
+            scope = links.verify(summary_id, token)
         else:
             api_key = await deps.require_api_key(request, credentials)
+            scope = await deps.result_scope(request, api_key)
     await deps.rate_limit(request, api_key)
+    return scope
 
 
 router = APIRouter(prefix="/v1", tags=["summaries"])
@@ -57,16 +61,20 @@ router = APIRouter(prefix="/v1", tags=["summaries"])
     "/summaries/{summary_id}/view",
     response_class=HTMLResponse,
     summary="The evidence page of a cached summary",
-    dependencies=[Depends(require_view_access)],
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
         **openapi_responses(401, 403, 404, 422, 429),
     },
 )
-async def view_summary(summary_id: str, request: Request, summarizer: SummarizerDep) -> HTMLResponse:
+async def view_summary(
+    summary_id: str,
+    request: Request,
+    summarizer: SummarizerDep,
+    scope: Annotated[str | None, Depends(view_scope)],
+) -> HTMLResponse:
     """The article with every fact lit: the facts beside the article's sentences, each fact lighting the
     sentences it cites. 404 once the summary has expired from the cache or if it never existed."""
-    result = await summarizer.get(summary_id)
+    result = await summarizer.get(summary_id, scope=scope)
     note_result(engine=result.meta.engine, cached=True)
     page: EvidencePage = request.app.state.evidence_page
     return HTMLResponse(page.render(result), headers=PAGE_HEADERS)

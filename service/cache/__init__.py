@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from service.cache.base import Cache
 from service.cache.memory import MemoryCache, NullCache
 from service.cache.sqlite import SQLiteCache
 
+if TYPE_CHECKING:
+    from service.cache.redis_guard import RedisGuard
 
-def build_cache(url: str) -> Cache:
+
+def build_cache(url: str, *, redis_guard: RedisGuard | None = None) -> Cache:
+    """The backend `url` names; a Redis one calls through `redis_guard` (one per process, shared with the
+    rate limiters), or a guard of its own with the default timeout and breaker."""
     if url == "none":
         return NullCache()
     if url.startswith("memory://"):
@@ -17,7 +24,7 @@ def build_cache(url: str) -> Cache:
     if url.startswith(("redis://", "rediss://")):
         from service.cache.redis import RedisCache  # imported only when configured
 
-        return RedisCache(url)
+        return RedisCache(url, guard=redis_guard)
     raise ValueError(f"unsupported CACHE_URL: {url}")
 
 

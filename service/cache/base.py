@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
+
+from service.errors import CacheUnavailable
 
 
 class Cache(Protocol):
@@ -19,3 +22,9 @@ class Cache(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def failure_log_level(error: Exception) -> int:
+    """How to log a failed cache call: WARNING, or DEBUG for a failure the backend logged already
+    (`CacheUnavailable.reported`: the Redis guard logs once an interval)."""
+    return logging.DEBUG if isinstance(error, CacheUnavailable) and error.reported else logging.WARNING

@@ -10,7 +10,7 @@ Deterministic failures (an answer that stayed unrepairable, a refusal) are recor
 again; `Cache-Control: no-cache` tries anew.
 
 A cache outage costs a recomputation, never the request: a read that fails answers None, a write that fails is
-dropped; both are logged.
+dropped; both are logged (at DEBUG when the backend reported it already: `CacheUnavailable.reported`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import logging
 from collections import OrderedDict
 
-from service.cache.base import Cache
+from service.cache.base import Cache, failure_log_level
 from service.errors import OutputError, Refusal, Violation
 from service.result import SummaryResult
 
@@ -69,14 +69,14 @@ class ResultStore:
         try:
             return await self.cache.get(key)
         except Exception as e:
-            log.warning("cache %s get failed: %s", self.cache.name, type(e).__name__)
+            log.log(failure_log_level(e), "cache %s get failed: %s", self.cache.name, type(e).__name__)
             return None
 
     async def _write(self, key: str, value: bytes, ttl_s: int) -> None:
         try:
             await self.cache.set(key, value, ttl_s)
         except Exception as e:
-            log.warning("cache %s set failed: %s", self.cache.name, type(e).__name__)
+            log.log(failure_log_level(e), "cache %s set failed: %s", self.cache.name, type(e).__name__)
 
     def parse(self, key: str, stored: bytes) -> SummaryResult:
         """The result `stored` holds, validated once for the same bytes under `key`."""

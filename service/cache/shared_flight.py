@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from service.cache.base import Cache
+from service.cache.base import Cache, failure_log_level
 from service.errors import DeadlineExceeded
 
 log = logging.getLogger("service.cache")
@@ -96,7 +96,9 @@ async def shared_flight(
         try:
             acquired = await lock.acquire()
         except Exception as e:  # the lock is an optimisation: without it this replica computes alone
-            log.warning("shared lock unavailable (%s); computing without it", type(e).__name__)
+            log.log(
+                failure_log_level(e), "shared lock unavailable (%s); computing without it", type(e).__name__
+            )
             return Flight("unshared", computed=await compute(max(0.0, give_up_at - clock())))
         if acquired:
             try:
@@ -131,7 +133,7 @@ async def _wait_for_result(
             if not await lock.held():
                 return None
         except Exception as e:
-            log.warning("shared lock unavailable while waiting (%s)", type(e).__name__)
+            log.log(failure_log_level(e), "shared lock unavailable while waiting (%s)", type(e).__name__)
             return None
     return None
 
@@ -140,7 +142,7 @@ async def _get(cache: Cache, key: str) -> bytes | None:
     try:
         return await cache.get(key)
     except Exception as e:
-        log.warning("cache %s get failed: %s", cache.name, type(e).__name__)
+        log.log(failure_log_level(e), "cache %s get failed: %s", cache.name, type(e).__name__)
         return None
 
 
@@ -148,7 +150,7 @@ async def _release(lock: SharedLock) -> None:
     try:
         await lock.release()
     except Exception as e:  # it expires on its own
-        log.warning("shared lock release failed: %s", type(e).__name__)
+        log.log(failure_log_level(e), "shared lock release failed: %s", type(e).__name__)
 
 
 @contextlib.asynccontextmanager
@@ -163,7 +165,7 @@ async def _kept_alive(lock: SharedLock, ttl_s: float) -> AsyncIterator[None]:
                     log.warning("lost the shared lock while computing; another replica may compute too")
                     return
             except Exception as e:
-                log.warning("shared lock renewal failed: %s", type(e).__name__)
+                log.log(failure_log_level(e), "shared lock renewal failed: %s", type(e).__name__)
                 return
 
     renewer = asyncio.create_task(renew_forever(), name="shared-lock-renewer")
