@@ -10,6 +10,10 @@ seconds, holds a connection (a file descriptor, a slot of `--limit-concurrency`)
 It overrides only the asyncio `Protocol` methods and the httptools parser callbacks (`on_message_begin`,
 `on_headers_complete`), each calling uvicorn's own first. `incident-summarizer serve` runs uvicorn with it
 (`http="service.http_protocol:HeadLimitProtocol"`).
+
+`HttpToolsProtocol` is uvicorn's class, not a documented API: pyproject bounds uvicorn to the releases this
+has run on, and `tests/test_deploy.py` (a real `serve` with idle, half-sent and oversized heads) fails on a
+release that breaks it.
 """
 
 from __future__ import annotations
