@@ -21,7 +21,7 @@ from service.text.sentences import HAS_WORD, normalise, sentence_spans
 
 
 class ArticleIn(BaseModel):
-    """One article: `text` or `html` (exactly one), with optional metadata."""
+    """One article: `text`, `html` or `url` (exactly one), with optional metadata."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +32,12 @@ class ArticleIn(BaseModel):
         None, description="Publication date (YYYY-MM-DD); anchors relative dates such as 'on Wednesday'."
     )
     source_url: str | None = Field(None, max_length=2048, description="Where the article was published.")
+    url: str | None = Field(
+        None,
+        max_length=2048,
+        description="An http(s) page to fetch and summarize, instead of `text` or `html`; it becomes the "
+        "`source_url`. Private, loopback and link-local addresses are refused (`URL_ALLOWLIST`).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,7 @@ def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -
         raise ConflictingInput("send either `text` or `html`, not both")
     raw = article.text if article.text is not None else article.html
     if raw is None:
-        raise EmptyInput("the request has neither `text` nor `html`")
+        raise EmptyInput("the request has neither `text`, `html` nor `url`")
     if len(raw) > max_chars:
         raise InputTooLarge(
             f"the article has {len(raw)} characters; the limit is {max_chars}", limit=max_chars, size=len(raw)

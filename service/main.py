@@ -22,6 +22,7 @@ from service.prompts import Prompts
 from service.ratelimit import build_rate_limiter
 from service.request_context import RequestContextMiddleware
 from service.summarizer import Summarizer
+from service.url_fetch import Allowlist, UrlFetcher
 
 API_DESCRIPTION = """
 Turns a news article about an incident into a structured summary in which every fact cites the article's own
@@ -43,6 +44,17 @@ def build_summarizer(
         prompt_version=prompt_version(engine, prompts, settings),
         fallback=build_fallback(settings, prompts),
         metrics=metrics,
+        fetcher=build_fetcher(settings),
+    )
+
+
+def build_fetcher(settings: Settings) -> UrlFetcher:
+    """The fetcher of `url` requests, its SSRF guard on (only `URL_ALLOWLIST` lets private addresses through)."""
+    return UrlFetcher(
+        allowlist=Allowlist.parse(settings.url_allowlist),
+        max_bytes=settings.url_max_bytes,
+        timeout_s=settings.url_timeout_s,
+        max_redirects=settings.url_max_redirects,
     )
 
 

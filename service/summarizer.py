@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from service import grounding
 from service.article import Article, ArticleIn, prepare
@@ -23,17 +24,35 @@ from service.cache.shared_flight import SharedLocks, shared_flight
 from service.config import Settings
 from service.derived import derive_places
 from service.engines.base import Engine, EngineResult
-from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage, Violation
+from service.errors import (
+    ConflictingInput,
+    DeadlineExceeded,
+    NoSentences,
+    NotFound,
+    OutputError,
+    UpstreamError,
+    UrlForbidden,
+    Usage,
+    Violation,
+)
 from service.metrics import Metrics
 from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import SCHEMA_VERSION, IncidentSummary
+from service.text import html_extract
+from service.url_fetch import FetchedPage
 
 log = logging.getLogger("service.summarizer")
 
 _FALLBACK_MIN_S = 1.0
 _DEADLINE_GRACE_S = 0.5
 _ID = re.compile(r"^[0-9a-f]{32}$")
-_SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
+_SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name not in ("source_url", "url"))
+
+
+class PageFetcher(Protocol):
+    """What the summarizer needs of `service.url_fetch.UrlFetcher`: one checked fetch of a `url` request."""
+
+    async def fetch(self, url: str) -> FetchedPage: ...
 
 
 class Summarizer:
@@ -47,8 +66,10 @@ class Summarizer:
         fallback: Engine | None = None,
         clock: Callable[[], float] = time.perf_counter,
         metrics: Metrics | None = None,
+        fetcher: PageFetcher | None = None,
     ) -> None:
         self.settings = settings
+        self.fetcher = fetcher
         self.engine = engine
         self.fallback = fallback
         self.cache = cache
@@ -64,6 +85,8 @@ class Summarizer:
         source URL is metadata), engine, model, endpoint, prompt and schema. Computed before any preparation,
         so a hit costs one look-up."""
         fields = [getattr(article_in, name) for name in _SUMMARY_FIELDS]
+        if article_in.url is not None:  # a fetched page: its URL and the text fetched (see `_fetched`)
+            fields.append(article_in.url)
         endpoint = getattr(self.engine, "endpoint", None)  # an engine with a network endpoint names it
         material = json.dumps(
             [SCHEMA_VERSION, self.engine.name, self.engine.model, endpoint, self.prompt_version, *fields],
@@ -74,6 +97,8 @@ class Summarizer:
     async def summarize(self, article_in: ArticleIn, *, refresh: bool = False) -> SummaryResult:
         """A validated summary of the article; `refresh` skips the cache lookup and overwrites the entry."""
         started = self._clock()
+        if article_in.url is not None:
+            article_in = await self._fetched(article_in)
         key = self.key_for(article_in)
         if not refresh:
             hit = await self.results.get(key)
@@ -125,6 +150,24 @@ class Summarizer:
         await self.cache.aclose()
 
     # --- internals --------------------------------------------------------------------------------
+
+    async def _fetched(self, article_in: ArticleIn) -> ArticleIn:
+        """A `url` request with the page's main text as its `text` (HTML through the same extraction as an
+        `html` request) and the URL as its `source_url`. The cache key is the URL and that text: a page
+        whose markup changes (ads, timestamps) but whose article does not is still a hit."""
+        url = article_in.url
+        assert url is not None
+        if article_in.text is not None or article_in.html is not None:
+            raise ConflictingInput("send one of `text`, `html` or `url`, not several")
+        if self.fetcher is None:
+            raise UrlForbidden("this service does not fetch URLs", url=url)
+        page = await self.fetcher.fetch(url)
+        text = (
+            await asyncio.to_thread(html_extract.main_text, page.body) if page.kind == "html" else page.body
+        )
+        if not text.strip():
+            raise NoSentences(f"the page at {url} has no article text")
+        return article_in.model_copy(update={"text": text, "source_url": article_in.source_url or url})
 
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)

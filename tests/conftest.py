@@ -64,6 +64,7 @@ _ENV_PREFIXES = (
     "LOG_LEVEL",
     "WEB_CONCURRENCY",
     "PROMPTS_DIR",
+    "URL_",
 )
 
 
