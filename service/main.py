@@ -16,6 +16,7 @@ from service.cache import build_cache
 from service.config import Settings
 from service.engines.base import Engine
 from service.engines.factory import build_engine, build_fallback, prompt_version
+from service.language import LanguageCheck
 from service.limits import RequestLimits
 from service.metrics import Metrics
 from service.prompts import Prompts
@@ -45,6 +46,7 @@ def build_summarizer(
         fallback=build_fallback(settings, prompts),
         metrics=metrics,
         fetcher=build_fetcher(settings),
+        languages=LanguageCheck(),
     )
 
 

@@ -35,6 +35,7 @@ from service.errors import (
     Usage,
     Violation,
 )
+from service.language import LanguageCheck
 from service.metrics import Metrics
 from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import SCHEMA_VERSION, IncidentSummary
@@ -67,9 +68,11 @@ class Summarizer:
         clock: Callable[[], float] = time.perf_counter,
         metrics: Metrics | None = None,
         fetcher: PageFetcher | None = None,
+        languages: LanguageCheck | None = None,
     ) -> None:
         self.settings = settings
         self.fetcher = fetcher
+        self.languages = languages
         self.engine = engine
         self.fallback = fallback
         self.cache = cache
@@ -111,6 +114,8 @@ class Summarizer:
         article = prepare(
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
+        if self.languages is not None:  # the extractive engine reads English only (service/language.py)
+            self.languages.require(self.engine.name, article.text)
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
@@ -133,6 +138,8 @@ class Summarizer:
         for engine in (self.engine, self.fallback):
             if engine is not None:
                 await engine.check_ready()
+                if self.languages is not None and self.languages.needed_for(engine.name):
+                    await asyncio.to_thread(self.languages.detector.load)
 
     async def check_ready(self) -> None:
         await self.cache.ping()
@@ -214,6 +221,8 @@ class Summarizer:
         try:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
+            if self._unreadable_by(self.fallback, article):
+                raise  # the fallback cannot read this article's language: the primary's error stands
             if self.fallback is None:
                 if isinstance(error, OutputError) and self.settings.failure_ttl_s:
                     await self.results.put_failure(key, error, self.settings.failure_ttl_s)
@@ -264,6 +273,11 @@ class Summarizer:
         ttl = self.settings.degraded_ttl_s if degraded else self.settings.cache_ttl_s
         await self.results.put(key, result, ttl)
         return result
+
+    def _unreadable_by(self, engine: Engine | None, article: Article) -> bool:
+        if engine is None or self.languages is None:
+            return False
+        return self.languages.supported(engine.name, article.text) is not None
 
     def _cost(self, model: str, usage: Usage) -> float | None:
         """The calls' cost at the model's price (SUMMARIZER_PRICES), or None without one."""
