@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import logs, problems
-from service.api import health, summaries
+from service.api import deliveries, health, summaries
 from service.cache import build_cache
 from service.config import Settings
 from service.engines.base import Engine
@@ -22,6 +22,7 @@ from service.metrics import Metrics
 from service.prompts import Prompts
 from service.ratelimit import build_rate_limiter
 from service.request_context import RequestContextMiddleware
+from service.slack.delivery import SlackDelivery, build_web_client
 from service.summarizer import Summarizer
 from service.url_fetch import Allowlist, UrlFetcher
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.summarizer = summarizer
     app.state.rate_limiter = rate_limiter
     app.state.metrics = metrics
+    app.state.slack_delivery = SlackDelivery(build_web_client(settings))
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s
     )
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Routes are matched in order: the busiest first (the key check and rate limit are the router's own).
     app.include_router(summaries.router)
     app.include_router(health.router)
+    app.include_router(deliveries.router)
     if settings.slack_signing_secret is not None:
         from service.slack.routes import slack_router
 

@@ -55,12 +55,16 @@ class SlackDelivery:
     def __init__(self, client: AsyncWebClient | None) -> None:
         self._client = client
 
-    async def post(self, channel: str, result: SummaryResult) -> str:
+    def require_configured(self) -> None:
         if self._client is None:
             raise DeliveryNotConfigured(
                 "delivery to Slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET); this service has neither",
                 slack_error="not_configured",
             )
+
+    async def post(self, channel: str, result: SummaryResult) -> str:
+        self.require_configured()
+        assert self._client is not None
         message = slack_blocks.render(result)
         try:
             response = await self._client.chat_postMessage(
