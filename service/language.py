@@ -81,7 +81,7 @@ def _fasttext_model() -> Any:
 
 
 class LanguageDetector:
-    """fastText's bundled `lite` model, loaded on first use, or by `load()` (the summarizer's warm-up)."""
+    """fastText's bundled `lite` model, loaded on first use (in a worker thread: see the summarizer), or by `load()`."""
 
     def __init__(self) -> None:
         self._detector: Any = None

@@ -114,8 +114,9 @@ class Summarizer:
         article = prepare(
             article_in, max_chars=self.settings.max_article_chars, max_sentences=self.settings.max_sentences
         )
-        if self.languages is not None:  # the extractive engine reads English only (service/language.py)
-            self.languages.require(self.engine.name, article.text)
+        if self.languages is not None and self.languages.needed_for(self.engine.name):
+            # the extractive engine reads English only (service/language.py); the first check loads the model
+            await asyncio.to_thread(self.languages.require, self.engine.name, article.text)
         result = await asyncio.shield(self._single_flight(key, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
@@ -138,8 +139,6 @@ class Summarizer:
         for engine in (self.engine, self.fallback):
             if engine is not None:
                 await engine.check_ready()
-                if self.languages is not None and self.languages.needed_for(engine.name):
-                    await asyncio.to_thread(self.languages.detector.load)
 
     async def check_ready(self) -> None:
         await self.cache.ping()
@@ -221,7 +220,7 @@ class Summarizer:
         try:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
-            if self._unreadable_by(self.fallback, article):
+            if await asyncio.to_thread(self._unreadable_by, self.fallback, article):
                 raise  # the fallback cannot read this article's language: the primary's error stands
             if self.fallback is None:
                 if isinstance(error, OutputError) and self.settings.failure_ttl_s:

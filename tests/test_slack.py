@@ -341,3 +341,8 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
         "commands",
         "files:read",
     ]
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "slack.md").read_text()
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        assert f"`{scope}`" in docs, f"docs/slack.md does not explain the scope {scope}"
+    assert command["usage_hint"] == "<article text or link>"
+    assert "`/incident <article text>`** or **`/incident <link>`**" in docs
