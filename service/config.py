@@ -124,6 +124,8 @@ class Settings(BaseSettings):
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
     )
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL", "slack_api_url"))
+    # link previews: summarize the pages of links shared in channels (`link_shared` → `chat.unfurl`)
+    slack_unfurl: bool = Field(False, validation_alias=_env("SLACK_UNFURL", "slack_unfurl"))
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("LOG_LEVEL", "log_level")

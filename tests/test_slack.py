@@ -332,14 +332,19 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     assert (
         command["url"]
         == manifest["settings"]["interactivity"]["request_url"]
+        == manifest["settings"]["event_subscriptions"]["request_url"]
         == "https://YOUR-HOST/slack/events"
     )
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["link_shared"]
+    assert manifest["features"]["unfurl_domains"] == ["YOUR-NEWS-SITE"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
         "chat:write",
         "chat:write.public",
         "commands",
         "files:read",
+        "links:read",
+        "links:write",
     ]
     docs = (Path(__file__).resolve().parent.parent / "docs" / "slack.md").read_text()
     for scope in manifest["oauth_config"]["scopes"]["bot"]:

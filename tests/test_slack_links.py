@@ -4,8 +4,10 @@ are signed as Slack signs them; Slack is the loopback fake; pages come from the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from service.article import ArticleIn
@@ -15,7 +17,7 @@ from service.slack import messages
 from tests.conftest import AppClient, sample_text
 from tests.fakes.page_server import PageServer
 from tests.fakes.slack_api import RESPONSE_URL, FakeSlackApi, command_body, shortcut_body
-from tests.fakes.slack_bot import TOKEN, FakeSummarizer, bot_client, bot_settings, send
+from tests.fakes.slack_bot import TOKEN, FakeSummarizer, bot_client, bot_settings, send, signed
 
 ARTICLE = sample_text("syria_checkpoint_shootout").strip()
 PAGE = "https://news.example/2024/02/12/checkpoint-shootout"
@@ -145,3 +147,64 @@ async def test_a_link_is_fetched_and_summarized_by_the_real_service(
     assert reply.body["response_type"] == "in_channel"
     assert reply.body["blocks"][0]["text"]["text"] == escape(api["summary"]["headline"])
     assert [r.path for r in pages.requests] == ["/article/wordpress_checkpoint_clash.html"] * 2
+
+
+# --- link previews -------------------------------------------------------------------------------------
+
+
+def link_shared(event_id: str = "Ev0LINKSHARED") -> str:
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0FAKE",
+            "api_app_id": "A0BOT",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1707730000,
+            "event": {
+                "type": "link_shared",
+                "channel": "C0INCIDENTS",
+                "is_bot_user_member": True,
+                "user": "U0ANALYST",
+                "message_ts": "1707730000.000200",
+                "unfurl_id": "C0INCIDENTS.1707730000.000200.abc",
+                "source": "conversations_history",
+                "links": [{"domain": "news.example", "url": PAGE}],
+                "event_ts": "1707730000.000300",
+            },
+        }
+    )
+
+
+async def send_event(client: httpx.AsyncClient, body: str, **headers: str) -> httpx.Response:
+    return await client.post(
+        "/slack/events", content=body, headers={**signed(body), "Content-Type": "application/json", **headers}
+    )
+
+
+async def test_a_shared_link_gets_its_summary_as_preview(slack: FakeSlackApi) -> None:
+    settings = bot_settings(slack, slack_unfurl=True)
+    summarizer = FakeSummarizer(settings)
+    async with bot_client(settings, summarizer) as client:
+        first = await send_event(client, link_shared())
+        retry = await send_event(
+            client, link_shared(), **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        )
+        [unfurl] = await slack.wait_for("chat.unfurl")
+
+    assert first.status_code == retry.status_code == 200
+    assert summarizer.articles == [ArticleIn(url=PAGE)]  # Slack's retry of the event was dropped
+    unfurls = unfurl.body["unfurls"]  # chat.unfurl is sent as JSON
+    assert unfurls[PAGE]["blocks"][0]["type"] == "header"
+    assert unfurl.body["unfurl_id"] == "C0INCIDENTS.1707730000.000200.abc"
+    assert unfurl.body["source"] == "conversations_history"
+
+
+async def test_without_the_setting_shared_links_are_left_alone(slack: FakeSlackApi) -> None:
+    settings = bot_settings(slack)
+    summarizer = FakeSummarizer(settings)
+    async with bot_client(settings, summarizer) as client:
+        response = await send_event(client, link_shared())
+
+    assert response.status_code == 200
+    assert summarizer.articles == [] and slack.received("chat.unfurl") == []

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/incident"
 SHORTCUT_CALLBACK_ID = "summarize_incident"
 LOGGED_CHARS = 300  # no log line of the bot carries more of what Slack (or a forger) sent
+UNFURLS = 3  # link previews made for one message
 
 plain_text = slack_input.plain_text  # the name the bot's callers know
 
@@ -112,9 +113,10 @@ Tell = Callable[[str], Awaitable[None]]
 
 
 class _Listeners:
-    def __init__(self, summarizer: SummarizerLike, client: AsyncWebClient) -> None:
+    def __init__(self, summarizer: SummarizerLike, client: AsyncWebClient, *, unfurl: bool = False) -> None:
         self._summarizer = summarizer
         self._client = client
+        self._unfurl = unfurl
 
     # --- /incident ---------------------------------------------------------------------------------
 
@@ -188,6 +190,35 @@ class _Listeners:
                 )
             texts.append(text)
         return texts
+
+    # --- link previews (`link_shared` → `chat.unfurl`, with SLACK_UNFURL) -------------------------------
+
+    async def ack_event(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def unfurl(self, event: dict[str, Any]) -> None:
+        """A preview of each shared link (at most `UNFURLS`) that can be summarized: its summary's blocks."""
+        if not self._unfurl:
+            return  # the app may be subscribed to link_shared while the service does not unfurl
+        urls = [link.get("url") for link in event.get("links", []) if isinstance(link, dict)]
+        unfurls: dict[str, Any] = {}
+        for url in [u for u in urls if isinstance(u, str)][:UNFURLS]:
+            try:
+                result = await self._summarizer.summarize(ArticleIn(url=url))
+            except SummarizerError as error:
+                log.info("slack: no preview for a shared link: %s", type(error).__name__)
+                continue
+            unfurls[url] = {"blocks": slack_blocks.render(result)["blocks"]}
+        if not unfurls:
+            return
+        if event.get("unfurl_id") and event.get("source"):
+            target: dict[str, Any] = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
+        else:
+            target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
+        try:
+            await self._client.chat_unfurl(unfurls=unfurls, **target)
+        except SlackApiError as error:
+            log.warning("slack: chat.unfurl failed: %s", slack_error_code(error))
 
     # --- both --------------------------------------------------------------------------------------
 
@@ -275,7 +306,8 @@ def build_slack_bot(
         return await next()
 
     app.middleware(drop_repeats)
-    listeners = _Listeners(summarizer, client)
+    listeners = _Listeners(summarizer, client, unfurl=settings.slack_unfurl)
+    app.event("link_shared")(ack=listeners.ack_event, lazy=[listeners.unfurl])
     app.command(COMMAND)(ack=listeners.ack_command, lazy=[listeners.summarize_command])
     app.message_shortcut(SHORTCUT_CALLBACK_ID)(ack=listeners.ack_shortcut, lazy=[listeners.summarize_message])
     return SlackBot(app, tasks)

@@ -68,6 +68,7 @@ class FakeSlackApi:
             "chat.postMessage": self._posted,
             "chat.postEphemeral": lambda body: {"message_ts": self._ts()},
             "files.info": self._file_info,
+            "chat.unfurl": lambda body: {},
         }
 
     # lifecycle
