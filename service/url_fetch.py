@@ -26,6 +26,7 @@ import codecs
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -129,14 +130,14 @@ class UrlFetcher:
         timeout_s: float = 10.0,
         max_redirects: int = 5,
         resolver: Resolver = resolve_host,
-        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.allowlist = allowlist or Allowlist()
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.max_redirects = max_redirects
         self._resolve = resolver
-        self._transport = transport
+        self._verify = verify  # certificates are checked against the URL's host name (tests: their own CA)
 
     async def fetch(self, url: str) -> FetchedPage:
         """The page at `url`; raises `UrlForbidden`, `UrlTooLarge` or `UrlFetchFailed`."""
@@ -149,7 +150,7 @@ class UrlFetcher:
     async def _fetch(self, url: str) -> FetchedPage:
         timeout = httpx.Timeout(self.timeout_s)
         async with httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, trust_env=False, transport=self._transport
+            timeout=timeout, follow_redirects=False, trust_env=False, verify=self._verify
         ) as client:
             current = url
             for _ in range(self.max_redirects + 1):

@@ -7,10 +7,12 @@ never send a packet beyond loopback.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import trustme
 from pydantic import ValidationError
 
 from service.article import Article, ArticleIn, prepare
@@ -116,6 +118,26 @@ async def test_the_connection_goes_to_the_address_checked_with_the_name_as_host(
     assert resolver.lookups == ["news.example"]
     [request] = pages.requests
     assert request.host == f"news.example:{pages.port}"
+
+
+async def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_the_certificate() -> None:
+    """The connection is pinned to 127.0.0.1, yet TLS speaks to and verifies `news.example`: the certificate
+    (for news.example only) is accepted for that name and refused for another name of the same address."""
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("news.example").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    resolver = Resolver({"news.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]})
+    fetcher = UrlFetcher(allowlist=LOOPBACK, resolver=resolver, verify=client_tls)
+    async with PageServer(tls=server_tls) as pages:
+        page = await fetcher.fetch(pages.url(ARTICLE_PAGE, host="news.example"))
+        with pytest.raises(UrlFetchFailed, match="ConnectError"):
+            await fetcher.fetch(pages.url(ARTICLE_PAGE, host="other.example"))
+        port = pages.port
+
+    assert page.kind == "html"
+    assert [r.host for r in pages.requests] == [f"news.example:{port}"]
 
 
 async def test_an_allowlisted_host_name_is_fetched_whatever_it_resolves_to(pages: PageServer) -> None:

@@ -48,7 +48,7 @@ async def get_delivery(request: Request) -> SlackDelivery:
     status_code=201,
     response_model=DeliveryOut,
     summary="Post a summary to a Slack channel",
-    responses=openapi_responses(401, 404, 422, 429, 502, 503),
+    responses=openapi_responses(400, 401, 404, 408, 413, 422, 429, 502, 503),
 )
 async def deliver_summary(
     summary_id: str,

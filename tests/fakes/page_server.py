@@ -13,6 +13,7 @@ recorded with its `Host` header, so a test can see which name a connection to th
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,10 @@ class PageRequest:
 
 
 class PageServer:
-    def __init__(self) -> None:
+    """`tls`: serve https with this context (a certificate from `trustme`, for the pinning tests)."""
+
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls
         self.requests: list[PageRequest] = []
         self._closing = asyncio.Event()
         app = web.Application()
@@ -44,10 +48,10 @@ class PageServer:
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/status/{code}", self._status)
         app.middlewares.append(self._record)
-        self._server = TestServer(app, host="127.0.0.1")
+        self._server = TestServer(app, host="127.0.0.1", scheme="https" if tls else "http")
 
     async def __aenter__(self) -> PageServer:
-        await self._server.start_server()
+        await self._server.start_server(ssl=self._tls)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -61,7 +65,7 @@ class PageServer:
         return port
 
     def url(self, path: str, *, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}{path}"
 
     @web.middleware
     async def _record(
