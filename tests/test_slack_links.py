@@ -53,6 +53,10 @@ async def test_incident_with_a_link_summarizes_the_linked_page(slack: FakeSlackA
 def test_a_link_keeps_its_query_as_slack_escaped_it() -> None:
     wanted = slack_input.from_command("<https://news.example/a?id=1&amp;lang=en|story>")
     assert wanted.url == "https://news.example/a?id=1&lang=en"
+    assert (
+        messages.summarizing(url=wanted.url)
+        == "Fetching and summarizing https://news.example/a?id=1&amp;lang=en…"
+    )
 
 
 def test_an_article_with_a_link_in_it_is_summarized_as_text() -> None:

@@ -34,8 +34,10 @@ APOLOGY = "Sorry, something went wrong while summarizing. The error has been log
 
 def summarizing(*, chars: int | None = None, url: str | None = None) -> str:
     """The acknowledgement of `/incident`, shown only to the user while the summary is written."""
-    if url is not None:
-        return f"Fetching and summarizing {url}…"
+    if url is not None:  # escaped: a `&` in a query string is Slack markup otherwise
+        return (
+            f"Fetching and summarizing {url.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}…"
+        )
     return f"Summarizing the article ({chars or 0:,} characters)…"
 
 
