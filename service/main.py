@@ -102,7 +102,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router)
     app.include_router(deliveries.router)
     if settings.slack_signing_secret is not None:
+        from service.cache.shared_flight import SharedLocks
         from service.slack.routes import slack_router
 
-        app.include_router(slack_router(settings, summarizer, metrics=metrics))
+        shared = summarizer.cache if isinstance(summarizer.cache, SharedLocks) else None
+        app.include_router(slack_router(settings, summarizer, metrics=metrics, shared=shared))
     return app

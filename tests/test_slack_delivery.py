@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from service.cache import build_cache
+from service.cache.shared_flight import SharedLocks
 from service.errors import UpstreamRateLimited
 from service.metrics import Metrics
 from service.render.slack_blocks import escape
@@ -96,12 +98,32 @@ def test_interactions_are_known_by_their_trigger_or_event_id() -> None:
     assert interaction_id({"type": "url_verification"}) is None
 
 
-def test_a_repeat_is_forgotten_after_its_ttl() -> None:
+async def test_a_repeat_is_forgotten_after_its_ttl() -> None:
     clock = FakeClock()
     seen = SeenInteractions(ttl_s=600, clock=clock)
-    assert seen.first_time("trigger_id:1") and not seen.first_time("trigger_id:1")
+    assert await seen.first_time("trigger_id:1") and not await seen.first_time("trigger_id:1")
     clock.advance(601)
-    assert seen.first_time("trigger_id:1")
+    assert await seen.first_time("trigger_id:1")
+
+
+@pytest.mark.redis
+async def test_a_repeat_reaching_another_replica_posts_once(slack: FakeSlackApi, redis_url: str) -> None:
+    """Two replicas sharing Redis: the same signed request sent to each is summarized and posted once."""
+    settings = bot_settings(slack)
+    cache = build_cache(redis_url)
+    assert isinstance(cache, SharedLocks)
+    replicas = [FakeSummarizer(settings), FakeSummarizer(settings)]
+    body = command_body(ARTICLE, slack.response_url())
+    headers = signed(body)
+    try:
+        for summarizer in replicas:
+            async with bot_client(settings, summarizer, shared=cache) as client:
+                assert (await client.post("/slack/events", content=body, headers=headers)).status_code == 200
+    finally:
+        await cache.aclose()
+
+    assert [len(s.articles) for s in replicas] == [1, 0]
+    assert len(slack.received(RESPONSE_URL)) == 1
 
 
 # --- Slack's answers -----------------------------------------------------------------------------------

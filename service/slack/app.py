@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from service.article import ArticleIn
+from service.cache.shared_flight import SharedLocks
 from service.config import Settings
 from service.errors import SummarizerError
 from service.metrics import Metrics
@@ -270,12 +271,16 @@ async def _responded(respond: AsyncRespond, **message: Any) -> bool:
 
 
 def build_slack_bot(
-    settings: Settings, summarizer: SummarizerLike, metrics: Metrics | None = None
+    settings: Settings,
+    summarizer: SummarizerLike,
+    metrics: Metrics | None = None,
+    shared: SharedLocks | None = None,
 ) -> SlackBot:
     """The bolt app with its listeners, and the tasks its lazy listeners run in. No network at start-up.
 
     Bolt's own signature check is off: `routes.slack_router` checks every request before bolt sees it, so that
-    a forged one is counted in `/metrics` and never logged."""
+    a forged one is counted in `/metrics` and never logged. `shared`: the cache the replicas share (Redis), so
+    that a repeat reaching another replica is dropped too."""
     client = build_web_client(settings)
     if settings.slack_signing_secret is None or client is None:
         raise ValueError("the Slack bot needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
@@ -292,13 +297,13 @@ def build_slack_bot(
     )
     tasks = LazyTasks(app.logger)
     app.listener_runner.lazy_listener_runner = tasks
-    seen = SeenInteractions()
+    seen = SeenInteractions(shared=shared)
 
     async def drop_repeats(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
         key = interaction_id(req.body)
-        if key is not None and not seen.first_time(key):
+        if key is not None and not await seen.first_time(key):
             retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
             log.info("slack: dropped a repeat of %s (Slack retry %s)", key, retry)
             metrics.slack_repeat()

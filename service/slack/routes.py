@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
+from service.cache.shared_flight import SharedLocks
 from service.config import Settings
 from service.metrics import Metrics
 from service.slack.app import SummarizerLike, build_slack_bot
@@ -29,10 +30,11 @@ def slack_router(
     *,
     drain_timeout_s: float = 10.0,
     metrics: Metrics | None = None,
+    shared: SharedLocks | None = None,
 ) -> APIRouter:
     """The Slack endpoint and its lifespan; `create_app` includes it when SLACK_SIGNING_SECRET is set."""
     metrics = metrics or Metrics()
-    bot = build_slack_bot(settings, summarizer, metrics)
+    bot = build_slack_bot(settings, summarizer, metrics, shared)
     handler = AsyncSlackRequestHandler(bot.app)
     assert settings.slack_signing_secret is not None  # build_slack_bot refuses to build without it
     verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())

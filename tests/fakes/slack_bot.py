@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from service.article import ArticleIn, prepare
+from service.cache.shared_flight import SharedLocks
 from service.config import Settings
 from service.metrics import Metrics
 from service.result import SummaryResult
@@ -73,11 +74,18 @@ def bot_settings(slack: FakeSlackApi, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def bot_client(
-    settings: Settings, summarizer: Any, *, drain_timeout_s: float = 5.0, metrics: Metrics | None = None
+    settings: Settings,
+    summarizer: Any,
+    *,
+    drain_timeout_s: float = 5.0,
+    metrics: Metrics | None = None,
+    shared: SharedLocks | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An app with only the Slack router, its lifespan run (leaving it drains the bot's background work)."""
     app = FastAPI()
-    app.include_router(slack_router(settings, summarizer, drain_timeout_s=drain_timeout_s, metrics=metrics))
+    app.include_router(
+        slack_router(settings, summarizer, drain_timeout_s=drain_timeout_s, metrics=metrics, shared=shared)
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
