@@ -28,15 +28,17 @@ from service.text.sentences import HAS_WORD, normalise, sentence_spans
 
 
 class ArticleIn(BaseModel):
-    """One article: `text` or `html` (exactly one), with optional metadata."""
+    """One article: `text`, `html` or `url` (exactly one), with optional metadata."""
 
-    # The document states what `prepare` enforces: exactly one of `text` and `html`, a string.
+    # The document states what `prepare` (and, for `url`, the summarizer) enforces: exactly one of `text`,
+    # `html` and `url`, a string.
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "oneOf": [
                 {"required": ["text"], "properties": {"text": {"type": "string"}}},
                 {"required": ["html"], "properties": {"html": {"type": "string"}}},
+                {"required": ["url"], "properties": {"url": {"type": "string"}}},
             ]
         },
     )
@@ -48,6 +50,12 @@ class ArticleIn(BaseModel):
         None, description="Publication date (YYYY-MM-DD); anchors relative dates such as 'on Wednesday'."
     )
     source_url: str | None = Field(None, max_length=2048, description="Where the article was published.")
+    url: str | None = Field(
+        None,
+        max_length=2048,
+        description="An http(s) page to fetch and summarize, instead of `text` or `html`; it becomes the "
+        "`source_url`. Private, loopback and link-local addresses are refused (`URL_ALLOWLIST`).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +134,7 @@ def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -
         raise ConflictingInput("send either `text` or `html`, not both")
     raw = article.text if article.text is not None else article.html
     if raw is None:
-        raise EmptyInput("the request has neither `text` nor `html`")
+        raise EmptyInput("the request has neither `text`, `html` nor `url`")
     if len(raw) > max_chars:
         raise InputTooLarge(
             f"the article has {len(raw)} characters; the limit is {max_chars}", limit=max_chars, size=len(raw)

@@ -139,6 +139,18 @@ class Settings(BaseSettings):
         30.0, gt=0, le=600, validation_alias=_env("MAX_BODY_WAIT_S", "body_timeout_s")
     )
 
+    # `{"url": …}` requests: the SSRF guard's allow-list (CIDRs or host names) and the fetch's limits
+    url_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("URL_ALLOWLIST", "url_allowlist")
+    )
+    url_max_bytes: int = Field(
+        3_000_000, ge=10_000, le=50_000_000, validation_alias=_env("URL_MAX_BYTES", "url_max_bytes")
+    )
+    url_timeout_s: float = Field(10.0, gt=0, le=120, validation_alias=_env("URL_TIMEOUT_S", "url_timeout_s"))
+    url_max_redirects: int = Field(
+        5, ge=0, le=20, validation_alias=_env("URL_MAX_REDIRECTS", "url_max_redirects")
+    )
+
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
@@ -146,6 +158,8 @@ class Settings(BaseSettings):
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
     )
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL", "slack_api_url"))
+    # link previews: summarize the pages of links shared in channels (`link_shared` → `chat.unfurl`)
+    slack_unfurl: bool = Field(False, validation_alias=_env("SLACK_UNFURL", "slack_unfurl"))
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("LOG_LEVEL", "log_level")
@@ -166,6 +180,21 @@ class Settings(BaseSettings):
             if len(key.get_secret_value()) < _MIN_API_KEY_CHARS:
                 raise ValueError(f"API_KEYS: every key needs at least {_MIN_API_KEY_CHARS} characters")
         return keys
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("url_allowlist")
+    @classmethod
+    def _valid_allowlist(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        from service.url_fetch import Allowlist
+
+        Allowlist.parse(entries)  # a CIDR or a host name each, else a clear error at start-up
+        return entries
 
     @field_validator("prices", mode="before")
     @classmethod

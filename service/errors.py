@@ -99,6 +99,34 @@ class InvalidOption(InputError):
     """A request option has a value the service cannot use (e.g. an unknown output format)."""
 
 
+class UrlForbidden(InputError):
+    """The URL may not be fetched: not http(s), or its host resolves to a loopback, private, link-local or
+    other non-public address (`address_class` says which), at the first hop or after a redirect."""
+
+    def __init__(self, message: str, *, url: str, address_class: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.address_class = address_class
+
+
+class UrlTooLarge(InputError):
+    """The page at the URL is larger than `URL_MAX_BYTES`."""
+
+    def __init__(self, message: str, *, url: str, limit: int) -> None:
+        super().__init__(message)
+        self.url = url
+        self.limit = limit
+
+
+class UnsupportedLanguage(InputError):
+    """The article is in a language the engine cannot read (the extractive engine reads English only)."""
+
+    def __init__(self, message: str, *, language: str, engine: str) -> None:
+        super().__init__(message)
+        self.language = language
+        self.engine = engine
+
+
 class NotFound(SummarizerError):
     def __init__(self, message: str, *, summary_id: str) -> None:
         super().__init__(message)
@@ -118,6 +146,42 @@ class ViewLinkRejected(SummarizerError):
 
 class ClientRateLimited(SummarizerError):
     """A client sent more requests than its rate limit allows; `retry_after` says when it may again."""
+
+
+# --- pages fetched for a `url` request -------------------------------------------------------------
+
+
+class UrlFetchFailed(SummarizerError):
+    """The page at the URL could not be fetched: DNS, connection, timeout, an HTTP error status, too many
+    redirects, or a content type that is not HTML or text."""
+
+    def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+
+
+# --- delivery to Slack from the API ---------------------------------------------------------------
+
+
+class DeliveryError(SummarizerError):
+    """The summary was made but could not be posted where the request asked (`slack_error` is Slack's code)."""
+
+    def __init__(self, message: str, *, slack_error: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.slack_error = slack_error
+
+
+class DeliveryNotConfigured(DeliveryError):
+    """A request asked for delivery to Slack, and no `SLACK_BOT_TOKEN` is configured."""
+
+
+class DeliveryRefused(DeliveryError):
+    """Slack refused the channel: unknown, archived, or the bot is not a member of it."""
+
+
+class DeliveryRateLimited(DeliveryError):
+    """Slack kept rate-limiting the post after the retries."""
 
 
 # --- the upstream model ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import logs, problems
-from service.api import health, summaries, view
+from service.api import deliveries, health, summaries, view
 from service.api.deps import admit
 from service.api.openapi import serve_openapi
 from service.cache import build_cache
@@ -19,13 +19,16 @@ from service.cache.redis_guard import RedisGuard
 from service.config import Settings
 from service.engines.base import Engine
 from service.engines.factory import build_engine, build_fallback, prompt_version
+from service.language import LanguageCheck
 from service.limits import RequestLimits
 from service.metrics import Metrics
 from service.prompts import Prompts
 from service.ratelimit import build_rate_limiter, refresh_spec
 from service.render.evidence import EvidencePage
 from service.request_context import RequestContextMiddleware
+from service.slack.delivery import SlackDelivery, build_web_client
 from service.summarizer import Summarizer
+from service.url_fetch import Allowlist, UrlFetcher
 from service.view_links import ViewLinks
 
 API_DESCRIPTION = """
@@ -52,6 +55,18 @@ def build_summarizer(
         prompt_version=prompt_version(engine, prompts, settings),
         fallback=build_fallback(settings, prompts),
         metrics=metrics,
+        fetcher=build_fetcher(settings),
+        languages=LanguageCheck(),
+    )
+
+
+def build_fetcher(settings: Settings) -> UrlFetcher:
+    """The fetcher of `url` requests, its SSRF guard on (only `URL_ALLOWLIST` lets private addresses through)."""
+    return UrlFetcher(
+        allowlist=Allowlist.parse(settings.url_allowlist),
+        max_bytes=settings.url_max_bytes,
+        timeout_s=settings.url_timeout_s,
+        max_redirects=settings.url_max_redirects,
     )
 
 
@@ -93,6 +108,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metrics = metrics
     app.state.view_links = ViewLinks.from_settings(settings)
     app.state.evidence_page = EvidencePage()
+    app.state.slack_delivery = SlackDelivery(build_web_client(settings))
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
@@ -106,9 +122,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router)
     app.include_router(view.router)
     app.mount(*view.assets(), name="evidence-assets")
+    app.include_router(deliveries.router)
     if settings.slack_signing_secret is not None:
+        from service.cache.shared_flight import SharedLocks
         from service.slack.routes import slack_router
 
-        app.include_router(slack_router(settings, summarizer))
+        shared = summarizer.cache if isinstance(summarizer.cache, SharedLocks) else None
+        app.include_router(slack_router(settings, summarizer, metrics=metrics, shared=shared))
     serve_openapi(app, keys_required=bool(settings.api_keys))
     return app

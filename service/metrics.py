@@ -81,6 +81,16 @@ class Metrics:
             ["role"],
             registry=r,
         )
+        self.slack_signature_failures = Counter(
+            "slack_signature_failures",
+            "Requests to /slack/events refused for a bad or stale signature.",
+            registry=r,
+        )
+        self.slack_repeats = Counter(
+            "slack_repeats_dropped",
+            "Slack interactions received again (a replay, or Slack's retry) and dropped.",
+            registry=r,
+        )
         # The labelled series of each (method, route template, status) seen: `labels()` validates its
         # arguments and takes a lock on every call, a cost on every request. Route templates are few and
         # methods and statuses are bounded by what the series themselves already keep.
@@ -120,6 +130,14 @@ class Metrics:
         Gauge(
             "summarizer_inflight", "Summaries being computed in this process.", registry=self.registry
         ).set_function(lambda: float(count()))
+
+    # --- Slack ----------------------------------------------------------------------------------------
+
+    def slack_signature_failure(self) -> None:
+        self.slack_signature_failures.inc()
+
+    def slack_repeat(self) -> None:
+        self.slack_repeats.inc()
 
     # --- HTTP -----------------------------------------------------------------------------------------
 

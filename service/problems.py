@@ -64,6 +64,28 @@ PROBLEMS: dict[type[errors.SummarizerError], ProblemKind] = {
     ),
     errors.InvalidOption: ProblemKind(422, "invalid-option", "A request option is invalid"),
     errors.NotFound: ProblemKind(404, "not-found", "No such summary"),
+    errors.UrlForbidden: ProblemKind(
+        422, "url-forbidden", "The URL may not be fetched", ("url", "address_class")
+    ),
+    errors.UrlTooLarge: ProblemKind(413, "url-too-large", "The page is too large", ("url", "limit")),
+    errors.UnsupportedLanguage: ProblemKind(
+        422, "unsupported-language", "The engine cannot read the article's language", ("language", "engine")
+    ),
+    errors.UrlFetchFailed: ProblemKind(
+        502, "url-fetch-failed", "The page could not be fetched", ("url", "page_status")
+    ),
+    errors.DeliveryError: ProblemKind(
+        502, "delivery-failed", "The summary could not be posted to Slack", ("slack_error",)
+    ),
+    errors.DeliveryNotConfigured: ProblemKind(
+        422, "delivery-not-configured", "Delivery to Slack is not configured", ("slack_error",)
+    ),
+    errors.DeliveryRefused: ProblemKind(
+        422, "delivery-refused", "Slack refused the channel", ("slack_error",)
+    ),
+    errors.DeliveryRateLimited: ProblemKind(
+        503, "delivery-rate-limited", "Slack is rate-limiting the bot", ("slack_error", "retry_after")
+    ),
     # the clients of the API
     errors.Unauthorized: ProblemKind(
         401, "unauthorized", "A valid API key is required", headers=(("WWW-Authenticate", "Bearer"),)
@@ -137,6 +159,12 @@ _MEMBERS: dict[str, Callable[[Any], Any]] = {
     "attempts": lambda error: error.attempts,
     "usage": lambda error: dataclasses.asdict(error.usage),
     "upstream_status": lambda error: error.status_code,
+    "url": lambda error: error.url,
+    "address_class": lambda error: error.address_class,
+    "page_status": lambda error: error.status_code,
+    "language": lambda error: error.language,
+    "engine": lambda error: error.engine,
+    "slack_error": lambda error: error.slack_error,
     # path and rule only: a detail may quote the model's answer, which may quote anything
     "violations": lambda error: [{"path": v.path, "rule": v.rule} for v in error.violations[:20]],
 }

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from service import grounding
 from service.article import Article, ArticleIn, prepare
@@ -23,17 +24,36 @@ from service.cache.shared_flight import SharedLocks, shared_flight
 from service.config import Settings
 from service.derived import derive_places
 from service.engines.base import Engine, EngineResult
-from service.errors import DeadlineExceeded, NotFound, OutputError, UpstreamError, Usage, Violation
+from service.errors import (
+    ConflictingInput,
+    DeadlineExceeded,
+    NoSentences,
+    NotFound,
+    OutputError,
+    UpstreamError,
+    UrlForbidden,
+    Usage,
+    Violation,
+)
+from service.language import LanguageCheck
 from service.metrics import Metrics
 from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import SCHEMA_VERSION, IncidentSummary
+from service.text import html_extract
+from service.url_fetch import FetchedPage
 
 log = logging.getLogger("service.summarizer")
 
 _FALLBACK_MIN_S = 1.0
 _DEADLINE_GRACE_S = 0.5
 _ID = re.compile(r"^[0-9a-f]{32}$")
-_SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name != "source_url")
+_SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name not in ("source_url", "url"))
+
+
+class PageFetcher(Protocol):
+    """What the summarizer needs of `service.url_fetch.UrlFetcher`: one checked fetch of a `url` request."""
+
+    async def fetch(self, url: str) -> FetchedPage: ...
 
 
 def stored_as(key: str, scope: str | None) -> str:
@@ -52,8 +72,12 @@ class Summarizer:
         fallback: Engine | None = None,
         clock: Callable[[], float] = time.perf_counter,
         metrics: Metrics | None = None,
+        fetcher: PageFetcher | None = None,
+        languages: LanguageCheck | None = None,
     ) -> None:
         self.settings = settings
+        self.fetcher = fetcher
+        self.languages = languages
         self.engine = engine
         self.fallback = fallback
         self.cache = cache
@@ -69,6 +93,8 @@ class Summarizer:
         source URL is metadata), engine, model, endpoint, prompt and schema. Computed before any preparation,
         so a hit costs one look-up."""
         fields = [getattr(article_in, name) for name in _SUMMARY_FIELDS]
+        if article_in.url is not None:  # a fetched page: its URL and the text fetched (see `fetched`)
+            fields.append(article_in.url)
         endpoint = getattr(self.engine, "endpoint", None)  # an engine with a network endpoint names it
         material = json.dumps(
             [SCHEMA_VERSION, self.engine.name, self.engine.model, endpoint, self.prompt_version, *fields],
@@ -84,6 +110,8 @@ class Summarizer:
         `scope` (RESULT_SCOPE=key: a digest of the caller's API key) keeps the result apart: it is stored,
         found and computed for that scope alone. The result's id is the same in every scope."""
         started = self._clock()
+        if article_in.url is not None:
+            article_in = await self.fetched(article_in)
         key = self.key_for(article_in)
         slot = stored_as(key, scope)
         if not refresh:
@@ -95,6 +123,9 @@ class Summarizer:
             if failed is not None:
                 raise failed
         article = self.prepare(article_in)
+        if self.languages is not None and self.languages.needed_for(self.engine.name):
+            # the extractive engine reads English only (service/language.py); the first check loads the model
+            await asyncio.to_thread(self.languages.require, self.engine.name, article.text)
         result = await asyncio.shield(self._single_flight(key, slot, article, shared=not refresh))
         # cached: another replica computed it while this one waited (see `_compute`)
         return self._stamp(result, started, cached=result.meta.cached)
@@ -141,6 +172,24 @@ class Summarizer:
         await self.cache.aclose()
 
     # --- internals --------------------------------------------------------------------------------
+
+    async def fetched(self, article_in: ArticleIn) -> ArticleIn:
+        """A `url` request with the page's main text as its `text` (HTML through the same extraction as an
+        `html` request) and the URL as its `source_url`. The cache key is the URL and that text: a page
+        whose markup changes (ads, timestamps) but whose article does not is still a hit."""
+        url = article_in.url
+        assert url is not None
+        if article_in.text is not None or article_in.html is not None:
+            raise ConflictingInput("send one of `text`, `html` or `url`, not several")
+        if self.fetcher is None:
+            raise UrlForbidden("this service does not fetch URLs", url=url)
+        page = await self.fetcher.fetch(url)
+        text = (
+            await asyncio.to_thread(html_extract.main_text, page.body) if page.kind == "html" else page.body
+        )
+        if not text.strip():
+            raise NoSentences(f"the page at {url} has no article text")
+        return article_in.model_copy(update={"text": text, "source_url": article_in.source_url or url})
 
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)
@@ -189,6 +238,8 @@ class Summarizer:
         try:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
+            if await asyncio.to_thread(self._unreadable_by, self.fallback, article):
+                raise  # the fallback cannot read this article's language: the primary's error stands
             if self.fallback is None:
                 if isinstance(error, OutputError) and self.settings.failure_ttl_s:
                     await self.results.put_failure(slot, error, self.settings.failure_ttl_s)
@@ -271,6 +322,11 @@ class Summarizer:
                 derived=[DerivedOut(path=f.path, value=f.value, basis=f.basis) for f in outcome.derived],
             ),
         )
+
+    def _unreadable_by(self, engine: Engine | None, article: Article) -> bool:
+        if engine is None or self.languages is None:
+            return False
+        return self.languages.supported(engine.name, article.text) is not None
 
     def _cost(self, model: str, usage: Usage) -> float | None:
         """The calls' cost at the model's price (SUMMARIZER_PRICES), or None without one."""

@@ -118,7 +118,14 @@ class _Job:
             if item.problem is not None or item.article is None or item.id is None:
                 self.write(input_problem(item))
                 continue
-            key = self.summarizer.key_for(item.article)
+            article_in = item.article
+            if article_in.url is not None:  # the page is fetched now, as the real-time path would
+                try:
+                    article_in = await self.summarizer.fetched(article_in)
+                except SummarizerError as e:
+                    self.fail(item, e)
+                    continue
+            key = self.summarizer.key_for(article_in)
             if look_up_cache:
                 try:
                     hit = await self.summarizer.get(key)
@@ -128,7 +135,7 @@ class _Job:
                     self.write(item.entry(result=hit.model_dump(mode="json")))
                     continue
             try:
-                article = self.summarizer.prepare(item.article)
+                article = self.summarizer.prepare(article_in)
                 _ = article.sentences  # an article without citable sentences fails here, not upstream
             except InputError as e:
                 self.fail(item, e)

@@ -67,6 +67,7 @@ _ENV_PREFIXES = (
     "PUBLIC_BASE_URL",
     "VIEW_LINK_",
     "RESULT_SCOPE",
+    "URL_",
 )
 
 # asgi-lifespan's default (5 s) is less than loading the extractive engine's data takes on a loaded 2-core

@@ -580,7 +580,8 @@ async def test_a_slack_post_has_a_view_evidence_button_and_its_click_is_acknowle
                 "/slack/events", content=body, headers=slack_api.signed(body, secret=SLACK_SECRET)
             )
             [reply] = await slack.wait_for(RESPONSE_URL)
-            [button] = reply.body["blocks"][-1]["elements"]
+            [actions] = [block for block in reply.body["blocks"] if block["type"] == "actions"]
+            [button] = actions["elements"]
             page = await client.get(local(button["url"]))
             click = urlencode({"payload": json.dumps(_button_click(button))})
             clicked = await client.post(

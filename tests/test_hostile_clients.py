@@ -180,6 +180,7 @@ def test_the_document_asks_for_a_key_only_when_keys_are_set() -> None:
         "/v1/summaries",
         "/v1/summaries/{summary_id}",
         "/v1/summaries/{summary_id}/view",
+        "/v1/summaries/{summary_id}/deliveries",
     }
 
 
@@ -193,9 +194,13 @@ def test_the_document_asks_for_a_key_only_when_keys_are_set() -> None:
         ({"title": "only a title"}, False),
         ({"text": None}, False),
         ({"text": "An article.", "html": "<p>Another.</p>"}, False),
+        ({"url": "https://news.example/a"}, True),
+        ({"url": "https://news.example/a", "text": None}, True),
+        ({"url": "https://news.example/a", "text": "An article."}, False),
+        ({"url": "https://news.example/a", "html": "<p>An article.</p>"}, False),
     ],
 )
-def test_the_document_requires_exactly_one_of_text_and_html(body: dict[str, Any], valid: bool) -> None:
+def test_the_document_requires_exactly_one_of_text_html_and_url(body: dict[str, Any], valid: bool) -> None:
     document = openapi_of(settings_of())
     schema = document["components"]["schemas"]["ArticleIn"]
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(body))

@@ -40,6 +40,14 @@ SAMPLES: dict[type[errors.SummarizerError], errors.SummarizerError] = {
     ),
     errors.Refusal: errors.Refusal("refused", refusal="I can't help", attempts=1),
     errors.CacheUnavailable: errors.CacheUnavailable("redis down"),
+    errors.UrlForbidden: errors.UrlForbidden("loopback", url="http://127.0.0.1/", address_class="loopback"),
+    errors.UrlTooLarge: errors.UrlTooLarge("too large", url="https://a.example/", limit=3_000_000),
+    errors.UrlFetchFailed: errors.UrlFetchFailed("404", url="https://a.example/", status_code=404),
+    errors.UnsupportedLanguage: errors.UnsupportedLanguage("Arabic", language="ar", engine="extractive"),
+    errors.DeliveryError: errors.DeliveryError("failed", slack_error="fatal_error"),
+    errors.DeliveryNotConfigured: errors.DeliveryNotConfigured("no token", slack_error="not_configured"),
+    errors.DeliveryRefused: errors.DeliveryRefused("archived", slack_error="is_archived"),
+    errors.DeliveryRateLimited: errors.DeliveryRateLimited("429", slack_error="ratelimited", retry_after=30),
 }
 
 # Error classes without an entry of their own: they take their parent's problem, on purpose.

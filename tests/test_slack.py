@@ -4,21 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 import yaml
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 
-from service.article import ArticleIn, prepare
+from service.article import ArticleIn
 from service.config import Settings
 from service.errors import (
     DeadlineExceeded,
@@ -28,47 +22,15 @@ from service.errors import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
-from service.render.slack_blocks import escape, render
-from service.result import SummaryResult
+from service.render.slack_blocks import escape, render, with_requester
 from service.slack import messages
 from service.slack.app import COMMAND, SHORTCUT_CALLBACK_ID, LazyTasks, plain_text
-from service.slack.routes import slack_router
 from tests.conftest import CHECKPOINT_HEADLINE, AppClient, checkpoint_result, sample_text
 from tests.fakes import slack_api
-from tests.fakes.slack_api import RESPONSE_URL, FakeSlackApi, command_body
+from tests.fakes.slack_api import MESSAGE_TS, RESPONSE_URL, FakeSlackApi, command_body
+from tests.fakes.slack_bot import TOKEN, FakeSummarizer, bot_client, bot_settings, cited_ids, send
 
-SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-TOKEN = "xoxb-test"
 ARTICLE = sample_text("syria_checkpoint_shootout").strip()
-MESSAGE_TS = "1707730000.000200"
-
-
-class FakeSummarizer:
-    """The summarizer as the bot sees it. It prepares the article for real (so input errors are the service's
-    own), waits until `release` is set when gated, then answers the checkpoint summary or raises `error`."""
-
-    def __init__(self, settings: Settings, *, gated: bool = False, error: Exception | None = None) -> None:
-        self.settings = settings
-        self.error = error
-        self.articles: list[ArticleIn] = []
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-        self.cancelled = False
-        if not gated:
-            self.release.set()
-
-    async def summarize(self, article: ArticleIn, *, refresh: bool = False) -> SummaryResult:
-        self.articles.append(article)
-        self.started.set()
-        prepared = prepare(article, max_chars=self.settings.max_article_chars)
-        try:
-            await self.release.wait()
-        except asyncio.CancelledError:
-            self.cancelled = True
-            raise
-        if self.error is not None:
-            raise self.error
-        return checkpoint_result(prepared)
 
 
 @pytest.fixture
@@ -77,64 +39,8 @@ async def slack() -> AsyncIterator[FakeSlackApi]:
         yield api
 
 
-def bot_settings(slack: FakeSlackApi, **overrides: Any) -> Settings:
-    return Settings(
-        engine="extractive",
-        cache_url="memory://",
-        slack_signing_secret=SECRET,
-        slack_bot_token=TOKEN,
-        slack_api_url=slack.api_url,
-        **overrides,
-    )
-
-
-@asynccontextmanager
-async def bot_client(
-    settings: Settings, summarizer: FakeSummarizer, *, drain_timeout_s: float = 5.0
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An app with only the Slack router, its lifespan run (leaving it drains the bot's background work)."""
-    app = FastAPI()
-    app.include_router(slack_router(settings, summarizer, drain_timeout_s=drain_timeout_s))
-    async with LifespanManager(app, startup_timeout=60) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-
-
-# --- what Slack sends ------------------------------------------------------------------------------
-
-
-def signed(body: str, *, secret: str = SECRET, age_s: int = 0) -> dict[str, str]:
-    return slack_api.signed(body, secret=secret, age_s=age_s)
-
-
 def shortcut_body(text: str, response_url: str) -> str:
-    payload = {
-        "type": "message_action",
-        "callback_id": "summarize_incident",
-        "trigger_id": "1.2.4",
-        "action_ts": "1707730100.000300",
-        "token": "legacy-verification-token",
-        "team": {"id": "T0FAKE", "domain": "acme"},
-        "user": {"id": "U0ANALYST", "name": "analyst", "team_id": "T0FAKE"},
-        "channel": {"id": "C0INCIDENTS", "name": "incidents"},
-        "message_ts": MESSAGE_TS,
-        "message": {"type": "message", "user": "U0REPORTER", "ts": MESSAGE_TS, "text": escape(text)},
-        "response_url": response_url,
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-    return urlencode({"payload": json.dumps(payload)})
-
-
-async def send(client: httpx.AsyncClient, body: str, **signing: Any) -> httpx.Response:
-    return await client.post("/slack/events", content=body, headers=signed(body, **signing))
-
-
-def cited_ids(message: dict[str, Any]) -> list[str]:
-    sources = message["blocks"][-2]  # the context block of cited sentences, before the footer
-    listed = [element["text"].split(" ", 1)[0] for element in sources["elements"]]
-    return [marker.strip("*") for marker in listed if marker.startswith("*S")]  # not the "+N more" line
+    return slack_api.shortcut_body({"text": escape(text)}, response_url)
 
 
 # --- the slash command -----------------------------------------------------------------------------
@@ -160,8 +66,12 @@ async def test_slash_command_is_acked_at_once_and_the_summary_follows_in_channel
     assert summarizer.articles == [ArticleIn(text=ARTICLE)]  # Slack's escaping undone
     assert reply.body["response_type"] == "in_channel"
     assert reply.body["blocks"][0]["text"]["text"] == CHECKPOINT_HEADLINE
-    assert cited_ids(reply.body) == ["S2", "S3", "S5", "S6", "S7", "S9", "S10", "S12", "S13"]
-    assert reply.body == {**render(checkpoint_result()), "response_type": "in_channel"}
+    assert cited_ids(reply.body) == ["S2", "S3", "S5", "S6", "S7", "S13", "S12", "S9", "S10"]
+    assert reply.body == {
+        **with_requester(render(checkpoint_result()), "U0ANALYST"),
+        "response_type": "in_channel",
+    }
+    assert reply.body["blocks"][-1]["elements"][0]["text"] == "Requested by <@U0ANALYST>"
     [auth] = slack.received("auth.test")  # bolt authorizes the bot token once, against the fake
     assert auth.headers["Authorization"] == f"Bearer {TOKEN}"
 
@@ -174,7 +84,8 @@ async def test_incident_without_text_replies_with_usage_and_summarizes_nothing(s
 
     assert ack.status_code == 200
     assert ack.json() == {"text": messages.USAGE, "response_type": "ephemeral"}
-    assert "/incident <article text>" in messages.USAGE
+    assert "/incident &lt;article text&gt;" in messages.USAGE  # escaped: Slack would read <…> as a link
+    assert "<" not in messages.USAGE and ">" not in messages.USAGE
     assert summarizer.articles == []
     assert slack.received(RESPONSE_URL) == []
 
@@ -255,7 +166,9 @@ async def test_shortcut_is_acked_at_once_and_the_summary_is_posted_in_the_thread
     assert post.body["blocks"][0]["text"]["text"] == CHECKPOINT_HEADLINE
     assert "S13" in cited_ids(post.body)
     assert post.body["text"] == render(checkpoint_result())["text"]
-    assert slack.received(RESPONSE_URL) == []  # no error notice
+    assert post.body["blocks"][-1]["elements"][0]["text"] == "Requested by <@U0ANALYST>"
+    [feedback] = slack.received(RESPONSE_URL)  # no error notice, only the feedback
+    assert feedback.body == {"text": messages.SUMMARIZING_IN_THREAD, "response_type": "ephemeral"}
 
 
 async def test_shortcut_errors_reach_the_user_privately(slack: FakeSlackApi) -> None:
@@ -263,8 +176,9 @@ async def test_shortcut_errors_reach_the_user_privately(slack: FakeSlackApi) -> 
     error = UpstreamRateLimited("429", retry_after=4)
     async with bot_client(settings, FakeSummarizer(settings, error=error)) as client:
         await send(client, shortcut_body(ARTICLE, slack.response_url()))
-        [reply] = await slack.wait_for(RESPONSE_URL)
+        [feedback, reply] = await slack.wait_for(RESPONSE_URL, count=2)
 
+    assert feedback.body["text"] == messages.SUMMARIZING_IN_THREAD
     assert reply.body == {"text": "The summarizer is busy, try again in 4 s.", "response_type": "ephemeral"}
     assert slack.received("chat.postMessage") == []
 
@@ -285,7 +199,7 @@ async def test_a_channel_the_bot_cannot_post_in_gets_an_invitation_hint(slack: F
     slack.fail("chat.postMessage", "not_in_channel")
     async with bot_client(settings, FakeSummarizer(settings)) as client:
         await send(client, shortcut_body(ARTICLE, slack.response_url()))
-        [reply] = await slack.wait_for(RESPONSE_URL)
+        [_, reply] = await slack.wait_for(RESPONSE_URL, count=2)
 
     assert reply.body["response_type"] == "ephemeral"
     assert "/invite @Incident Summarizer" in reply.body["text"]
@@ -294,7 +208,7 @@ async def test_a_channel_the_bot_cannot_post_in_gets_an_invitation_hint(slack: F
 
 def test_the_bot_needs_its_token_as_well_as_the_signing_secret() -> None:
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN"):
-        Settings(slack_signing_secret=SECRET, cache_url="memory://")
+        Settings(slack_signing_secret="0f1e2d3c4b5a69788796a5b4c3d2e1f0", cache_url="memory://")
 
 
 # --- request verification --------------------------------------------------------------------------
@@ -368,7 +282,7 @@ async def test_shutdown_cancels_what_does_not_finish_in_time(
 
 
 async def test_the_service_app_serves_the_bot_and_the_same_blocks_over_http(
-    slack: FakeSlackApi, app_client: AppClient
+    slack: FakeSlackApi, app_client: AppClient, extractive_engine: object
 ) -> None:
     """`create_app` with the built-in extractive engine: the bot posts what `?format=slack` returns."""
     settings = bot_settings(slack)
@@ -385,7 +299,7 @@ async def test_the_service_app_serves_the_bot_and_the_same_blocks_over_http(
     assert set(cited_ids(reply.body)) <= {s["id"] for s in result["sentences"]}
     assert cited_ids(reply.body), "the summary cites the article"
     assert api.status_code == 200
-    assert {**api.json(), "response_type": "in_channel"} == reply.body
+    assert {**with_requester(api.json(), "U0ANALYST"), "response_type": "in_channel"} == reply.body
 
 
 # --- Slack's wire format ---------------------------------------------------------------------------
@@ -418,11 +332,22 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     assert (
         command["url"]
         == manifest["settings"]["interactivity"]["request_url"]
+        == manifest["settings"]["event_subscriptions"]["request_url"]
         == "https://YOUR-HOST/slack/events"
     )
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["link_shared"]
+    assert manifest["features"]["unfurl_domains"] == ["YOUR-NEWS-SITE"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
         "chat:write",
         "chat:write.public",
         "commands",
+        "files:read",
+        "links:read",
+        "links:write",
     ]
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "slack.md").read_text()
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        assert f"`{scope}`" in docs, f"docs/slack.md does not explain the scope {scope}"
+    assert command["usage_hint"] == "<article text or link>"
+    assert "`/incident <article text>`** or **`/incident <link>`**" in docs

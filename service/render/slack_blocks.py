@@ -11,6 +11,7 @@ slack_sdk's block models check the limits once more when the message is serialis
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -189,10 +190,18 @@ def _disputes(disputes: Sequence[Dispute]) -> str:
     return f":warning: *Sources disagree*\n{listed}"
 
 
+def cited_in_order(summary: IncidentSummary) -> list[str]:
+    """The cited sentence ids, most telling first: each statement's citations in statement order, then the
+    other fields' citations in article order. A reader checking a statement finds its sentences shown."""
+    by_statements = [sentence_id for statement in summary.summary for sentence_id in statement.citations]
+    in_article = sorted(set(summary.citation_ids()), key=lambda sentence_id: int(sentence_id[1:]))
+    return list(dict.fromkeys([*by_statements, *in_article]))
+
+
 def _sources(result: SummaryResult) -> list[MarkdownTextObject]:
-    """The cited sentences in article order: one context element each, the overflow counted in the last."""
-    cited = set(result.summary.citation_ids())
-    sentences = [s for s in result.sentences if s.id in cited]
+    """The cited sentences (`cited_in_order`): one context element each, the overflow counted in the last."""
+    by_id = {s.id: s for s in result.sentences}
+    sentences = [by_id[i] for i in cited_in_order(result.summary) if i in by_id]
     shown = sentences if len(sentences) <= CONTEXT_ELEMENTS else sentences[: CONTEXT_ELEMENTS - 1]
     elements = [_mrkdwn(f"*{s.id}* {clip(s.text, _SOURCE_CHARS)}") for s in shown]
     rest = sentences[len(shown) :]
@@ -250,3 +259,15 @@ def render(result: SummaryResult) -> dict[str, Any]:
     blocks.append(ContextBlock(elements=[_mrkdwn(_footer(result))]))
     blocks += _view_evidence(result)
     return {"text": _fallback(summary), "blocks": [block.to_dict() for block in blocks]}
+
+
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def with_requester(message: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+    """`message` (from `render`) with a last context line naming who asked for it: "Requested by @user".
+    Only a well-formed Slack user id becomes a mention; anything else adds nothing."""
+    if not user_id or not _SLACK_USER_ID.match(user_id):
+        return message
+    line = ContextBlock(elements=[MarkdownTextObject(text=f"Requested by <@{user_id}>")])
+    return {**message, "blocks": [*message["blocks"], line.to_dict()]}

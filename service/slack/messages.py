@@ -1,4 +1,9 @@
-"""What the bot tells a user when it cannot post a summary: one short sentence per error, never silence."""
+"""What the bot tells a user, privately: how to use it, why nothing was posted, and what it is doing. One short
+sentence per case, never silence.
+
+Messages are Slack `mrkdwn`: anything meant literally that contains `&`, `<` or `>` is escaped
+(`&lt;article text&gt;`), or Slack would read it as a link.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,33 @@ from collections.abc import Callable
 from typing import Any
 
 from service.errors import SummarizerError
+from service.language import language_name
 from service.problems import kind_of
 
 USAGE = (
-    "Paste the article after the command: `/incident <article text>`. "
-    "To summarize a message already in a channel, use the message's *More actions* menu (⋯) → "
-    "*Summarize incident*."
+    "Paste the article after the command: `/incident &lt;article text&gt;`, or give a link to it: "
+    "`/incident https://…`. To summarize a message already in a channel (its text, its attachments, its "
+    "text snippets or its link), use the message's *More actions* menu (⋯) → *Summarize incident*."
 )
-NO_MESSAGE_TEXT = "That message has no text to summarize."
+NO_MESSAGE_TEXT = "That message has no text or link to summarize."
+TOO_SHORT = (
+    "That is too short to summarize: paste the whole article (at least two full sentences), or a link to it."
+)
+ONLY_A_LABEL = (
+    "That is only a mention or a label, with no article text or link. Paste the article, or "
+    "`/incident https://…` with a link to it."
+)
+SUMMARIZING_IN_THREAD = "Summarizing… I'll reply in this message's thread."
 APOLOGY = "Sorry, something went wrong while summarizing. The error has been logged."
+
+
+def summarizing(*, chars: int | None = None, url: str | None = None) -> str:
+    """The acknowledgement of `/incident`, shown only to the user while the summary is written."""
+    if url is not None:  # escaped: a `&` in a query string is Slack markup otherwise
+        return (
+            f"Fetching and summarizing {url.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}…"
+        )
+    return f"Summarizing the article ({chars or 0:,} characters)…"
 
 
 def _again(retry_after: float | None) -> str:
@@ -43,6 +66,18 @@ NOTICES: dict[str, Callable[[Any], str]] = {
         "The model's summary failed validation, so nothing was posted; try again later."
     ),
     "model-refused": lambda error: "The model declined to summarize this article.",
+    "unsupported-language": lambda error: (
+        f"Nothing was posted: the article looks {language_name(error.language)}, and the built-in summarizer "
+        "reads English only (it would get the facts wrong). An administrator can configure an LLM for "
+        "other languages."
+    ),
+    "url-forbidden": lambda error: "That link points to an address the summarizer may not fetch.",
+    "url-too-large": lambda error: f"That page is too large to fetch (limit {error.limit:,} bytes).",
+    "url-fetch-failed": lambda error: (
+        f"The linked page could not be fetched (HTTP {error.status_code})."
+        if error.status_code
+        else "The linked page could not be fetched (no answer, or not a web page)."
+    ),
 }
 
 
@@ -52,8 +87,22 @@ def error_message(error: SummarizerError) -> str:
     return notice(error) if notice else f"The article could not be summarized: {error.message}."
 
 
-def cannot_post(slack_error: str) -> str:
+def is_direct_message(channel_id: str) -> bool:
+    """A DM ("D…"); Slack's ids of group DMs start with "G" like old private channels, so only "D" is sure."""
+    return channel_id.startswith("D")
+
+
+def cannot_post(slack_error: str, channel_id: str = "") -> str:
     """When Slack refuses the summary itself (`slack_error` is Slack's error code)."""
+    if slack_error == "is_archived":
+        return "This channel is archived, so nothing can be posted in it."
     if slack_error in {"not_in_channel", "channel_not_found"}:
+        if is_direct_message(channel_id):
+            return (
+                "I cannot post in a direct message I am not part of. Use `/incident` here instead (it answers "
+                "in this conversation), or use the shortcut in a channel."
+            )
         return "I cannot post in this conversation; invite me (`/invite @Incident Summarizer`) and try again."
+    if slack_error == "ratelimited":
+        return "Slack is rate-limiting me; try again in a minute."
     return f"Slack refused the summary ({slack_error}); try again later."
