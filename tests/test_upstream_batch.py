@@ -27,7 +27,7 @@ from service.main import build_summarizer
 from service.prompts import Prompts
 from service.summarizer import Summarizer
 from service.upstream import Upstream
-from tests.conftest import PROBLEM_TYPE, AppClient, FakeClock
+from tests.conftest import PROBLEM_TYPE, AppClient, FakeClock, sample_text
 from tests.fakes.openai_batch_server import (
     BatchServer,
     FakeBatch,
@@ -36,6 +36,7 @@ from tests.fakes.openai_batch_server import (
     answer_every_request,
 )
 from tests.fakes.openai_server import Answer, FaultServer, first_sentence_summary, ungrounded, valid
+from tests.fakes.page_server import PageServer
 
 
 def text(n: int) -> str:
@@ -176,6 +177,27 @@ async def test_the_api_serves_a_batch_result_as_a_cache_hit(tmp_path: Path, app_
     body = response.json()
     assert body["meta"]["cached"] is True
     assert body["id"] == read_jsonl(out_path)["x"]["result"]["id"]
+
+
+async def test_a_url_line_is_fetched_and_sent_as_the_page_text_and_a_forbidden_one_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        {"id": "page", "url": None},  # filled in below, once the page server has its port
+        {"id": "metadata", "url": "http://169.254.169.254/latest/meta-data/"},
+    ]
+    async with PageServer() as pages, BatchServer() as server:
+        rows[0]["url"] = pages.url("/plain/derik_vehicle_collision")
+        in_path, out_path = write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl"
+        settings = settings_for(server, tmp_path, url_allowlist="127.0.0.1/32")
+        report = await run(settings, in_path, out_path)
+        [sent] = server.requests_of(server.creates[0])
+    out = read_jsonl(out_path)
+    assert sent["custom_id"] == "page"
+    assert "Two US officials revealed on Wednesday" in sample_text("derik_vehicle_collision")
+    assert "Two US officials revealed on Wednesday" in sent["body"]["messages"][1]["content"]
+    assert out["page"]["result"]["sentences"] and (report.done, report.failed) == (1, 1)
+    assert out["metadata"]["error"]["type"] == PROBLEM_TYPE + "url-forbidden"
 
 
 async def test_a_cached_article_is_not_sent_again(tmp_path: Path) -> None:
