@@ -216,7 +216,15 @@ def evaluate(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any
     sync = getattr(engine, "summarize_sync", None)
     if sync is None:
         return asyncio.run(evaluate_async(records, engine))
-    asyncio.run(engine.check_ready())  # load data first: articles_per_s measures summarizing, not loading
+    outcomes, elapsed_s = summarize_sync_all(records, engine)
+    return score(outcomes, elapsed_s)
+
+
+def summarize_sync_all(records: Iterable[dict[str, Any]], engine: Engine) -> tuple[list[Outcome], float]:
+    """Every record summarized by an engine with `summarize_sync`, and the seconds that took (data loaded
+    first: articles_per_s measures summarizing, not loading)."""
+    sync = engine.summarize_sync  # type: ignore[attr-defined]
+    asyncio.run(engine.check_ready())
     items = list(records)
     started = time.perf_counter()
     outcomes = []
@@ -227,7 +235,7 @@ def evaluate(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any
         except SummarizerError as e:
             print(f"{record.get('id', '?')}: {type(e).__name__}: {e.message}", file=sys.stderr)
             outcomes.append(Outcome(record, None, None))
-    return score(outcomes, time.perf_counter() - started)
+    return outcomes, time.perf_counter() - started
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -252,9 +260,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service.eval", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="gold records, one JSON object per line")
     parser.add_argument("--engine", choices=("extractive", "llm"), default="extractive")
+    parser.add_argument(
+        "--misses", type=int, default=0, metavar="N",
+        help="also print the N worst-scored records (extractive engine), after the metrics",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     records = read_records(args.file)
     engine = build_engine(args.engine)
+    if args.misses and args.engine == "extractive":
+        from service.eval_misses import print_report
+
+        outcomes, elapsed_s = summarize_sync_all(records, engine)
+        print(json.dumps(score(outcomes, elapsed_s)))
+        print_report(outcomes, args.misses)
+        return 0
 
     async def run() -> dict[str, Any]:
         try:
