@@ -23,7 +23,8 @@ Kind = Literal["killed", "injured"]
 
 _KILLED = (
     r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
-    r"|succumbed"
+    r"|lost her life|succumbed|neutrali[sz]ed|eliminated|gunned down|shot to death|hacked to death|murdered"
+    r"|assassinated|martyred"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
@@ -32,7 +33,9 @@ _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
 _ACTIVE = folded_pattern(
     r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of"
-    r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred)"
+    r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred"
+    r"|neutrali[sz]ed|neutrali[sz]ing|eliminated|eliminating|murdered|murdering|assassinated|martyred"
+    r"|shot and martyred)"
     r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
 # The dead and the hurt counted together: neither figure can be read from it.
@@ -48,6 +51,25 @@ _TOLL = folded_pattern(
 )
 # "Casualties" counts the dead and the wounded together in military usage: neither figure can be read from it.
 _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|injuries)\b")
+# The event named as a noun, with its victims after "of": "the death of a civilian", "documented the deaths of
+# four members", "resulted in the killing of three militants", "the wounding of two others".
+_NOMINAL = folded_pattern(
+    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries)\s+of\s+"
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
+# A subject separated from its verb ("Three fighters of the group were killed", "A farmer in the province was
+# shot dead", "At least one member of the unit, an elite force, has died"): the words between hold no other
+# count, no digit, no verb of their own (no auxiliary, no reporting verb) and no clause of their own.
+_SEPARATED = folded_pattern(
+    rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:were|was|had been|have been|has been|has|have|had)\s+"
+    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
+    rf"(?P<verb>{_KILLED}|{_INJURED})\b"
+)
+_BRACKETED = re.compile(r"\([^()]*\)")  # "(IS)" in a name is no verb
+_GAP_BREAK = folded_pattern(
+    rf"\b(?:was|were|is|are|has|have|had|been|being|but|while|whereas|when|after|before|because|since|if"
+    rf"|{cues.REPORTING_VERBS}|according|killing|killed|wounding|injuring)\b"
+)
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
     rf"|outside|inside|across|along|into|through|behind|around"
@@ -59,7 +81,41 @@ _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
 _NEGATED = folded_pattern(r"\b(?:no|not a single|none of the|nobody|not)\s*$")
 _AND_JOINED = folded_pattern(r"^\s*,?\s*(?:and|as well as|plus)\s+")
 _CONJOINED = folded_pattern(r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+)")
-_NOT_A_COUNT = re.compile(r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)")  # case-sensitive
+_NOT_A_COUNT = re.compile(
+    r"^\s*(?:%|percent|per cent|km|kilomet|mile|-?\s*year|-?\s*month|-?\s*week|day|hour|minute|metre|meter"
+    # a unit's designation: "troops of 21 Armoured Brigade", "the 5 Infantry Division"
+    r"|(?:[A-Z][\w-]*\s+){0,2}(?:Brigades?|Divisions?|Battalions?|Regiments?|Corps|Squadrons?|Infantry"
+    r"|Armou?red|Mechani[sz]ed|Artillery|Commandos?|Fleet)\b)"
+)  # case-sensitive
+# A number that names something rather than counts it: a unit, a street number, a road, an age, a year.
+_NUMBERING_BEFORE = folded_pattern(
+    r"\b(?:no\.|number|street|st\.|road|avenue|house|plot|block|route|highway|flight|line|unit|brigade|battalion"
+    r"|division|regiment|corps|sector|zone|ward|phase|kilometre|kilometer|km|aged|age of|post|checkpoint|base"
+    r"|article|resolution|chapter|page|section|camp)\s*$"
+)
+_YEAR_BEFORE = folded_pattern(
+    r"\b(?:in|since|of|from|by|until|till|to|before|after|during|early|late|mid|year|summer|winter|spring"
+    r"|autumn|fall)\s*$"
+)
+# Totals over a period or many incidents, not this incident's toll: "in the same period", "as of Monday",
+# "since the coup", "so far", "in total", "these attacks claimed the lives of", "in July alone", "between
+# March and May", "the death toll in the war".
+_CUMULATIVE = folded_pattern(
+    r"\b(?:in the same period|during the same period|as of|so far|in total|of the total|total number|until today"
+    r"|up to now|till now|as follows|cumulative|alone"
+    r"|these (?:\w+ )?(?:attacks|incidents|assassinations|killings|operations|strikes|raids|bombings|clashes)"
+    r"|since (?:the|its|their|then|\d|late|early|mid)\b"
+    r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
+    r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
+    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting))"
+)
+# Another incident told beside this one: its figures are not this incident's toll.
+_OTHER_INCIDENT = folded_pattern(
+    r"\b(?:in|during) (?:another|a separate|a similar|an earlier|a previous|an unrelated|a different) "
+    r"(?:[\w-]+ ){0,2}?(?:attacks?|incidents?|encounters?|clash(?:es)?|ambush(?:es)?|raids?|strikes?|operations?"
+    r"|bombings?|explosions?|blasts?|shootings?)\b"
+    r"|\bin a separate\b|\bseparately\b"
+)
 _CASUALTY_WORD = folded_pattern(rf"{_KILLED}|{_INJURED}|dead|people")  # precompiled: was built per word
 _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
@@ -70,7 +126,7 @@ _MAX_NP = 5
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit)"
+    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
@@ -144,9 +200,12 @@ def _range(q: Quantity) -> Range:
     return Range(low=q.low, best=q.best, high=q.high)
 
 
-def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -> tuple[Kind | None, int]:
-    """The casualty word a count is tied to, and where that word ends (0 if it comes before the count).
-    The patterns run on the case-folded sentence; the verbs are read from the sentence."""
+def _kind_at(
+    q: Quantity, text: str, folded: str, np_end: int, singular: bool, next_start: int
+) -> tuple[Kind | None, int]:
+    """The casualty word a count is tied to, and where that word ends (0 if it comes before the count);
+    `next_start` is where the sentence's next count starts. The patterns run on the case-folded sentence;
+    the verbs are read from the sentence."""
     start = max(0, q.start - 40)
     before, after = folded[start : q.start], folded[q.end :]
 
@@ -167,6 +226,19 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
             return _kind(verb), 0
         state = _LEFT_STATE.match(after[np_end:])
         return (_kind(spelled(state, "verb", q.end + np_end)), np_end + state.end()) if state else (None, 0)
+    nominal = _NOMINAL.search(before)
+    if nominal:
+        noun = spelled(nominal, "noun", start).lower()
+        return ("injured" if noun.startswith(("wound", "injur")) else "killed"), 0
+    separated = _SEPARATED.match(after)
+    if separated:
+        gap = separated.group("gap")
+        if (
+            q.end + separated.end("gap") <= next_start
+            and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
+            and not (singular and "," in gap)
+        ):
+            return _kind(spelled(separated, "verb", q.end)), separated.end()
     if singular:
         return None, 0
     if _TOLL.search(before):
@@ -177,23 +249,51 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
     return None, 0
 
 
+def _not_a_count(q: Quantity, before: str) -> bool:
+    """A number that names a thing (a unit, an address, an age) or a year ("in 2016"), not a count of people."""
+    if not q.text[:1].isdigit():
+        return False
+    if _NUMBERING_BEFORE.search(before):
+        return True
+    digits = q.text.replace(",", "")
+    return len(digits) == 4 and digits[:2] in ("19", "20") and _YEAR_BEFORE.search(before) is not None
+
+
+def other_incident(sentence: Sentence) -> bool:
+    """Does the sentence tell of another incident ("in a separate attack", "in another raid")?"""
+    return _OTHER_INCIDENT.search(cues.folded(sentence.text)) is not None
+
+
 def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     """Every casualty figure a sentence states; background sentences ("since 2011") state none."""
     text = sentence.text
     if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
         return []
+    if _CUMULATIVE.search(cues.folded(text)) is not None:
+        return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`
     earlier = _EARLIER_INCIDENT.search(folded)
-    for q in _quantities(text, folded):
+    quantities = _quantities(text, folded)
+    for index, q in enumerate(quantities):
         if earlier is not None and q.start >= earlier.start():
             break
+        # the next count a subject's words may not hold: any, after "a"/"an"; a numeral, after a numeral
+        # ("Four members of an elite unit were killed")
+        next_start = next(
+            (
+                other.start
+                for other in quantities[index + 1 :]
+                if fold_case(q.text) in ("a", "an") or fold_case(other.text) not in ("a", "an")
+            ),
+            len(text),
+        )
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]):
+        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before):
             continue
         group, np_end = _noun_phrase(text[q.end :])
         singular = fold_case(q.text) in ("a", "an")
-        kind, verb_end = _kind_at(q, text, folded, np_end, singular)
+        kind, verb_end = _kind_at(q, text, folded, np_end, singular, next_start)
         if kind is not None and not group and verb_end:
             tail = _GROUP_TAIL.match(text[q.end + verb_end :])
             group = tail.group("g") if tail else ""
