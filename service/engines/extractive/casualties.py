@@ -107,7 +107,7 @@ _CUMULATIVE = folded_pattern(
     r"|since (?:the|its|their|then|\d|late|early|mid)\b"
     r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
     r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
-    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting))"
+    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll)"
 )
 # Another incident told beside this one: its figures are not this incident's toll.
 _OTHER_INCIDENT = folded_pattern(
@@ -249,6 +249,23 @@ def _kind_at(
     return None, 0
 
 
+# Things, not people: "130 airstrikes executed by jets", "four rounds fired" (the last word of the group).
+_THINGS = frozenset(
+    "airstrikes strikes attacks raids rounds shells rockets missiles bombs mortars vehicles cars trucks houses"
+    " homes buildings operations times shots bullets drones villages towns positions posts checkpoints".split()
+)
+# One victim named by a pronoun or by name: "killing him", "causing his immediate death", "Ahmed Ali was
+# shot dead" (the forms `service.text.numbers` also reads as one, so that the figure can be cited).
+_ONE_VICTIM = re.compile(
+    r"\b(?:killing|killed|shot dead|murdered|murdering|executed|executing) (?:him|her)\b"
+    r"|\b(?:causing|caused|leading to|led to|resulting in|resulted in) (?:his|her) (?:\w+ )?death\b"
+    r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
+    r"|executed|slain|beheaded)\b"
+)
+# Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
+_PERFECT = folded_pattern(r"\b(?:has|have)\b")
+
+
 def _not_a_count(q: Quantity, before: str) -> bool:
     """A number that names a thing (a unit, an address, an age) or a year ("in 2016"), not a count of people."""
     if not q.text[:1].isdigit():
@@ -324,7 +341,9 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     found: list[Report] = []
     last_group = "people"
     for q, group, kind, _ in pending:
-        if kind is None:
+        if kind is None or (group and fold_case(group).split()[-1] in _THINGS):
+            continue
+        if q.vague and (q.low or 0) >= 100 and _PERFECT.search(folded):
             continue
         if (
             not group
@@ -334,4 +353,6 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             group = last_group if not group or fold_case(group) in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
+    if not found and _ONE_VICTIM.search(text):
+        found.append(Report(sentence, "killed", Range(low=1, best=1, high=1), "person", source))
     return found
