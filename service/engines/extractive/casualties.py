@@ -107,7 +107,10 @@ _CUMULATIVE = folded_pattern(
     r"|since (?:the|its|their|then|\d|late|early|mid)\b"
     r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
     r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
-    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll)"
+    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll"
+    r"|in (?:a |one |two |three |four |five |six |\d+ )?(?:days|weeks|months|years)\b"
+    r"|across (?:the )?(?:country|province|region|governorate|state)|nationwide|countrywide|in areas"
+    r"|in (?:several|different|various|multiple|many) (?:areas|provinces|regions|parts|districts|places))"
 )
 # Another incident told beside this one: its figures are not this incident's toll.
 _OTHER_INCIDENT = folded_pattern(
@@ -266,12 +269,17 @@ _ONE_VICTIM = re.compile(
 _PERFECT = folded_pattern(r"\b(?:has|have)\b")
 
 
-def _not_a_count(q: Quantity, before: str) -> bool:
+_AGE_AFTER_NAME = re.compile(r"[A-Z][\w’'-]+,\s*$")
+
+
+def _not_a_count(q: Quantity, before: str, text: str) -> bool:
     """A number that names a thing (a unit, an address, an age) or a year ("in 2016"), not a count of people."""
     if not q.text[:1].isdigit():
         return False
     if _NUMBERING_BEFORE.search(before):
         return True
+    if _AGE_AFTER_NAME.search(text[: q.start]) and text[q.end : q.end + 1] == ",":
+        return True  # "Romar Gono, 22, a member of the unit, was killed"
     digits = q.text.replace(",", "")
     return len(digits) == 4 and digits[:2] in ("19", "20") and _YEAR_BEFORE.search(before) is not None
 
@@ -306,7 +314,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             len(text),
         )
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before):
+        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before, text):
             continue
         group, np_end = _noun_phrase(text[q.end :])
         singular = fold_case(q.text) in ("a", "an")

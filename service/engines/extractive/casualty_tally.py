@@ -19,7 +19,7 @@ _CATEGORIES = (
                              r"|employee|teacher|doctor|nurse|trader|vendor|shopkeeper|herder|fisherm|miner|motorist"
                              r"|guest|pupil|mourner|shopper|travell?er|tourist|bystander", re.I)),
     ("state forces", re.compile(r"soldier|troop|police|officer|army|security|guard|personnel|servicem|military"
-                                r"|gendarme|marine|conscript|regime|loyalist|government|pro-government", re.I)),
+                                r"|gendarme|marine|conscript|regime|loyalist|pro-government", re.I)),
     ("armed group", re.compile(r"militant|attacker|gunm|rebel|insurgent|fighter|jihadist|bandit|terrorist|assailant"
                                r"|extremist|militia|guerrilla|separatist|faction|islamic state|isis|\bis\b|taliban"
                                r"|shabaab|boko haram|houthi|cartel|\bgroup\b", re.I)),
