@@ -104,7 +104,7 @@ _CUMULATIVE = folded_pattern(
     r"\b(?:in the same period|during the same period|as of|so far|in total|of the total|total number|until today"
     r"|up to now|till now|as follows|cumulative|alone"
     r"|these (?:\w+ )?(?:attacks|incidents|assassinations|killings|operations|strikes|raids|bombings|clashes)"
-    r"|since (?:the|its|their|then|\d|late|early|mid)\b"
+    r"|since (?:(?:the|its|their|then|late|early|mid)\b|\d)"
     r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
     r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
     r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll"
