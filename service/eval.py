@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -101,6 +102,20 @@ def names_match(gold: str, predicted: str) -> bool:
     return skeleton(a) == skeleton(b) != "" or fuzz.ratio(a, b) >= 85
 
 
+# A gold place may end with its kind of place, as UCDP codes them ("Al Mayadin town", "Menar village"): the
+# name without it matches too ("al-Mayadeen").
+_PLACE_KIND = re.compile(
+    r"\s+(?:town|village|city|district|sub-?district|area|woreda|sector|neighbou?rhood|municipality|locality)$",
+    re.IGNORECASE,
+)
+
+
+def place_matches(gold: str, predicted: str) -> bool:
+    """`names_match`, or the same with the gold place's trailing kind of place dropped."""
+    bare = _PLACE_KIND.sub("", gold.strip())
+    return names_match(gold, predicted) or (bare != gold.strip() and names_match(bare, predicted))
+
+
 def _predicted_country(summary: IncidentSummary) -> str | None:
     site = next((loc for loc in summary.locations if loc.role == "incident_site"), None)
     chosen = site or (summary.locations[0] if summary.locations else None)
@@ -149,7 +164,7 @@ def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
             count("country", predicted is not None and same_country(gold["country"], predicted))
         if gold.get("place") is not None:
             names = [loc.name for loc in summary.locations] if summary else []
-            count("place", any(names_match(gold["place"], name) for name in names))
+            count("place", any(place_matches(gold["place"], name) for name in names))
         for metric, kind in (("deaths", "killed"), ("injured", "injured")):
             low, high = gold.get(f"{metric}_low"), gold.get(f"{metric}_high")
             if low is not None or high is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.eval import Outcome, names_match, same_country
+from service.eval import Outcome, place_matches, same_country
 from service.schema import IncidentSummary
 
 _EXCERPT = 160
@@ -69,7 +69,7 @@ def record_misses(outcome: Outcome) -> RecordMisses:
             misses.append(Miss("country", gold["country"], str(country)))
     if gold.get("place") is not None:
         names = [loc.name for loc in summary.locations] if summary else []
-        if not any(names_match(gold["place"], name) for name in names):
+        if not any(place_matches(gold["place"], name) for name in names):
             misses.append(Miss("place", gold["place"], ", ".join(names) or "-"))
     low, high = gold.get("deaths_low"), gold.get("deaths_high")
     error = 0
