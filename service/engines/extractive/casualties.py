@@ -80,7 +80,10 @@ _SINGULAR = folded_pattern(r"\b(?:a|an|another|one)\b")
 _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
 _NEGATED = folded_pattern(r"\b(?:no|not a single|none of the|nobody|not)\s*$")
 _AND_JOINED = folded_pattern(r"^\s*,?\s*(?:and|as well as|plus)\s+")
-_CONJOINED = folded_pattern(r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+)")
+_CONJOINED = folded_pattern(
+    r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+"
+    r"|(?:along |together )?with (?:his|her|their)\s+)"
+)  # "a commander with his six colleagues were killed"
 _NOT_A_COUNT = re.compile(
     r"^\s*(?:%|percent|per cent|km|kilomet|mile|-?\s*year|-?\s*month|-?\s*week|day|hour|minute|metre|meter"
     # a unit's designation: "troops of 21 Armoured Brigade", "the 5 Infantry Division"
@@ -109,7 +112,10 @@ _CUMULATIVE = folded_pattern(
     r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
     r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll"
     r"|in (?:a |one |two |three |four |five |six |\d+ )?(?:days|weeks|months|years)\b"
-    r"|across (?:the )?(?:country|province|region|governorate|state)|nationwide|countrywide|in areas"
+    r"|across (?:the )?(?:country|province|region|governorate|state)|nationwide|countrywide|in areas within"
+    r"|in the same (?:areas|places|provinces|regions|districts)"
+    r"|in these (?:\w+ )?(?:provinces|areas|regions|districts|states|countries|towns|villages)"
+    r"|from (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2} to"
     r"|in (?:several|different|various|multiple|many) (?:areas|provinces|regions|parts|districts|places))"
 )
 # Another incident told beside this one: its figures are not this incident's toll.
@@ -282,6 +288,23 @@ def _not_a_count(q: Quantity, before: str, text: str) -> bool:
         return True  # "Romar Gono, 22, a member of the unit, was killed"
     digits = q.text.replace(",", "")
     return len(digits) == 4 and digits[:2] in ("19", "20") and _YEAR_BEFORE.search(before) is not None
+
+
+# A sentence that goes on with the tally before it: "Also, four members of the coalition were killed."
+_GOES_ON = folded_pattern(r"^\W*(?:also|in addition|additionally|moreover|furthermore|among them|of them|of these)\b")
+
+
+def tallies(sentences: list[Sentence]) -> set[str]:
+    """The sentences that give totals over a period or many incidents (`_CUMULATIVE`), and those that go on
+    with one ("Also, ...", "In addition, ...")."""
+    found: set[str] = set()
+    previous = False
+    for sentence in sentences:
+        folded = cues.folded(sentence.text)
+        previous = _CUMULATIVE.search(folded) is not None or (previous and _GOES_ON.match(folded) is not None)
+        if previous:
+            found.add(sentence.id)
+    return found
 
 
 def other_incident(sentence: Sentence) -> bool:

@@ -123,6 +123,8 @@ class ExtractiveEngine:
                 sentence, next(iter(attributions.get(sentence.id, ())), None)
             )
         ]
+        in_tallies = casualty_rules.tallies(sentences)
+        reports = [r for r in reports if r.sentence.id not in in_tallies]
         reports = _this_incident(_preferred(reports, article), date, mentions)
         entries, figure_disputes = tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
