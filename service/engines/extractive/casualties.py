@@ -135,7 +135,8 @@ _MAX_NP = 5
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr)"
+    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
+    r"|casualt)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
@@ -271,6 +272,8 @@ _ONE_VICTIM = re.compile(
     r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
     r"|executed|slain|beheaded)\b"
 )
+# None died: "no casualties were reported", "without fatalities" (the forms grounding reads as zero).
+_NO_DEATHS = folded_pattern(r"\b(?:no|without) (?:casualties|deaths|fatalities|loss of life)\b")
 # Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
 _PERFECT = folded_pattern(r"\b(?:has|have)\b")
 
@@ -386,4 +389,6 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
         found.append(Report(sentence, kind, _range(q), group, source))
     if not found and _ONE_VICTIM.search(text):
         found.append(Report(sentence, "killed", Range(low=1, best=1, high=1), "person", source))
+    if not found and _NO_DEATHS.search(folded):
+        found.append(Report(sentence, "killed", Range(low=0, best=0, high=0), "people", source))
     return found

@@ -54,7 +54,9 @@ _HAPPENED_BEFORE = re.compile(
 
 # The words right before a date that make it no day of the incident: the start of a period ("since April
 # 28"), its end ("from 2019 until today"), a habit ("every Tuesday").
-_NOT_THE_DAY_BEFORE = re.compile(r"(?i)\b(?:since|until|till|every|each)\s+(?:the\s+)?(?:early\s+|late\s+|mid-?\s*)?$")
+_NOT_THE_DAY_BEFORE = re.compile(
+    r"(?i)\b(?:(?:until|till|every|each)\s+(?:the\s+)?(?:early\s+|late\s+|mid-?\s*)?|since\b[^,.;:]{0,40})$"
+)
 # A date opening a sentence whose subject reports ("Yesterday, activists reported that ..."): the day of
 # the report, which tells of another event than the story's.
 _REPORTED_AFTER = re.compile(
@@ -218,7 +220,7 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
         score -= 3.0
     incidents = cues.incident_hits(sentence.text)
     score += min(incidents, 3) * 0.7
-    if _NOT_THE_DAY_BEFORE.search(before[-20:]):
+    if _NOT_THE_DAY_BEFORE.search(before[-50:]):
         return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
     if cues.is_background(sentence.text):
         score -= 1.5
