@@ -61,13 +61,15 @@ _NOMINAL = folded_pattern(
 # shot dead", "At least one member of the unit, an elite force, has died"): the words between hold no other
 # count, no digit, no verb of their own (no auxiliary, no reporting verb) and no clause of their own.
 _SEPARATED = folded_pattern(
-    rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:were|was|had been|have been|has been|has|have|had)\s+"
+    rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
     rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
-    rf"(?P<verb>{_KILLED}|{_INJURED})\b"
-)
+    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:has|have|had)\s+(?:(?:also|reportedly|later|since)\s+)?"
+    rf"(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
+)  # "has died", not "have killed a man" (the active voice: the count is the killers)
 _BRACKETED = re.compile(r"\([^()]*\)")  # "(IS)" in a name is no verb
 _GAP_BREAK = folded_pattern(
     rf"\b(?:was|were|is|are|has|have|had|been|being|but|while|whereas|when|after|before|because|since|if"
+    rf"|where|which|whom|whose|that|who"
     rf"|{cues.REPORTING_VERBS}|according|killing|killed|wounding|injuring)\b"
 )
 _NP_STOP = folded_pattern(
@@ -86,6 +88,7 @@ _CONJOINED = folded_pattern(
 )  # "a commander with his six colleagues were killed"
 _NOT_A_COUNT = re.compile(
     r"^\s*(?:%|percent|per cent|km|kilomet|mile|-?\s*year|-?\s*month|-?\s*week|day|hour|minute|metre|meter"
+    r"|moment|second|time"
     # a unit's designation: "troops of 21 Armoured Brigade", "the 5 Infantry Division"
     r"|(?:[A-Z][\w-]*\s+){0,2}(?:Brigades?|Divisions?|Battalions?|Regiments?|Corps|Squadrons?|Infantry"
     r"|Armou?red|Mechani[sz]ed|Artillery|Commandos?|Fleet)\b)"
@@ -116,7 +119,8 @@ _CUMULATIVE = folded_pattern(
     r"|in the same (?:areas|places|provinces|regions|districts)"
     r"|in these (?:\w+ )?(?:provinces|areas|regions|districts|states|countries|towns|villages)"
     r"|from (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2} to"
-    r"|in (?:several|different|various|multiple|many) (?:areas|provinces|regions|parts|districts|places))"
+    r"|in (?:several|different|various|multiple|many) (?:areas|provinces|regions|parts|districts|places)"
+    r"|(?:two|three|four|five|several|multiple|different) separate)"
 )
 # Another incident told beside this one: its figures are not this incident's toll.
 _OTHER_INCIDENT = folded_pattern(
@@ -124,6 +128,8 @@ _OTHER_INCIDENT = folded_pattern(
     r"(?:[\w-]+ ){0,2}?(?:attacks?|incidents?|encounters?|clash(?:es)?|ambush(?:es)?|raids?|strikes?|operations?"
     r"|bombings?|explosions?|blasts?|shootings?)\b"
     r"|\bin a separate\b|\bseparately\b"
+    # an earlier report, in the past perfect: "Activists had documented the death of four ... yesterday"
+    r"|\bhad (?:earlier |previously |also )?(?:documented|reported|monitored|recorded)\b"
 )
 _CASUALTY_WORD = folded_pattern(rf"{_KILLED}|{_INJURED}|dead|people")  # precompiled: was built per word
 _GROUP_TAIL = re.compile(
@@ -248,7 +254,8 @@ def _kind_at(
             and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
             and not (singular and "," in gap)
         ):
-            return _kind(spelled(separated, "verb", q.end)), separated.end()
+            verb = "verb" if separated.group("verb") else "died"
+            return _kind(spelled(separated, verb, q.end)), separated.end()
     if singular:
         return None, 0
     if _TOLL.search(before):

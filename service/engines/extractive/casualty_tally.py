@@ -86,7 +86,13 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
         best = {name: _best(rs) for name, rs in by_group.items()}
         named = [r for name, rs in best.items() if name != "unspecified" for r in rs]
         overall = best["unspecified"][0] if "unspecified" in best else None
-        picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
+        # An unspecified figure listed beside named ones in one sentence counts other people ("a commander
+        # with his six colleagues"); elsewhere, one larger than their sum is the overall toll.
+        listed = overall is not None and any(r.sentence.id == overall.sentence.id for r in named)
+        if listed and overall is not None:
+            picked = [*named, overall]
+        else:
+            picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
         chosen.extend(picked)
         if picked == [overall] and overall is not None:
             disputes.extend(_figure_disputes(kind, overall, [r for rs in by_group.values() for r in rs]))
