@@ -78,6 +78,7 @@ _NP_STOP = folded_pattern(
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
+_SUBGROUP_GOES_ON = folded_pattern(r"[\w’'\- ]{0,30}?(?:,\s*|\s+and\s+|,\s*and\s+)")
 _SINGULAR = folded_pattern(r"\b(?:a|an|another|one)\b")
 _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
 _NEGATED = folded_pattern(r"\b(?:no|not a single|none of the|nobody|not)\s*$")
@@ -114,7 +115,8 @@ _CUMULATIVE = folded_pattern(
     r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
     r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
     r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll"
-    r"|in (?:a |one |two |three |four |five |six |\d+ )?(?:days|weeks|months|years)\b"
+    r"|in (?:(?:about|almost|nearly|over|more than|less than|the past|the last) )?"
+    r"(?:a |one |two |three |four |five |six |\d+ )?(?:days|weeks|months|years)\b"
     r"|across (?:the )?(?:country|province|region|governorate|state)|nationwide|countrywide|in areas within"
     r"|in the same (?:areas|places|provinces|regions|districts)"
     r"|in these (?:\w+ )?(?:provinces|areas|regions|districts|states|countries|towns|villages)"
@@ -306,15 +308,30 @@ _GOES_ON = folded_pattern(r"^\W*(?:also|in addition|additionally|moreover|furthe
 
 def tallies(sentences: list[Sentence]) -> set[str]:
     """The sentences that give totals over a period or many incidents (`_CUMULATIVE`), and those that go on
-    with one ("Also, ...", "In addition, ...")."""
+    with one: "Also, ...", "In addition, ...", or a breakdown right after it (a figure of 50 or more, and no
+    day of its own: "The monitors documented the killing of 230 civilians by the cells in ...")."""
     found: set[str] = set()
     previous = False
     for sentence in sentences:
         folded = cues.folded(sentence.text)
-        previous = _CUMULATIVE.search(folded) is not None or (previous and _GOES_ON.match(folded) is not None)
+        previous = _CUMULATIVE.search(folded) is not None or (
+            previous and (_GOES_ON.match(folded) is not None or _breakdown(sentence.text, folded))
+        )
         if previous:
             found.add(sentence.id)
     return found
+
+
+_DAY_WORD = folded_pattern(
+    r"\b(?:today|yesterday|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|evening"
+    r"|night|dawn|hours ago)\b"
+)
+
+
+def _breakdown(text: str, folded: str) -> bool:
+    if _DAY_WORD.search(folded):
+        return False
+    return any((q.best or q.low or 0) >= 50 for q in find_quantities(text))
 
 
 def other_incident(sentence: Sentence) -> bool:
@@ -333,6 +350,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`
     earlier = _EARLIER_INCIDENT.search(folded)
     quantities = _quantities(text, folded)
+    subgroup_end = 0
     for index, q in enumerate(quantities):
         if earlier is not None and q.start >= earlier.start():
             break
@@ -347,7 +365,13 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             len(text),
         )
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before, text):
+        if (
+            _SUBGROUP.search(before)
+            or (subgroup_end and _SUBGROUP_GOES_ON.fullmatch(folded[subgroup_end : q.start]))
+        ):
+            subgroup_end = q.end  # "including 17 children and 11 women": both are among those counted
+            continue
+        if _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before, text):
             continue
         group, np_end = _noun_phrase(text[q.end :])
         singular = fold_case(q.text) in ("a", "an")
