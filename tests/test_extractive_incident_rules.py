@@ -44,6 +44,9 @@ def _figures(text: str) -> list[tuple[str, int | None, str]]:
         ("Police shot and martyred a driver at the gate.", [("killed", 1, "driver")]),
         ("A commander with his six guards were killed in the ambush.",
          [("killed", 1, "commander"), ("killed", 6, "guards")]),
+        ("Ngozi Eze, a retired teacher, was shot dead at her gate.", [("killed", 1, "retired teacher")]),
+        ("Two soldiers of the Fifth Battalion have died in hospital.",
+         [("killed", 2, "soldiers of the Fifth Battalion")]),
         # zero
         ("The shells hit the market but no casualties were reported.", [("killed", 0, "people")]),
     ],
@@ -57,11 +60,16 @@ def test_casualty_forms(text: str, expected: list[tuple[str, int | None, str]]) 
     [
         # a unit's number, an age, a year, an address: no count
         ("Troops of 21 Armoured Brigade killed two gunmen.", [("killed", 2, "gunmen")]),
-        ("Residents said Ali Kamara, 34, a member of the guard, was killed.", []),
+        ("Residents said Ali Kamara, 34, a member of the guard, was killed.",
+         [("killed", 1, "member of the guard")]),
         ("Soldiers were killed in 2016 and the base was closed.", []),
         ("A man was shot dead at house number 12 in the street.", [("killed", 1, "man")]),
-        # things are no victims
+        # things are no victims; the killers are no victims ("have killed" is active)
         ("More than 130 airstrikes were executed by the jets.", []),
+        ("A few moments ago a man was executed inside the hotel.", [("killed", 1, "man")]),
+        ("Two gunmen of the faction have killed a young man in the city.", [("killed", 1, "young man")]),
+        # a subgroup chained by "and" is among those counted, not added
+        ("Gunmen killed 23 villagers, including 7 children and 4 women.", [("killed", 23, "villagers")]),
     ],
 )  # fmt: skip
 def test_numbers_that_name_things_are_no_counts(text: str, expected: list[tuple[str, int | None, str]]) -> None:
@@ -92,9 +100,12 @@ def test_a_sentence_going_on_with_a_tally_is_part_of_it() -> None:
         "Since the start of the year, monitors have counted 412 killings in the province.",
         "Also, four members of the coalition were killed.",
         "Police said two suspects were arrested.",
+        "Since the start of the year, monitors have counted 412 killings in the province.",
+        "Monitors documented the killing of 230 civilians by the cells in the eastern districts.",
+        "On Monday, gunmen killed 60 villagers in the town of Kallo.",
     ]
     sentences = [Sentence(f"S{i}", t, 0, len(t)) for i, t in enumerate(texts, 1)]
-    assert tallies(sentences) == {"S2", "S3"}
+    assert tallies(sentences) == {"S2", "S3", "S5", "S6"}  # S7 has a day of its own
 
 
 @pytest.fixture(scope="module")

@@ -254,7 +254,7 @@ def _kind_at(
         if (
             q.end + separated.end("gap") <= next_start
             and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
-            and not (singular and "," in gap)
+            and not (singular and "," in gap.rstrip().removesuffix(","))  # "a singer, was shot"
         ):
             verb = "verb" if separated.group("verb") else "died"
             return _kind(spelled(separated, verb, q.end)), separated.end()
