@@ -62,7 +62,9 @@ def record_misses(outcome: Outcome) -> RecordMisses:
         if predicted != gold["start_date"]:
             misses.append(Miss("date", gold["start_date"], str(predicted)))
     if gold.get("country") is not None:
-        site = next((loc for loc in summary.locations if loc.role == "incident_site"), None) if summary else None
+        site = (
+            next((loc for loc in summary.locations if loc.role == "incident_site"), None) if summary else None
+        )
         chosen = site or (summary.locations[0] if summary and summary.locations else None)
         country = chosen.country if chosen else None
         if country is None or not same_country(gold["country"], country):
@@ -80,9 +82,13 @@ def record_misses(outcome: Outcome) -> RecordMisses:
         if error:
             misses.append(Miss("deaths", f"{low}-{high}", str(value)))
             if summary is not None and outcome.article is not None:
-                cited = dict.fromkeys(c for e in summary.casualties if e.killed is not None for c in e.citations)
+                cited = dict.fromkeys(
+                    c for e in summary.casualties if e.killed is not None for c in e.citations
+                )
                 evidence = tuple(
-                    f"{cid}: {outcome.article.by_id[cid].text[:_EXCERPT]}" for cid in cited if cid in outcome.article.by_id
+                    f"{cid}: {outcome.article.by_id[cid].text[:_EXCERPT]}"
+                    for cid in cited
+                    if cid in outcome.article.by_id
                 )
     return RecordMisses(str(outcome.record.get("id", "?")), tuple(misses), error, evidence)
 

@@ -260,7 +260,9 @@ def test_worst_misses_name_the_metric_the_gold_and_the_engine() -> None:
     assert miss_counts(outcomes) == {"date": 1, "country": 1, "deaths": 2}
 
 
-def test_main_prints_the_worst_misses_after_the_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_prints_the_worst_misses_after_the_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "gold.jsonl"
     record = {"id": "m1", "text": "Gunmen killed 3 villagers in Zamfara State on May 2.", "published_at": "2023-05-03",
               "gold": {"start_date": "2023-05-02", "deaths_low": 5, "deaths_high": 5}}  # fmt: skip

@@ -72,7 +72,9 @@ def test_casualty_forms(text: str, expected: list[tuple[str, int | None, str]]) 
         ("Gunmen killed 23 villagers, including 7 children and 4 women.", [("killed", 23, "villagers")]),
     ],
 )  # fmt: skip
-def test_numbers_that_name_things_are_no_counts(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+def test_numbers_that_name_things_are_no_counts(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
     assert _figures(text) == expected
 
 
@@ -159,7 +161,11 @@ def _date(text: str, published: date | None = date(2024, 3, 12)) -> DateInfo | N
     ("text", "start", "phrase"),
     [
         ("A few hours ago, gunmen killed a trader in the market.", "2024-03-12", "A few hours ago"),
-        ("Two soldiers were killed in an ambush the night before last.", "2024-03-10", "the night before last"),
+        (
+            "Two soldiers were killed in an ambush the night before last.",
+            "2024-03-10",
+            "the night before last",
+        ),
         ("Ten rebels were killed in air strikes in the past 24 hours.", "2024-03-12", "in the past 24 hours"),
     ],
 )
@@ -198,9 +204,12 @@ def _locations(gazetteer: Gazetteer, text: str) -> list[Location]:
     return find_locations(sentences, gazetteer, find_dateline(sentences), gazetteer.not_places)
 
 
-def test_a_barangay_or_sitio_is_a_village_with_the_country_of_the_places_near_it(gazetteer: Gazetteer) -> None:
+def test_a_barangay_or_sitio_is_a_village_with_the_country_of_the_places_near_it(
+    gazetteer: Gazetteer,
+) -> None:
     locations = _locations(
-        gazetteer, "A farmer was shot dead by rebels in Barangay Tubodlan, Escalante City, in the Philippines."
+        gazetteer,
+        "A farmer was shot dead by rebels in Barangay Tubodlan, Escalante City, in the Philippines.",
     )
     site = next(loc for loc in locations if loc.name == "Tubodlan")
     assert site.country == "Philippines"

@@ -256,8 +256,8 @@ def _kind_at(
             and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
             and not (singular and "," in gap.rstrip().removesuffix(","))  # "a singer, was shot"
         ):
-            verb = "verb" if separated.group("verb") else "died"
-            return _kind(spelled(separated, verb, q.end)), separated.end()
+            which = "verb" if separated.group("verb") else "died"
+            return _kind(spelled(separated, which, q.end)), separated.end()
     if singular:
         return None, 0
     if _TOLL.search(before):
@@ -270,8 +270,34 @@ def _kind_at(
 
 # Things, not people: "130 airstrikes executed by jets", "four rounds fired" (the last word of the group).
 _THINGS = frozenset(
-    "airstrikes strikes attacks raids rounds shells rockets missiles bombs mortars vehicles cars trucks houses"
-    " homes buildings operations times shots bullets drones villages towns positions posts checkpoints".split()
+    [
+        "airstrikes",
+        "strikes",
+        "attacks",
+        "raids",
+        "rounds",
+        "shells",
+        "rockets",
+        "missiles",
+        "bombs",
+        "mortars",
+        "vehicles",
+        "cars",
+        "trucks",
+        "houses",
+        "homes",
+        "buildings",
+        "operations",
+        "times",
+        "shots",
+        "bullets",
+        "drones",
+        "villages",
+        "towns",
+        "positions",
+        "posts",
+        "checkpoints",
+    ]
 )
 # One victim named by a pronoun or by name: "killing him", "causing his immediate death", "Ahmed Ali was
 # shot dead" (the forms `service.text.numbers` also reads as one, so that the figure can be cited).
@@ -303,7 +329,9 @@ def _not_a_count(q: Quantity, before: str, text: str) -> bool:
 
 
 # A sentence that goes on with the tally before it: "Also, four members of the coalition were killed."
-_GOES_ON = folded_pattern(r"^\W*(?:also|in addition|additionally|moreover|furthermore|among them|of them|of these)\b")
+_GOES_ON = folded_pattern(
+    r"^\W*(?:also|in addition|additionally|moreover|furthermore|among them|of them|of these)\b"
+)
 
 
 def tallies(sentences: list[Sentence]) -> set[str]:
@@ -365,9 +393,8 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             len(text),
         )
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if (
-            _SUBGROUP.search(before)
-            or (subgroup_end and _SUBGROUP_GOES_ON.fullmatch(folded[subgroup_end : q.start]))
+        if _SUBGROUP.search(before) or (
+            subgroup_end and _SUBGROUP_GOES_ON.fullmatch(folded[subgroup_end : q.start])
         ):
             subgroup_end = q.end  # "including 17 children and 11 women": both are among those counted
             continue

@@ -224,9 +224,9 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
         return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
     if cues.is_background(sentence.text):
         score -= 1.5
-        if anchor is not None and anchor.year is not None and first.year is not None:
-            if (anchor.as_date() - first.as_date()).days > 31:
-                return float("-inf")  # a background sentence's old date is the background's
+        old = anchor is not None and anchor.year is not None and first.year is not None
+        if old and (anchor.as_date() - first.as_date()).days > 31:  # type: ignore[union-attr]
+            return float("-inf")  # a background sentence's old date is the background's
     if _REPORTED_AFTER.match(sentence.text, m.end()) and m.start() <= 3:
         score -= 3.0  # "Yesterday, activists reported that ...": when it was reported
     score += 1.5 if position < 3 else 0.5 if position < 6 else 0.0

@@ -167,14 +167,16 @@ class ExtractiveEngine:
         return None
 
 
-_TERMINAL = ('.', '!', '?', '"', "”", "’", "'", ")", "]", ":")
+_TERMINAL = (".", "!", "?", '"', "”", "’", "'", ")", "]", ":")
 
 
 def _title_line(sentence: Sentence, text: str) -> bool:
     """A headline: a line of its own without a sentence's final stop (the story's title, or another story's
     title listed under it)."""
     alone = (sentence.start == 0 or text[sentence.start - 1] == "\n") and (
-        sentence.end >= len(text) or text[sentence.end] == "\n" or text[sentence.end :].lstrip(" \t")[:1] in ("\n", "")
+        sentence.end >= len(text)
+        or text[sentence.end] == "\n"
+        or text[sentence.end :].lstrip(" \t")[:1] in ("\n", "")
     )
     return alone and not sentence.text.rstrip().endswith(_TERMINAL)
 

@@ -38,7 +38,9 @@ _TYPE_WORDS = {
     "hamlet": "town", "settlement": "town", "area": "town", "sector": "town", "woreda": "town",
 }  # fmt: skip
 # Words that name a village's kind before its name, as part of it: "Barangay Malasibog", "Sitio Mantuhod".
-_TYPE_FIRST = frozenset(["barangay", "brgy", "brgy.", "sitio", "purok", "kebele", "woreda", "tehsil", "mohalla"])
+_TYPE_FIRST = frozenset(
+    ["barangay", "brgy", "brgy.", "sitio", "purok", "kebele", "woreda", "tehsil", "mohalla"]
+)
 _FACILITY_WORDS = frozenset(
     [
         "airport",
