@@ -246,8 +246,8 @@ def _kind_at(
         return (_kind(spelled(state, "verb", q.end + np_end)), np_end + state.end()) if state else (None, 0)
     nominal = _NOMINAL.search(before)
     if nominal:
-        noun = spelled(nominal, "noun", start).lower()
-        return ("injured" if noun.startswith(("wound", "injur")) else "killed"), 0
+        event = spelled(nominal, "noun", start).lower()
+        return ("injured" if event.startswith(("wound", "injur")) else "killed"), 0
     separated = _SEPARATED.match(after)
     if separated:
         gap = separated.group("gap")
