@@ -144,7 +144,7 @@ _MAX_NP = 5
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
     r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
-    r"|casualt)"
+    r"|casualt|hack)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
