@@ -232,3 +232,17 @@ def test_continents_and_compass_words_are_no_places(gazetteer: Gazetteer) -> Non
     )
     assert [loc.name for loc in locations] == ["Beledweyne"]
     assert locations[0].country == "Somalia"
+
+
+def test_companions_listed_beside_a_named_victim_add_up_but_a_thing_is_no_victim(
+    engine: ExtractiveEngine,
+) -> None:
+    summary = _summary(
+        engine,
+        "A rebel commander with his six bodyguards were killed in an air strike in the town of Kunduz.",
+    )
+    assert _killed(summary) == 7
+    summary = _summary(
+        engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
+    )
+    assert _killed(summary) == 2

@@ -272,6 +272,12 @@ def _kind_at(
 _THINGS = frozenset(
     [
         "airstrikes",
+        "car",
+        "vehicle",
+        "truck",
+        "bus",
+        "house",
+        "building",
         "strikes",
         "attacks",
         "raids",

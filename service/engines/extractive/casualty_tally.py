@@ -32,6 +32,9 @@ def category(group: str) -> str:
     return next((name for name, pattern in _CATEGORIES if pattern.search(group)), "unspecified")
 
 
+_COMPANIONS = re.compile(r"\b(?:colleagues|comrades|companions|associates|relatives|bodyguards|aides)\b", re.I)
+
+
 def _value(r: Report) -> int:
     c = r.count
     return c.best if c.best is not None else (c.low if c.low is not None else c.high or 0)
@@ -86,9 +89,13 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
         best = {name: _best(rs) for name, rs in by_group.items()}
         named = [r for name, rs in best.items() if name != "unspecified" for r in rs]
         overall = best["unspecified"][0] if "unspecified" in best else None
-        # An unspecified figure listed beside named ones in one sentence counts other people ("a commander
-        # with his six colleagues"); elsewhere, one larger than their sum is the overall toll.
-        listed = overall is not None and any(r.sentence.id == overall.sentence.id for r in named)
+        # Companions listed beside named ones in one sentence are other people ("a commander with his six
+        # colleagues"); elsewhere, an unspecified figure larger than the named ones' sum is the overall toll.
+        listed = (
+            overall is not None
+            and _COMPANIONS.search(overall.group) is not None
+            and any(r.sentence.id == overall.sentence.id for r in named)
+        )
         if listed and overall is not None:
             picked = [*named, overall]
         else:
