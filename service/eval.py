@@ -1,6 +1,9 @@
 """Quality harness (SPEC §7): score an engine on gold-annotated articles, print one JSON object of metrics.
 
-    python -m service.eval FILE.jsonl [--engine extractive|llm]
+    python -m service.eval FILE.jsonl [--engine extractive|llm] [--misses N]
+
+`--misses N` (extractive engine) also prints, after the metrics, how many records missed each metric and
+the N worst-scored records (`service.eval_misses`); `make eval-dev` does this on the UCDP-AEC dev set.
 
 Each line: {"id", "text", "published_at": "YYYY-MM-DD" | null, "gold": {start_date, end_date, country, admin1,
 place, deaths_low, deaths_high, injured_low, injured_high, actors, event_type, never_cite}}; unknown keys are
@@ -9,7 +12,8 @@ ignored. Each metric counts only the records whose gold field is not null (None 
 - date_exact: predicted date.start equals gold start_date (and date.end equals end_date when given);
 - country_acc: the incident site's country (else the first location's) is the gold country, by any of its
   names ("DR Congo" is "Democratic Republic of the Congo", "Palestinian Territory" is "Palestine");
-- place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants);
+- place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants;
+  a trailing kind of place in the gold, "Al Mayadin town", may be left out: `place_matches`);
 - deaths_in_range / injured_in_range: the predicted total (sum of `best`, else `low`, over casualty entries;
   0 if none) lies in [low, high], a null high meaning unbounded;
 - actor_recall: share of gold actors matched by a predicted actor (fuzzy; soldiers/troops/forces are one);
