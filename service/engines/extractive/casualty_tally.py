@@ -32,7 +32,9 @@ def category(group: str) -> str:
     return next((name for name, pattern in _CATEGORIES if pattern.search(group)), "unspecified")
 
 
-_COMPANIONS = re.compile(r"\b(?:colleagues|comrades|companions|associates|relatives|bodyguards|aides)\b", re.I)
+_COMPANIONS = re.compile(
+    r"\b(?:colleagues|comrades|companions|associates|relatives|bodyguards|aides)\b", re.I
+)
 
 
 def _value(r: Report) -> int:
