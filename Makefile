@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install test lint format typecheck serve record bench eval ci
+.PHONY: install test lint format typecheck serve record bench eval eval-dev ci
 
 install:
 	python3 -m venv $(VENV)
@@ -56,6 +56,12 @@ eval:            ## quality metrics of the extractive engine on the samples and 
 	$(BIN)/incident-summarizer eval tests/data/gold_articles.jsonl
 	$(BIN)/incident-summarizer eval tests/data/gold_heldout.jsonl
 	$(BIN)/incident-summarizer eval tests/data/gold_rules.jsonl
+
+# The development set lives outside the repository (third-party texts: never copy them in); read in place.
+DEV_SET ?= ../shared/dev/ucdp_validation_dev.jsonl
+MISSES ?= 20
+eval-dev:        ## the extractive engine on the UCDP-AEC dev set: metrics, then the MISSES worst-scored records
+	$(PY) -m service.eval $(DEV_SET) --misses $(MISSES)
 
 ci:
 	bash .ci/run

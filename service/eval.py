@@ -1,6 +1,9 @@
 """Quality harness (SPEC §7): score an engine on gold-annotated articles, print one JSON object of metrics.
 
-    python -m service.eval FILE.jsonl [--engine extractive|llm]
+    python -m service.eval FILE.jsonl [--engine extractive|llm] [--misses N]
+
+`--misses N` (extractive engine) also prints, after the metrics, how many records missed each metric and
+the N worst-scored records (`service.eval_misses`); `make eval-dev` does this on the UCDP-AEC dev set.
 
 Each line: {"id", "text", "published_at": "YYYY-MM-DD" | null, "gold": {start_date, end_date, country, admin1,
 place, deaths_low, deaths_high, injured_low, injured_high, actors, event_type, never_cite}}; unknown keys are
@@ -9,7 +12,8 @@ ignored. Each metric counts only the records whose gold field is not null (None 
 - date_exact: predicted date.start equals gold start_date (and date.end equals end_date when given);
 - country_acc: the incident site's country (else the first location's) is the gold country, by any of its
   names ("DR Congo" is "Democratic Republic of the Congo", "Palestinian Territory" is "Palestine");
-- place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants);
+- place_recall: the gold place is among the predicted locations (fuzzy: spelling and transliteration variants;
+  a trailing kind of place in the gold, "Al Mayadin town", may be left out: `place_matches`);
 - deaths_in_range / injured_in_range: the predicted total (sum of `best`, else `low`, over casualty entries;
   0 if none) lies in [low, high], a null high meaning unbounded;
 - actor_recall: share of gold actors matched by a predicted actor (fuzzy; soldiers/troops/forces are one);
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -101,6 +106,20 @@ def names_match(gold: str, predicted: str) -> bool:
     return skeleton(a) == skeleton(b) != "" or fuzz.ratio(a, b) >= 85
 
 
+# A gold place may end with its kind of place, as UCDP codes them ("Al Mayadin town", "Menar village"): the
+# name without it matches too ("al-Mayadeen").
+_PLACE_KIND = re.compile(
+    r"\s+(?:town|village|city|district|sub-?district|area|woreda|sector|neighbou?rhood|municipality|locality)$",
+    re.IGNORECASE,
+)
+
+
+def place_matches(gold: str, predicted: str) -> bool:
+    """`names_match`, or the same with the gold place's trailing kind of place dropped."""
+    bare = _PLACE_KIND.sub("", gold.strip())
+    return names_match(gold, predicted) or (bare != gold.strip() and names_match(bare, predicted))
+
+
 def _predicted_country(summary: IncidentSummary) -> str | None:
     site = next((loc for loc in summary.locations if loc.role == "incident_site"), None)
     chosen = site or (summary.locations[0] if summary.locations else None)
@@ -149,7 +168,7 @@ def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
             count("country", predicted is not None and same_country(gold["country"], predicted))
         if gold.get("place") is not None:
             names = [loc.name for loc in summary.locations] if summary else []
-            count("place", any(names_match(gold["place"], name) for name in names))
+            count("place", any(place_matches(gold["place"], name) for name in names))
         for metric, kind in (("deaths", "killed"), ("injured", "injured")):
             low, high = gold.get(f"{metric}_low"), gold.get(f"{metric}_high")
             if low is not None or high is not None:
@@ -216,7 +235,15 @@ def evaluate(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any
     sync = getattr(engine, "summarize_sync", None)
     if sync is None:
         return asyncio.run(evaluate_async(records, engine))
-    asyncio.run(engine.check_ready())  # load data first: articles_per_s measures summarizing, not loading
+    outcomes, elapsed_s = summarize_sync_all(records, engine)
+    return score(outcomes, elapsed_s)
+
+
+def summarize_sync_all(records: Iterable[dict[str, Any]], engine: Engine) -> tuple[list[Outcome], float]:
+    """Every record summarized by an engine with `summarize_sync`, and the seconds that took (data loaded
+    first: articles_per_s measures summarizing, not loading)."""
+    sync = engine.summarize_sync  # type: ignore[attr-defined]
+    asyncio.run(engine.check_ready())
     items = list(records)
     started = time.perf_counter()
     outcomes = []
@@ -227,7 +254,7 @@ def evaluate(records: Iterable[dict[str, Any]], engine: Engine) -> dict[str, Any
         except SummarizerError as e:
             print(f"{record.get('id', '?')}: {type(e).__name__}: {e.message}", file=sys.stderr)
             outcomes.append(Outcome(record, None, None))
-    return score(outcomes, time.perf_counter() - started)
+    return outcomes, time.perf_counter() - started
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -252,9 +279,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service.eval", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="gold records, one JSON object per line")
     parser.add_argument("--engine", choices=("extractive", "llm"), default="extractive")
+    parser.add_argument(
+        "--misses", type=int, default=0, metavar="N",
+        help="also print the N worst-scored records (extractive engine), after the metrics",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     records = read_records(args.file)
     engine = build_engine(args.engine)
+    if args.misses and args.engine == "extractive":
+        from service.eval_misses import print_report
+
+        outcomes, elapsed_s = summarize_sync_all(records, engine)
+        print(json.dumps(score(outcomes, elapsed_s)))
+        print_report(outcomes, args.misses)
+        return 0
 
     async def run() -> dict[str, Any]:
         try:

@@ -10,7 +10,8 @@ import pytest
 
 from service.article import ArticleIn, prepare
 from service.engines.extractive import ExtractiveEngine
-from service.eval import Outcome, evaluate, main, names_match, score
+from service.eval import Outcome, evaluate, main, names_match, place_matches, score
+from service.eval_misses import miss_counts, worst
 from service.schema import IncidentSummary
 
 GOLD = Path(__file__).resolve().parent / "data" / "gold_articles.jsonl"
@@ -228,3 +229,47 @@ def test_every_rule_record_is_right_on_every_metric(engine: ExtractiveEngine) ->
         scored = {k: v for k, v in metrics.items() if k not in ("n", "articles_per_s") and v is not None}
         wrong = {k: v for k, v in scored.items() if v != (0 if k == "never_cite_violations" else 1.0)}
         assert not wrong, (record["id"], wrong)
+
+
+def test_a_gold_place_matches_without_its_kind_of_place() -> None:
+    """UCDP codes places with their kind ("Al Mayadin town"): the bare name matches a spelling variant."""
+    assert place_matches("Al Mayadin town", "al-Mayadeen")
+    assert place_matches("Menar village", "Minar")
+    assert not names_match("Al Mayadin town", "al-Mayadeen")  # what the kind of place hid
+    assert not place_matches("Kadawa village", "Kaduna")
+
+
+def test_worst_misses_name_the_metric_the_gold_and_the_engine() -> None:
+    outcomes = [
+        Outcome(_record(deaths_low=1, deaths_high=1, country="Nigeria"), None, _summary(casualties=[_killed(3)])),
+        Outcome(_record(deaths_low=3, deaths_high=3, start_date="--05-02"),
+                None, _summary(casualties=[_killed(20)], date=_date("--05-03", "--05-03"))),
+        Outcome(_record(deaths_low=3, deaths_high=3), None, _summary(casualties=[_killed(3)])),
+    ]  # fmt: skip
+    found = worst(outcomes, 5)
+    assert [(m.metric, m.gold, m.predicted) for m in found[0].misses] == [
+        ("date", "--05-02", "--05-03"),
+        ("deaths", "3-3", "20"),
+    ]
+    assert found[0].deaths_error == 17
+    assert [(m.metric, m.gold, m.predicted) for m in found[1].misses] == [
+        ("country", "Nigeria", "None"),
+        ("deaths", "1-1", "3"),
+    ]
+    assert len(found) == 2  # the record without a miss is not listed
+    assert miss_counts(outcomes) == {"date": 1, "country": 1, "deaths": 2}
+
+
+def test_main_prints_the_worst_misses_after_the_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gold.jsonl"
+    record = {"id": "m1", "text": "Gunmen killed 3 villagers in Zamfara State on May 2.", "published_at": "2023-05-03",
+              "gold": {"start_date": "2023-05-02", "deaths_low": 5, "deaths_high": 5}}  # fmt: skip
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert main([str(path), "--misses", "3"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert json.loads(printed[0])["deaths_in_range"] == 0.0
+    assert printed[1] == "misses per metric: {'deaths': 1}"
+    assert printed[2:4] == ["- m1", "    deaths: gold 5-5 | engine 3"]
+    assert "villagers" in printed[4]  # the sentence the figure cites

@@ -23,7 +23,8 @@ Kind = Literal["killed", "injured"]
 
 _KILLED = (
     r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
-    r"|succumbed"
+    r"|lost her life|succumbed|neutrali[sz]ed|eliminated|gunned down|shot to death|hacked to death|murdered"
+    r"|assassinated|martyred"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
@@ -32,7 +33,9 @@ _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
 _ACTIVE = folded_pattern(
     r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of"
-    r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred)"
+    r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred"
+    r"|neutrali[sz]ed|neutrali[sz]ing|eliminated|eliminating|murdered|murdering|assassinated|martyred"
+    r"|shot and martyred)"
     r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
 # The dead and the hurt counted together: neither figure can be read from it.
@@ -48,18 +51,88 @@ _TOLL = folded_pattern(
 )
 # "Casualties" counts the dead and the wounded together in military usage: neither figure can be read from it.
 _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead|injuries)\b")
+# The event named as a noun, with its victims after "of": "the death of a civilian", "documented the deaths of
+# four members", "resulted in the killing of three militants", "the wounding of two others".
+_NOMINAL = folded_pattern(
+    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries)\s+of\s+"
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
+# A subject separated from its verb ("Three fighters of the group were killed", "A farmer in the province was
+# shot dead", "At least one member of the unit, an elite force, has died"): the words between hold no other
+# count, no digit, no verb of their own (no auxiliary, no reporting verb) and no clause of their own.
+_SEPARATED = folded_pattern(
+    rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
+    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
+    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:has|have|had)\s+(?:(?:also|reportedly|later|since)\s+)?"
+    rf"(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
+)  # "has died", not "have killed a man" (the active voice: the count is the killers)
+_BRACKETED = re.compile(r"\([^()]*\)")  # "(IS)" in a name is no verb
+_GAP_BREAK = folded_pattern(
+    rf"\b(?:was|were|is|are|has|have|had|been|being|but|while|whereas|when|after|before|because|since|if"
+    rf"|where|which|whom|whose|that|who"
+    rf"|{cues.REPORTING_VERBS}|according|killing|killed|wounding|injuring)\b"
+)
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
     rf"|outside|inside|across|along|into|through|behind|around"
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
+_SUBGROUP_GOES_ON = folded_pattern(r"[\w’'\- ]{0,30}?(?:,\s*|\s+and\s+|,\s*and\s+)")
 _SINGULAR = folded_pattern(r"\b(?:a|an|another|one)\b")
 _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'\-]+|[^\w\s]")
 _NEGATED = folded_pattern(r"\b(?:no|not a single|none of the|nobody|not)\s*$")
 _AND_JOINED = folded_pattern(r"^\s*,?\s*(?:and|as well as|plus)\s+")
-_CONJOINED = folded_pattern(r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+)")
-_NOT_A_COUNT = re.compile(r"^\s*(?:%|percent|per cent|km|kilomet|mile|year|month|day|hour)")  # case-sensitive
+_CONJOINED = folded_pattern(
+    r"^\s*(?:,\s*(?:and\s+|as well as\s+|plus\s+)?|and\s+|as well as\s+|plus\s+"
+    r"|(?:along |together )?with (?:his|her|their)\s+)"
+)  # "a commander with his six colleagues were killed"
+_NOT_A_COUNT = re.compile(
+    r"^\s*(?:%|percent|per cent|km|kilomet|mile|-?\s*year|-?\s*month|-?\s*week|day|hour|minute|metre|meter"
+    r"|moment|second|time"
+    # a unit's designation: "troops of 21 Armoured Brigade", "the 5 Infantry Division"
+    r"|(?:[A-Z][\w-]*\s+){0,2}(?:Brigades?|Divisions?|Battalions?|Regiments?|Corps|Squadrons?|Infantry"
+    r"|Armou?red|Mechani[sz]ed|Artillery|Commandos?|Fleet)\b)"
+)  # case-sensitive
+# A number that names something rather than counts it: a unit, a street number, a road, an age, a year.
+_NUMBERING_BEFORE = folded_pattern(
+    r"\b(?:no\.|number|street|st\.|road|avenue|house|plot|block|route|highway|flight|line|unit|brigade|battalion"
+    r"|division|regiment|corps|sector|zone|ward|phase|kilometre|kilometer|km|aged|age of|post|checkpoint|base"
+    r"|article|resolution|chapter|page|section|camp)\s*$"
+)
+_YEAR_BEFORE = folded_pattern(
+    r"\b(?:in|since|of|from|by|until|till|to|before|after|during|early|late|mid|year|summer|winter|spring"
+    r"|autumn|fall)\s*$"
+)
+# Totals over a period or many incidents, not this incident's toll: "in the same period", "as of Monday",
+# "since the coup", "so far", "in total", "these attacks claimed the lives of", "in July alone", "between
+# March and May", "the death toll in the war".
+_CUMULATIVE = folded_pattern(
+    r"\b(?:in the same period|during the same period|as of|so far|in total|of the total|total number|until today"
+    r"|up to now|till now|as follows|cumulative|alone"
+    r"|these (?:\w+ )?(?:attacks|incidents|assassinations|killings|operations|strikes|raids|bombings|clashes)"
+    r"|since (?:(?:the|its|their|then|late|early|mid)\b|\d)"
+    r"|in the (?:past|last) (?:few |several |\w+ )?(?:days|weeks|months|years)"
+    r"|between (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* and"
+    r"|(?:death )?toll (?:in|of) the (?:[\w-]+ ){0,2}(?:war|conflict|insurgency|fighting)|total (?:death )?toll"
+    r"|in (?:(?:about|almost|nearly|over|more than|less than|the past|the last) )?"
+    r"(?:a |one |two |three |four |five |six |\d+ )?(?:days|weeks|months|years)\b"
+    r"|across (?:the )?(?:country|province|region|governorate|state)|nationwide|countrywide|in areas within"
+    r"|in the same (?:areas|places|provinces|regions|districts)"
+    r"|in these (?:\w+ )?(?:provinces|areas|regions|districts|states|countries|towns|villages)"
+    r"|from (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2} to"
+    r"|in (?:several|different|various|multiple|many) (?:areas|provinces|regions|parts|districts|places)"
+    r"|(?:two|three|four|five|several|multiple|different) separate)"
+)
+# Another incident told beside this one: its figures are not this incident's toll.
+_OTHER_INCIDENT = folded_pattern(
+    r"\b(?:in|during) (?:another|a separate|a similar|an earlier|a previous|an unrelated|a different) "
+    r"(?:[\w-]+ ){0,2}?(?:attacks?|incidents?|encounters?|clash(?:es)?|ambush(?:es)?|raids?|strikes?|operations?"
+    r"|bombings?|explosions?|blasts?|shootings?)\b"
+    r"|\bin a separate\b|\bseparately\b"
+    # an earlier report, in the past perfect: "Activists had documented the death of four ... yesterday"
+    r"|\bhad (?:earlier |previously |also )?(?:documented|reported|monitored|recorded)\b"
+)
 _CASUALTY_WORD = folded_pattern(rf"{_KILLED}|{_INJURED}|dead|people")  # precompiled: was built per word
 _GROUP_TAIL = re.compile(
     r"^\s*(?:from|among|of)\s+(?:the\s+)?(?P<g>[\w’'\- ]{3,40}?)(?=[,.;]|\s+(?:was|were|in|on|at|and|who|when)\b|$)"
@@ -70,7 +143,8 @@ _MAX_NP = 5
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit)"
+    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
+    r"|casualt|hack)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
@@ -144,9 +218,12 @@ def _range(q: Quantity) -> Range:
     return Range(low=q.low, best=q.best, high=q.high)
 
 
-def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -> tuple[Kind | None, int]:
-    """The casualty word a count is tied to, and where that word ends (0 if it comes before the count).
-    The patterns run on the case-folded sentence; the verbs are read from the sentence."""
+def _kind_at(
+    q: Quantity, text: str, folded: str, np_end: int, singular: bool, next_start: int
+) -> tuple[Kind | None, int]:
+    """The casualty word a count is tied to, and where that word ends (0 if it comes before the count);
+    `next_start` is where the sentence's next count starts. The patterns run on the case-folded sentence;
+    the verbs are read from the sentence."""
     start = max(0, q.start - 40)
     before, after = folded[start : q.start], folded[q.end :]
 
@@ -167,6 +244,20 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
             return _kind(verb), 0
         state = _LEFT_STATE.match(after[np_end:])
         return (_kind(spelled(state, "verb", q.end + np_end)), np_end + state.end()) if state else (None, 0)
+    nominal = _NOMINAL.search(before)
+    if nominal:
+        event = spelled(nominal, "noun", start).lower()
+        return ("injured" if event.startswith(("wound", "injur")) else "killed"), 0
+    separated = _SEPARATED.match(after)
+    if separated:
+        gap = separated.group("gap")
+        if (
+            q.end + separated.end("gap") <= next_start
+            and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
+            and not (singular and "," in gap.rstrip().removesuffix(","))  # "a singer, was shot"
+        ):
+            which = "verb" if separated.group("verb") else "died"
+            return _kind(spelled(separated, which, q.end)), separated.end()
     if singular:
         return None, 0
     if _TOLL.search(before):
@@ -177,23 +268,147 @@ def _kind_at(q: Quantity, text: str, folded: str, np_end: int, singular: bool) -
     return None, 0
 
 
+# Things, not people: "130 airstrikes executed by jets", "four rounds fired" (the last word of the group).
+_THINGS = frozenset(
+    [
+        "airstrikes",
+        "car",
+        "vehicle",
+        "truck",
+        "bus",
+        "house",
+        "building",
+        "strikes",
+        "attacks",
+        "raids",
+        "rounds",
+        "shells",
+        "rockets",
+        "missiles",
+        "bombs",
+        "mortars",
+        "vehicles",
+        "cars",
+        "trucks",
+        "houses",
+        "homes",
+        "buildings",
+        "operations",
+        "times",
+        "shots",
+        "bullets",
+        "drones",
+        "villages",
+        "towns",
+        "positions",
+        "posts",
+        "checkpoints",
+    ]
+)
+# One victim named by a pronoun or by name: "killing him", "causing his immediate death", "Ahmed Ali was
+# shot dead" (the forms `service.text.numbers` also reads as one, so that the figure can be cited).
+_ONE_VICTIM = re.compile(
+    r"\b(?:killing|killed|shot dead|murdered|murdering|executed|executing) (?:him|her)\b"
+    r"|\b(?:causing|caused|leading to|led to|resulting in|resulted in) (?:his|her) (?:\w+ )?death\b"
+    r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
+    r"|executed|slain|beheaded)\b"
+)
+# None died: "no casualties were reported", "without fatalities" (the forms grounding reads as zero).
+_NO_DEATHS = folded_pattern(r"\b(?:no|without) (?:casualties|deaths|fatalities|loss of life)\b")
+# Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
+_PERFECT = folded_pattern(r"\b(?:has|have)\b")
+
+
+_AGE_AFTER_NAME = re.compile(r"[A-Z][\w’'-]+,\s*$")
+
+
+def _not_a_count(q: Quantity, before: str, text: str) -> bool:
+    """A number that names a thing (a unit, an address, an age) or a year ("in 2016"), not a count of people."""
+    if not q.text[:1].isdigit():
+        return False
+    if _NUMBERING_BEFORE.search(before):
+        return True
+    if _AGE_AFTER_NAME.search(text[: q.start]) and text[q.end : q.end + 1] == ",":
+        return True  # "Romar Gono, 22, a member of the unit, was killed"
+    digits = q.text.replace(",", "")
+    return len(digits) == 4 and digits[:2] in ("19", "20") and _YEAR_BEFORE.search(before) is not None
+
+
+# A sentence that goes on with the tally before it: "Also, four members of the coalition were killed."
+_GOES_ON = folded_pattern(
+    r"^\W*(?:also|in addition|additionally|moreover|furthermore|among them|of them|of these)\b"
+)
+
+
+def tallies(sentences: list[Sentence]) -> set[str]:
+    """The sentences that give totals over a period or many incidents (`_CUMULATIVE`), and those that go on
+    with one: "Also, ...", "In addition, ...", or a breakdown right after it (a figure of 50 or more, and no
+    day of its own: "The monitors documented the killing of 230 civilians by the cells in ...")."""
+    found: set[str] = set()
+    previous = False
+    for sentence in sentences:
+        folded = cues.folded(sentence.text)
+        previous = _CUMULATIVE.search(folded) is not None or (
+            previous and (_GOES_ON.match(folded) is not None or _breakdown(sentence.text, folded))
+        )
+        if previous:
+            found.add(sentence.id)
+    return found
+
+
+_DAY_WORD = folded_pattern(
+    r"\b(?:today|yesterday|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|evening"
+    r"|night|dawn|hours ago)\b"
+)
+
+
+def _breakdown(text: str, folded: str) -> bool:
+    if _DAY_WORD.search(folded):
+        return False
+    return any((q.best or q.low or 0) >= 50 for q in find_quantities(text))
+
+
+def other_incident(sentence: Sentence) -> bool:
+    """Does the sentence tell of another incident ("in a separate attack", "in another raid")?"""
+    return _OTHER_INCIDENT.search(cues.folded(sentence.text)) is not None
+
+
 def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     """Every casualty figure a sentence states; background sentences ("since 2011") state none."""
     text = sentence.text
     if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
         return []
+    if _CUMULATIVE.search(cues.folded(text)) is not None:
+        return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`
     earlier = _EARLIER_INCIDENT.search(folded)
-    for q in _quantities(text, folded):
+    quantities = _quantities(text, folded)
+    subgroup_end = 0
+    for index, q in enumerate(quantities):
         if earlier is not None and q.start >= earlier.start():
             break
+        # the next count a subject's words may not hold: any, after "a"/"an"; a numeral, after a numeral
+        # ("Four members of an elite unit were killed")
+        next_start = next(
+            (
+                other.start
+                for other in quantities[index + 1 :]
+                if fold_case(q.text) in ("a", "an") or fold_case(other.text) not in ("a", "an")
+            ),
+            len(text),
+        )
         before, after = folded[max(0, q.start - 40) : q.start], folded[q.end :]
-        if _SUBGROUP.search(before) or _NOT_A_COUNT.match(text[q.end :]):
+        if _SUBGROUP.search(before) or (
+            subgroup_end and _SUBGROUP_GOES_ON.fullmatch(folded[subgroup_end : q.start])
+        ):
+            subgroup_end = q.end  # "including 17 children and 11 women": both are among those counted
+            continue
+        if _NOT_A_COUNT.match(text[q.end :]) or _not_a_count(q, before, text):
             continue
         group, np_end = _noun_phrase(text[q.end :])
         singular = fold_case(q.text) in ("a", "an")
-        kind, verb_end = _kind_at(q, text, folded, np_end, singular)
+        kind, verb_end = _kind_at(q, text, folded, np_end, singular, next_start)
         if kind is not None and not group and verb_end:
             tail = _GROUP_TAIL.match(text[q.end + verb_end :])
             group = tail.group("g") if tail else ""
@@ -224,7 +439,9 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     found: list[Report] = []
     last_group = "people"
     for q, group, kind, _ in pending:
-        if kind is None:
+        if kind is None or (group and fold_case(group).split()[-1] in _THINGS):
+            continue
+        if q.vague and (q.low or 0) >= 100 and _PERFECT.search(folded):
             continue
         if (
             not group
@@ -234,4 +451,8 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             group = last_group if not group or fold_case(group) in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
+    if not found and _ONE_VICTIM.search(text):
+        found.append(Report(sentence, "killed", Range(low=1, best=1, high=1), "person", source))
+    if not found and _NO_DEATHS.search(folded):
+        found.append(Report(sentence, "killed", Range(low=0, best=0, high=0), "people", source))
     return found

@@ -19,9 +19,10 @@ _CATEGORIES = (
                              r"|employee|teacher|doctor|nurse|trader|vendor|shopkeeper|herder|fisherm|miner|motorist"
                              r"|guest|pupil|mourner|shopper|travell?er|tourist|bystander", re.I)),
     ("state forces", re.compile(r"soldier|troop|police|officer|army|security|guard|personnel|servicem|military"
-                                r"|gendarme|marine|conscript", re.I)),
+                                r"|gendarme|marine|conscript|regime|loyalist|pro-government", re.I)),
     ("armed group", re.compile(r"militant|attacker|gunm|rebel|insurgent|fighter|jihadist|bandit|terrorist|assailant"
-                               r"|extremist|militia|guerrilla", re.I)),
+                               r"|extremist|militia|guerrilla|separatist|faction|islamic state|isis|\bis\b|taliban"
+                               r"|shabaab|boko haram|houthi|cartel|\bgroup\b", re.I)),
 )  # fmt: skip
 
 
@@ -29,6 +30,11 @@ _CATEGORIES = (
 def category(group: str) -> str:
     """Civilians, state forces, armed group, or "unspecified" ("people", "others")."""
     return next((name for name, pattern in _CATEGORIES if pattern.search(group)), "unspecified")
+
+
+_COMPANIONS = re.compile(
+    r"\b(?:colleagues|comrades|companions|associates|relatives|bodyguards|aides)\b", re.I
+)
 
 
 def _value(r: Report) -> int:
@@ -85,7 +91,17 @@ def tally(reports: list[Report]) -> tuple[list[Casualties], list[Dispute]]:
         best = {name: _best(rs) for name, rs in by_group.items()}
         named = [r for name, rs in best.items() if name != "unspecified" for r in rs]
         overall = best["unspecified"][0] if "unspecified" in best else None
-        picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
+        # Companions listed beside named ones in one sentence are other people ("a commander with his six
+        # colleagues"); elsewhere, an unspecified figure larger than the named ones' sum is the overall toll.
+        listed = (
+            overall is not None
+            and _COMPANIONS.search(overall.group) is not None
+            and any(r.sentence.id == overall.sentence.id for r in named)
+        )
+        if listed and overall is not None:
+            picked = [*named, overall]
+        else:
+            picked = [overall] if overall is not None and _value(overall) > sum(map(_value, named)) else named
         chosen.extend(picked)
         if picked == [overall] and overall is not None:
             disputes.extend(_figure_disputes(kind, overall, [r for rs in by_group.values() for r in rs]))

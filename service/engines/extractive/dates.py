@@ -52,6 +52,16 @@ _HAPPENED_BEFORE = re.compile(
 )
 
 
+# The words right before a date that make it no day of the incident: the start of a period ("since April
+# 28"), its end ("from 2019 until today"), a habit ("every Tuesday").
+_NOT_THE_DAY_BEFORE = re.compile(
+    r"(?i)\b(?:(?:until|till|every|each)\s+(?:the\s+)?(?:early\s+|late\s+|mid-?\s*)?|since\b[^,.;:]{0,40})$"
+)
+# A date opening a sentence whose subject reports ("Yesterday, activists reported that ..."): the day of
+# the report, which tells of another event than the story's.
+_REPORTED_AFTER = re.compile(
+    rf"[\s,]+(?:[\w’'\-]+\s+){{0,5}}?(?:{cues.REPORTING_VERBS}|documented|monitored)\b", re.IGNORECASE
+)
 _DATE_LINE = -4.0  # a date alone on its line wins only where the story gives no other date
 _LAST = re.compile(r"(?i)last\b")
 _BYLINE = re.compile(r"(?i)\(?\s*by\b")
@@ -157,7 +167,13 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
         return found, found, "day"
     if g["rel"]:
         word = fold_case(g["rel"])
-        back = 1 if word in ("yesterday", "last night", "overnight", "the day before") else 0
+        back = (
+            2
+            if word in ("the day before yesterday", "the night before last")
+            else 1
+            if word in ("yesterday", "last night", "overnight", "the day before")
+            else 0
+        )
         found = anchor.shifted(-back)
         return found, found, "day"
     if g["ago"]:
@@ -204,8 +220,15 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
         score -= 3.0
     incidents = cues.incident_hits(sentence.text)
     score += min(incidents, 3) * 0.7
+    if _NOT_THE_DAY_BEFORE.search(before[-50:]):
+        return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
     if cues.is_background(sentence.text):
         score -= 1.5
+        old = anchor is not None and anchor.year is not None and first.year is not None
+        if old and (anchor.as_date() - first.as_date()).days > 31:  # type: ignore[union-attr]
+            return float("-inf")  # a background sentence's old date is the background's
+    if _REPORTED_AFTER.match(sentence.text, m.end()) and m.start() <= 3:
+        score -= 3.0  # "Yesterday, activists reported that ...": when it was reported
     score += 1.5 if position < 3 else 0.5 if position < 6 else 0.0
     score += {"day": 1.0, "week": -0.5, "month": -0.5}.get(precision, 0.0)
     if anchor is not None and anchor.year is not None and first.year is not None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from service import grounding
-from service.article import Article
+from service.article import Article, Sentence
 from service.engines.base import EngineResult, Judge
 from service.engines.extractive import casualties as casualty_rules
 from service.engines.extractive import claims as claim_rules
@@ -33,7 +33,7 @@ from service.engines.extractive.sources import find_attributions
 from service.errors import DeadlineExceeded, NoSentences
 from service.schema import Casualties, DateInfo, IncidentSummary, Range
 
-MODEL = "extractive-2"  # bump when the rules or their data change: it is part of the cache key
+MODEL = "extractive-3"  # bump when the rules or their data change: it is part of the cache key
 _STATE_WORDS = re.compile(
     r"\b(?:army|military|armed forces|government|ministry|minister|police|governor|president|security forces"
     r"|security media cell|defen[cs]e)\b",
@@ -123,7 +123,9 @@ class ExtractiveEngine:
                 sentence, next(iter(attributions.get(sentence.id, ())), None)
             )
         ]
-        reports = _this_incident(reports, date, mentions)
+        in_tallies = casualty_rules.tallies(sentences)
+        reports = [r for r in reports if r.sentence.id not in in_tallies]
+        reports = _this_incident(_preferred(reports, article), date, mentions)
         entries, figure_disputes = tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")
         event_type, sub_type = classify(sentences, killed)
@@ -163,6 +165,34 @@ class ExtractiveEngine:
 
     async def aclose(self) -> None:
         return None
+
+
+_TERMINAL = (".", "!", "?", '"', "”", "’", "'", ")", "]", ":")
+
+
+def _title_line(sentence: Sentence, text: str) -> bool:
+    """A headline: a line of its own without a sentence's final stop (the story's title, or another story's
+    title listed under it)."""
+    alone = (sentence.start == 0 or text[sentence.start - 1] == "\n") and (
+        sentence.end >= len(text)
+        or text[sentence.end] == "\n"
+        or text[sentence.end :].lstrip(" \t")[:1] in ("\n", "")
+    )
+    return alone and not sentence.text.rstrip().endswith(_TERMINAL)
+
+
+def _preferred(reports: list[casualty_rules.Report], article: Article) -> list[casualty_rules.Report]:
+    """The figures of the lede and the body, else of the headlines, else those told of another incident
+    ("in a separate attack"): a headline's rounder or older figure never outvotes the body's."""
+    title = {r.sentence.id for r in reports if _title_line(r.sentence, article.text)}
+    other = {r.sentence.id for r in reports if casualty_rules.other_incident(r.sentence)}
+    for tier in (
+        [r for r in reports if r.sentence.id not in title and r.sentence.id not in other],
+        [r for r in reports if r.sentence.id not in other],
+    ):
+        if tier:
+            return tier
+    return reports
 
 
 def _this_incident(

@@ -35,8 +35,12 @@ _TYPE_WORDS = {
     "department": "admin1", "prefecture": "admin1", "county": "town", "district": "town", "city": "town",
     "town": "town", "village": "town", "municipality": "town", "countryside": "town", "camp": "town",
     "township": "town", "commune": "town", "locality": "town", "neighbourhood": "town", "neighborhood": "town",
-    "hamlet": "town", "settlement": "town", "area": "town",
+    "hamlet": "town", "settlement": "town", "area": "town", "sector": "town", "woreda": "town",
 }  # fmt: skip
+# Words that name a village's kind before its name, as part of it: "Barangay Malasibog", "Sitio Mantuhod".
+_TYPE_FIRST = frozenset(
+    ["barangay", "brgy", "brgy.", "sitio", "purok", "kebele", "woreda", "tehsil", "mohalla"]
+)
 _FACILITY_WORDS = frozenset(
     [
         "airport",
@@ -165,9 +169,10 @@ _TYPE_BEFORE = folded_pattern(
     r"|county|commune|locality|township|neighbou?rhood|hamlet|settlement|camp)\s+of\s+(?:the\s+)?$"
 )
 _TYPE_AFTER = folded_pattern(
-    r"^\s+(?P<type>province|governorate|state|region|district|city|town|village|area|countryside|oblast"
-    r"|county|department|camp|township|municipality|neighbou?rhood|commune)\b"
-)
+    r"^(?:\s+|,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}?)(?P<type>province|governorate|state|region|district|city"
+    r"|town|village|area|countryside|oblast|county|department|camp|township|municipality|neighbou?rhood|commune"
+    r"|sector|woreda|locality|hamlet|settlement)\b"
+)  # "X district", and an apposition: "Awdiinle, a small town 30 km west of Baidoa"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,9 @@ def _spans(run: re.Match[str]) -> list[_Span]:
     if len(words) > 2 and " ".join(words[-2:]).lower() in ("air base", "military base"):
         cut = " ".join(words[:-2])
         spans.append(_Span(start, start + len(cut), cut, None))
+    if len(words) > 1 and words[0].lower() in _TYPE_FIRST:
+        offset = text.find(words[1])
+        spans.insert(0, _Span(start + offset, start + len(text), text[offset:], "town"))
     if len(words) > 1 and words[0].lower() in _COMPASS:
         offset = text.find(words[1])
         spans.append(_Span(start + offset, start + len(text), text[offset:], None))
@@ -283,7 +291,7 @@ def find_mentions(
                 if hint is None:
                     for m, offset in (
                         (_TYPE_BEFORE.search(before), start),
-                        (_TYPE_AFTER.match(folded[span.end : span.end + 20]), span.end),
+                        (_TYPE_AFTER.match(folded[span.end : span.end + 40]), span.end),
                     ):
                         if m is not None and hint is None:  # the type word as the sentence spells it
                             word = text[offset + m.start("type") : offset + m.end("type")]

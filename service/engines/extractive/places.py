@@ -50,9 +50,12 @@ def article_countries(
                 weights[cc] += 1.0
     if dateline is not None:
         for name in (dateline.region, dateline.place):
-            for place in gazetteer.lookup(name or ""):
+            readings = gazetteer.lookup(name or "")
+            for place in readings:
                 if place.kind == "country":
                     weights[place.cc] += 2.0
+            if readings and all(p.kind != "country" for p in readings) and len({p.cc for p in readings}) == 1:
+                weights[readings[0].cc] += 1.0  # "LASHKARGAH –": a town of one country only
     return weights
 
 
@@ -68,7 +71,20 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
     return weights
 
 
-def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False] | None:
+def _unambiguous(mentions: list[PlaceMention], nationalities: Weights) -> Weights:
+    """Which country the article's other places point to: nationality adjectives, and each name whose every
+    reading lies in one country ("Deir Ezzor" makes "Hajin" the Syrian town, not the Turkish one)."""
+    weights: Weights = defaultdict(float, nationalities)
+    for m in mentions:
+        codes = {p.cc for p in m.candidates}
+        if len(codes) == 1 and (m.cue in ("site", "attack", "dateline") or m.type_hint is not None):
+            weights[next(iter(codes))] += 1.0
+    return weights
+
+
+def _reading(
+    mention: PlaceMention, countries: Weights, nationalities: Weights | None = None
+) -> Place | Literal[False] | None:
     """The meant gazetteer entry; None for an unknown named site; False when the name is not a place.
 
     A country name is a country. Otherwise readings in the article's countries win, exact before
@@ -82,10 +98,13 @@ def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False
     if mention.name.isupper() and len(mention.name) <= 4:
         exact = [p for p in exact if fold(p.name) == named]  # "DRG" is a unit, not an alias of Durg
     cued = mention.cue in ("site", "attack") or mention.type_hint is not None
+    hints = nationalities or {}
     pools = [
         [p for p in exact if p.cc in countries],
         [p for p in mention.sounds_like if p.cc in countries and (cued or mention.cue == "locative")],
         [p for p in exact if cued or (not countries and p.population >= 100_000)],
+        # No country named: a province read by name, when every reading is in one country ("central Badghis")
+        [p for p in exact if not countries and p.kind == "admin1" and len({q.cc for q in exact}) == 1],
     ]
     kind_order = {"town": 0, "admin1": 1, "country": 2}
     if mention.type_hint == "admin1":
@@ -97,8 +116,10 @@ def _reading(mention: PlaceMention, countries: Weights) -> Place | Literal[False
                 pool,
                 key=lambda p: (
                     kind_order[p.kind],
-                    -countries.get(p.cc, 0.0),
                     fold(p.name) != named,
+                    -countries.get(p.cc, 0.0),
+                    p.population < 1_000_000,  # a city of millions before the namesakes of other countries
+                    -hints.get(p.cc, 0.0),  # "Syrian", "Deir Ezzor" in the article: that country's reading
                     -p.population,
                 ),
             )
@@ -147,9 +168,11 @@ def find_locations(
     mentions = find_mentions(sentences, gazetteer, not_places, dateline_end)
     countries = article_countries(mentions, dateline, gazetteer)
     mentions = [_with_sounds_like(m, countries, gazetteer) for m in mentions]
+    nationalities = _nationalities(sentences, gazetteer)
+    hints = _unambiguous(mentions, nationalities)
     resolved: list[Resolved] = []
     for m in mentions:
-        place = _reading(m, countries)
+        place = _reading(m, countries, hints)
         if place is not False:
             resolved.append(Resolved(m, place, _score(m, place)))
     if not resolved:
@@ -176,7 +199,7 @@ def find_locations(
 
     scored = sorted(groups.values(), key=rank, reverse=True)
     evidence = defaultdict(float, countries)
-    for code, weight in _nationalities(sentences, gazetteer).items():
+    for code, weight in nationalities.items():
         evidence[code] += weight
     home = _home_country(resolved, evidence, gazetteer)
     locations: list[Location] = []

@@ -1,0 +1,248 @@
+"""Rules for articles the engine has never seen (issue 16), each on made-up text: casualty forms (a victim
+without a numeral, a subject far from its verb, nominal deaths, "neutralized"), numbers that are no counts
+(units, ages, years), tallies over a period or many incidents, the body over the headline, another incident's
+figures; the incident date (hours ago, since/until/every, old background dates); villages the gazetteer lacks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.article import ArticleIn, Sentence, prepare
+from service.engines.extractive import ExtractiveEngine
+from service.engines.extractive.casualties import reports_in, tallies
+from service.engines.extractive.dates import find_event_date
+from service.engines.extractive.gazetteer import Gazetteer
+from service.engines.extractive.places import find_locations
+from service.engines.extractive.sentences import citable, find_dateline
+from service.schema import DateInfo, IncidentSummary, Location
+
+
+def _figures(text: str) -> list[tuple[str, int | None, str]]:
+    return [(r.kind, r.count.best, r.group) for r in reports_in(Sentence("S1", text, 0, len(text)), None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a subject with its numeral, separated from the verb
+        ("Three fighters of the Free Valley Army were killed on Tuesday.",
+         [("killed", 3, "fighters of the Free Valley")]),
+        ("Four members of the Kasimba Defence Group (KDG) were killed in the raid.",
+         [("killed", 4, "members of the Kasimba Defence")]),
+        # one victim without a numeral
+        ("A farmer in the northern district was shot dead by gunmen.", [("killed", 1, "farmer")]),
+        ("Observers documented the death of a civilian near the market.", [("killed", 1, "civilian")]),
+        ("Gunmen opened fire on the trader, killing him instantly.", [("killed", 1, "person")]),
+        ("Police said Musa Danjuma was shot dead outside his shop.", [("killed", 1, "person")]),
+        # nominal and military verbs
+        ("The raid resulted in the death of four rebels and the wounding of two others.",
+         [("killed", 4, "rebels"), ("injured", 2, "rebels")]),
+        ("Troops neutralized 14 terrorists in the forest.", [("killed", 14, "terrorists")]),
+        ("In the operation, 80 militants were eliminated.", [("killed", 80, "militants")]),
+        ("Police shot and martyred a driver at the gate.", [("killed", 1, "driver")]),
+        ("A commander with his six guards were killed in the ambush.",
+         [("killed", 1, "commander"), ("killed", 6, "guards")]),
+        ("Ngozi Eze, a retired teacher, was shot dead at her gate.", [("killed", 1, "retired teacher")]),
+        ("Two soldiers of the Fifth Battalion have died in hospital.",
+         [("killed", 2, "soldiers of the Fifth Battalion")]),
+        # zero
+        ("The shells hit the market but no casualties were reported.", [("killed", 0, "people")]),
+    ],
+)  # fmt: skip
+def test_casualty_forms(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+    assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a unit's number, an age, a year, an address: no count
+        ("Troops of 21 Armoured Brigade killed two gunmen.", [("killed", 2, "gunmen")]),
+        ("Residents said Ali Kamara, 34, a member of the guard, was killed.",
+         [("killed", 1, "member of the guard")]),
+        ("Soldiers were killed in 2016 and the base was closed.", []),
+        ("A man was shot dead at house number 12 in the street.", [("killed", 1, "man")]),
+        # things are no victims; the killers are no victims ("have killed" is active)
+        ("More than 130 airstrikes were executed by the jets.", []),
+        ("A few moments ago a man was executed inside the hotel.", [("killed", 1, "man")]),
+        ("Two gunmen of the faction have killed a young man in the city.", [("killed", 1, "young man")]),
+        # a subgroup chained by "and" is among those counted, not added
+        ("Gunmen killed 23 villagers, including 7 children and 4 women.", [("killed", 23, "villagers")]),
+    ],
+)  # fmt: skip
+def test_numbers_that_name_things_are_no_counts(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "These attacks and killings claimed the lives of 512 people, listed as follows:",
+        "At least 300 protesters have been killed since the coup.",
+        "As of Monday, 78 soldiers had died in the fighting.",
+        "Also, 40 shepherds were killed in the same period.",
+        "Among the total death toll, 47 people were killed while gathering wood.",
+        "The rebels are thought to have killed almost 700 civilians in four months.",
+        "Bandits have wreaked havoc in the region, killing hundreds of villagers.",
+        "From May 6 to September 10, gunmen killed at least 600 civilians.",
+        "At least 90 people were killed in these two provinces.",
+    ],
+)
+def test_tallies_over_a_period_or_many_incidents_are_not_this_incidents(text: str) -> None:
+    assert _figures(text) == []
+
+
+def test_a_sentence_going_on_with_a_tally_is_part_of_it() -> None:
+    texts = [
+        "Gunmen killed a trader in the town of Kallo.",
+        "Since the start of the year, monitors have counted 412 killings in the province.",
+        "Also, four members of the coalition were killed.",
+        "Police said two suspects were arrested.",
+        "Since the start of the year, monitors have counted 412 killings in the province.",
+        "Monitors documented the killing of 230 civilians by the cells in the eastern districts.",
+        "On Monday, gunmen killed 60 villagers in the town of Kallo.",
+    ]
+    sentences = [Sentence(f"S{i}", t, 0, len(t)) for i, t in enumerate(texts, 1)]
+    assert tallies(sentences) == {"S2", "S3", "S5", "S6"}  # S7 has a day of its own
+
+
+@pytest.fixture(scope="module")
+def engine() -> ExtractiveEngine:
+    return ExtractiveEngine()
+
+
+def _summary(engine: ExtractiveEngine, text: str, published: date = date(2024, 3, 12)) -> IncidentSummary:
+    return engine.summarize_sync(prepare(ArticleIn(text=text, published_at=published), max_chars=100_000))
+
+
+def _killed(summary: IncidentSummary) -> int:
+    return sum(c.killed.best or 0 for c in summary.casualties if c.killed is not None)
+
+
+def test_the_body_beats_the_headline(engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        engine,
+        "Gunmen kill 13 others in border attack\n"
+        "Soldiers neutralized 14 gunmen who attacked a checkpoint near the town of Kaura Namoda on Monday, "
+        "the army said.\nThe army said the checkpoint was reopened.",
+    )
+    assert _killed(summary) == 14
+
+
+def test_figures_of_another_incident_are_not_added(engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        engine,
+        "Gunmen shot dead two farmers in the village of Tudun Wada on Monday, police said.\n"
+        "In a separate attack, five soldiers were killed at a checkpoint.",
+    )
+    assert _killed(summary) == 2
+
+
+def test_campaign_totals_are_not_the_incidents(engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        engine,
+        "A police officer was shot dead in the town of Kaura Namoda on Monday, police said.\n"
+        "The group has carried out 110 attacks since early 2022, killing 87 people.",
+    )
+    assert _killed(summary) == 1
+
+
+def _date(text: str, published: date | None = date(2024, 3, 12)) -> DateInfo | None:
+    article = prepare(ArticleIn(text=text, published_at=published), max_chars=100_000)
+    sentences = citable(article)
+    return find_event_date(sentences, published, find_dateline(sentences), list(article.sentences))
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "phrase"),
+    [
+        ("A few hours ago, gunmen killed a trader in the market.", "2024-03-12", "A few hours ago"),
+        (
+            "Two soldiers were killed in an ambush the night before last.",
+            "2024-03-10",
+            "the night before last",
+        ),
+        ("Ten rebels were killed in air strikes in the past 24 hours.", "2024-03-12", "in the past 24 hours"),
+    ],
+)
+def test_relative_dates_of_hours(text: str, start: str, phrase: str) -> None:
+    found = _date(text)
+    assert found is not None and (found.start, found.text) == (start, phrase)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "At least 50 people have been killed since the clashes began on February 28.",
+        "Gunmen collect money from the traders every Tuesday.",
+        "Since the unrest began in early June 2021, monitors have counted 800 attacks.",
+    ],
+)
+def test_dates_that_are_no_day_of_the_incident(text: str) -> None:
+    assert _date(text) is None
+
+
+def test_yesterdays_report_of_another_event_loses_to_the_incidents_day() -> None:
+    found = _date(
+        "Gunmen killed two soldiers at a checkpoint on Monday, monitors said.\n"
+        "Yesterday, monitors reported that clashes broke out on another front."
+    )
+    assert found is not None and found.start == "2024-03-11"
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+def _locations(gazetteer: Gazetteer, text: str) -> list[Location]:
+    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
+    return find_locations(sentences, gazetteer, find_dateline(sentences), gazetteer.not_places)
+
+
+def test_a_barangay_or_sitio_is_a_village_with_the_country_of_the_places_near_it(
+    gazetteer: Gazetteer,
+) -> None:
+    locations = _locations(
+        gazetteer,
+        "A farmer was shot dead by rebels in Barangay Tubodlan, Escalante City, in the Philippines.",
+    )
+    site = next(loc for loc in locations if loc.name == "Tubodlan")
+    assert site.country == "Philippines"
+
+
+def test_a_town_in_apposition_is_a_place(gazetteer: Gazetteer) -> None:
+    locations = _locations(
+        gazetteer,
+        "Five people were killed in a blast at a teashop in Dhuurwaayo, a small town 30 km west of Baidoa.",
+    )
+    assert "Dhuurwaayo" in [loc.name for loc in locations]
+    assert {loc.country for loc in locations} == {"Somalia"}
+
+
+def test_continents_and_compass_words_are_no_places(gazetteer: Gazetteer) -> None:
+    locations = _locations(
+        gazetteer,
+        "Attacks have surged across the Horn of Africa. Gunmen killed three herders near the town of Beledweyne "
+        "in the Northwest, officials said.",
+    )
+    assert [loc.name for loc in locations] == ["Beledweyne"]
+    assert locations[0].country == "Somalia"
+
+
+def test_companions_listed_beside_a_named_victim_add_up_but_a_thing_is_no_victim(
+    engine: ExtractiveEngine,
+) -> None:
+    summary = _summary(
+        engine,
+        "A rebel commander with his six bodyguards were killed in an air strike in the town of Kunduz.",
+    )
+    assert _killed(summary) == 7
+    summary = _summary(
+        engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
+    )
+    assert _killed(summary) == 2
