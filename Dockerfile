@@ -36,5 +36,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 
-# uvicorn reads WEB_CONCURRENCY for the number of workers; logs are JSON lines on stderr (see service/logs.py).
-CMD ["uvicorn", "--factory", "service.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--proxy-headers", "--timeout-graceful-shutdown", "30"]
+# `serve`: uvicorn with the connection limits of docs/deploy.md (a bound on each request head, idle
+# connections, concurrency), WEB_CONCURRENCY workers, forwarded headers from FORWARDED_ALLOW_IPS only, and JSON
+# logs on stderr (see service/logs.py).
+CMD ["incident-summarizer", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -288,6 +288,9 @@ def serve(
     max_head_bytes: Annotated[
         int, typer.Option(min=1024, help="Bytes a request head (request line and headers) may take.")
     ] = 16 * 1024,
+    timeout_graceful_shutdown: Annotated[
+        int, typer.Option(min=1, help="Seconds a stopping server waits for requests in flight.")
+    ] = 30,
 ) -> None:
     """Run the HTTP API with uvicorn (JSON logs on stderr, one access line per request), with connection
     limits: the connections a worker holds, the time a connection may stay idle or take to send its request
@@ -312,6 +315,7 @@ def serve(
         limit_concurrency=limit_concurrency,
         timeout_keep_alive=timeout_keep_alive,
         h11_max_incomplete_event_size=max_head_bytes,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
 
 

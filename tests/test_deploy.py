@@ -1,5 +1,5 @@
 """The container files, checked without a container engine: the Dockerfile's install and start commands run in
-this venv (the CMD starts uvicorn on a free loopback port, /healthz and the HEALTHCHECK answer), and compose.yaml
+this venv (the CMD starts `serve` on a free loopback port, /healthz and the HEALTHCHECK answer), and compose.yaml
 wires two API replicas to one Redis."""
 
 from __future__ import annotations
@@ -109,10 +109,10 @@ def test_the_dependency_step_installs_exactly_what_pyproject_declares(tmp_path: 
 
 def test_the_cmd_starts_the_api_and_the_healthcheck_passes(tmp_path: Path) -> None:
     cmd = exec_form(the("CMD")[0])
-    assert cmd[:3] == ["uvicorn", "--factory", "service.main:create_app"]
+    assert cmd[:2] == ["incident-summarizer", "serve"]  # with its connection limits (test below)
     assert "--workers" not in cmd  # WEB_CONCURRENCY decides
     port = free_port()
-    cmd = [str(BIN / "uvicorn"), *cmd[1:]]
+    cmd = [str(BIN / "incident-summarizer"), *cmd[1:]]
     cmd[cmd.index("--host") + 1] = "127.0.0.1"
     cmd[cmd.index("--port") + 1] = str(port)
     process_env = {
