@@ -182,7 +182,7 @@ async def test_the_api_serves_a_batch_result_as_a_cache_hit(tmp_path: Path, app_
 async def test_a_url_line_is_fetched_and_sent_as_the_page_text_and_a_forbidden_one_is_a_problem(
     tmp_path: Path,
 ) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "page", "url": None},  # filled in below, once the page server has its port
         {"id": "metadata", "url": "http://169.254.169.254/latest/meta-data/"},
     ]
