@@ -32,6 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackSite
 from tests.fakes.openai_server import Answer, answer_from_request, chat_completion
 
 
@@ -90,8 +91,7 @@ class BatchServer:
         self.reject_creates = 0  # the next creates answered 400
         self._faults: deque[int] = deque()
         self._serial = 0
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._site = LoopbackSite()
 
     async def __aenter__(self) -> BatchServer:
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._fault])
@@ -101,21 +101,15 @@ class BatchServer:
         app.router.add_get("/v1/batches/{batch_id}", self._retrieve)
         app.router.add_post("/v1/batches/{batch_id}/cancel", self._cancel)
         app.router.add_post("/v1/chat/completions", self._chat)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._site.start(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.close()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/v1"
+        return self._site.openai_base_url
 
     @contextmanager
     def in_thread(self) -> Iterator[BatchServer]:

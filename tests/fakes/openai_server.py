@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from service.schema import IncidentSummary, Statement
+from tests.fakes.loopback import LoopbackSite
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,7 @@ class FaultServer:
         self.default = default
         self.requests: list[Received] = []
         self._queue: deque[Behaviour] = deque()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._site = LoopbackSite()
         self._serial = 0
 
     # lifecycle
@@ -229,21 +229,15 @@ class FaultServer:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
         # handler_cancellation: a slow answer stops when its client gives up (timeouts end promptly)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._site.start(app, handler_cancellation=True)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.close()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/v1"
+        return self._site.openai_base_url
 
     # scripting and inspection
     def script(self, *behaviours: Behaviour) -> None:
