@@ -13,7 +13,10 @@ connection is made:
   different DNS answer (DNS rebinding) is never used;
 - redirects are followed by hand, at most `max_redirects`, each new location checked as above;
 - HTML, XHTML and plain text only, at most `max_bytes` (checked on `Content-Length` and while reading), the
-  whole fetch within `timeout_s`; no proxy from the environment.
+  whole fetch within `timeout_s`; no proxy from the environment;
+- a compressed page (gzip or deflate, one layer; nothing else is asked for or read) is inflated here, never
+  past `max_bytes`: a few hundred bytes of stacked gzip cannot become gigabytes in memory;
+- a charset that names no text encoding (`base64`, `rot13`) is ignored, as an unknown one is.
 
 `URL_ALLOWLIST` (CIDRs or host names) lets through what the checks would refuse: an intranet news site, or the
 loopback page server of the tests. The guard is on by default.
@@ -27,6 +30,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -41,6 +45,8 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 _CONTENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
 _REDIRECTS = {301, 302, 303, 307, 308}
+# The content encodings asked for and inflated here (zlib's automatic gzip-or-zlib header detection).
+_INFLATED = {"gzip": 32 + zlib.MAX_WBITS, "x-gzip": 32 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _USER_AGENT = "incident-summarizer (+https://github.com/incident-summarizer)"
@@ -70,6 +76,7 @@ def address_class(address: IPAddress) -> str | None:
             return address_class(embedded)
     checks = (
         ("unspecified", address.is_unspecified),
+        ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),  # 169.254.169.254, the cloud metadata service, is here
         ("multicast", address.is_multicast),
@@ -162,6 +169,7 @@ class UrlFetcher:
                         "Host": hop.host_header,
                         "User-Agent": _USER_AGENT,
                         "Accept": "text/html, text/plain",
+                        "Accept-Encoding": ", ".join(_INFLATED),
                     },
                     extensions={"sni_hostname": hop.sni} if hop.sni else None,
                 )
@@ -244,16 +252,40 @@ class UrlFetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large(url)
-        body = bytearray()
+        body = await self._body(url, final_url, response)
+        text = body.decode(_charset(response, body[:4096], kind), errors="replace")
+        return FetchedPage(url=url, final_url=final_url, kind=kind, body=text)
+
+    async def _body(self, url: str, final_url: str, response: httpx.Response) -> bytes:
+        """The body as sent (raw bytes), inflated here when gzip or deflate, never past `max_bytes`."""
+        encodings = [
+            e.strip().lower()
+            for e in response.headers.get("content-encoding", "").split(",")
+            if e.strip().lower() not in ("", "identity")
+        ]
+        if len(encodings) > 1 or (encodings and encodings[0] not in _INFLATED):
+            raise UrlFetchFailed(
+                f"{final_url} is sent with the content encoding {', '.join(encodings)!r}, which is not read",
+                url=url,
+            )
+        inflater = zlib.decompressobj(_INFLATED[encodings[0]]) if encodings else None
+        body, sent = bytearray(), 0
         try:
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:
+            async for chunk in response.aiter_raw():
+                sent += len(chunk)
+                if inflater is None:
+                    body += chunk
+                else:  # at most one byte past the limit: enough to know it is passed
+                    body += inflater.decompress(chunk, self.max_bytes + 1 - len(body))
+                if len(body) > self.max_bytes or sent > self.max_bytes:
                     raise self._too_large(url)
+            if inflater is not None:
+                body += inflater.flush()
         except httpx.HTTPError as error:
             raise UrlFetchFailed(f"reading {final_url} failed: {type(error).__name__}", url=url) from None
-        text = bytes(body).decode(_charset(response, bytes(body[:4096]), kind), errors="replace")
-        return FetchedPage(url=url, final_url=final_url, kind=kind, body=text)
+        except zlib.error:
+            raise UrlFetchFailed(f"{final_url} sent a body that does not inflate", url=url) from None
+        return bytes(body)
 
     def _too_large(self, url: str) -> UrlTooLarge:
         return UrlTooLarge(
@@ -270,7 +302,9 @@ def _charset(response: httpx.Response, head: bytes, kind: str) -> str:
     for name in candidates:
         if name:
             try:
-                return codecs.lookup(name).name
+                encoding = codecs.lookup(name).name
+                b"a".decode(encoding)  # a codec that is no text encoding (base64, rot13) raises LookupError
             except LookupError:
                 continue
+            return encoding
     return "utf-8"

@@ -8,6 +8,7 @@ never send a packet beyond loopback.
 from __future__ import annotations
 
 import ssl
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,6 +85,7 @@ async def test_a_text_page_is_fetched_as_text(pages: PageServer) -> None:
         ("100.64.0.1", "non-public"),  # carrier-grade NAT
         ("0.0.0.0", "unspecified"),
         ("224.0.0.1", "multicast"),
+        ("[fec0::1]", "site-local"),  # deprecated, but still routed privately by some networks
     ],
 )
 async def test_every_non_public_address_class_is_refused_by_default(host: str, why: str) -> None:
@@ -192,6 +194,51 @@ async def test_a_page_within_the_size_limit_is_read_whole(pages: PageServer) -> 
     page = await UrlFetcher(allowlist=LOOPBACK, max_bytes=50_000).fetch(pages.url("/large?bytes=40000"))
 
     assert len(page.body) == 40_000
+
+
+async def test_a_gzipped_page_is_inflated(pages: PageServer) -> None:
+    page = await UrlFetcher(allowlist=LOOPBACK, max_bytes=50_000).fetch(pages.url("/gzip?bytes=40000"))
+
+    assert page.body.count("x") == 40_000 and page.body.startswith("<html>")
+
+
+async def test_a_compression_bomb_is_never_inflated_past_the_limit(
+    pages: PageServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5 MB of HTML gzipped to a few kilobytes: inflated at most to the limit (plus one byte), not in full."""
+    outputs: list[int] = []
+    real = zlib.decompressobj
+
+    class Spy:
+        def __init__(self, wbits: int) -> None:
+            self._inflater = real(wbits)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            out = self._inflater.decompress(data, max_length)
+            outputs.append(len(out))
+            return out
+
+        def flush(self) -> bytes:
+            return self._inflater.flush()
+
+    monkeypatch.setattr("service.url_fetch.zlib.decompressobj", Spy)
+    with pytest.raises(UrlTooLarge):
+        await UrlFetcher(allowlist=LOOPBACK, max_bytes=50_000).fetch(pages.url("/gzip?bytes=5000000"))
+
+    assert outputs and sum(outputs) <= 50_001
+
+
+async def test_stacked_encodings_are_not_read(pages: PageServer) -> None:
+    """`gzip, gzip`: a few hundred bytes that would inflate to gigabytes; one layer is all a page needs."""
+    with pytest.raises(UrlFetchFailed, match="content encoding"):
+        await UrlFetcher(allowlist=LOOPBACK).fetch(pages.url("/gzip?layers=2&bytes=5000000"))
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "hex", "no-such-charset"])
+async def test_a_charset_that_is_no_text_encoding_is_ignored(pages: PageServer, charset: str) -> None:
+    page = await UrlFetcher(allowlist=LOOPBACK).fetch(pages.url(f"/charset/{charset}"))
+
+    assert page.body.startswith("Two soldiers were killed")
 
 
 async def test_a_page_that_does_not_answer_in_time_fails(pages: PageServer) -> None:

@@ -6,13 +6,15 @@ the samples, and the pages a fetcher must refuse or survive.
 
 Routes: `/article/{file}` (HTML from tests/data/html/), `/plain/{sample}` (a sample as text/plain),
 `/redirect?to=URL` (302), `/image.png`, `/large?bytes=N` (chunked, no length), `/declared?bytes=N` (a
-Content-Length of N), `/slow` (headers only when the server closes), `/status/{code}`. Every request is
+Content-Length of N), `/slow` (headers only when the server closes), `/status/{code}`, `/gzip?layers=N&bytes=M` (M bytes of HTML
+gzipped N times, `Content-Encoding` naming each layer), `/charset/{name}` (a text page that declares it). Every request is
 recorded with its `Host` header, so a test can see which name a connection to the pinned address carried.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -47,6 +49,8 @@ class PageServer:
         app.router.add_get("/declared", self._declared)
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/status/{code}", self._status)
+        app.router.add_get("/gzip", self._gzip)
+        app.router.add_get("/charset/{name}", self._charset)
         app.middlewares.append(self._record)
         self._server = TestServer(app, host="127.0.0.1", scheme="https" if tls else "http")
 
@@ -111,3 +115,17 @@ class PageServer:
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="no", content_type="text/html")
+
+    async def _gzip(self, request: web.Request) -> web.Response:
+        body = b"<html><body><p>" + b"x" * int(request.query["bytes"]) + b"</p></body></html>"
+        layers = int(request.query.get("layers", "1"))
+        for _ in range(layers):
+            body = gzip.compress(body, compresslevel=9)
+        headers = {"Content-Encoding": ", ".join(["gzip"] * layers), "Content-Type": "text/html"}
+        return web.Response(body=body, headers=headers)
+
+    async def _charset(self, request: web.Request) -> web.Response:
+        text = "Two soldiers were killed at a checkpoint on Monday, officials said."
+        return web.Response(
+            body=text.encode(), headers={"Content-Type": f"text/plain; charset={request.match_info['name']}"}
+        )
