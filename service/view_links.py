@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -21,6 +22,8 @@ from service.config import Settings
 from service.errors import ViewLinkRejected
 from service.result import Links, SummaryResult
 
+_EXPIRES = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+_SCOPE = re.compile(r"[0-9A-Za-z]{1,64}")
 _VERSION = b"view-link-v1"  # changes when the signed message changes, so old tokens stop verifying
 
 
@@ -86,9 +89,8 @@ class ViewLinks:
         scope, _, signature = rest.rpartition(".")
         if (
             self._secret is None
-            or not expires_text.isdigit()
-            or len(expires_text) > 12
-            or not (scope == "" or (scope.isalnum() and len(scope) <= 64))
+            or not _EXPIRES.fullmatch(expires_text)
+            or not (scope == "" or _SCOPE.fullmatch(scope))
         ):
             raise ViewLinkRejected("the evidence link is not valid")
         expires = int(expires_text)

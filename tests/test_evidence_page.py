@@ -632,6 +632,30 @@ async def test_opening_the_page_by_token_takes_a_rate_limit_token(app_client: Ap
     assert_problem(second, 429, "rate-limited")  # the address's bucket (the POST took from the key's)
 
 
+async def test_forged_tokens_cost_a_rate_limit_token_and_only_the_page_takes_one(
+    app_client: AppClient,
+) -> None:
+    """A token stands in for a key on the evidence page alone, and a forged one is charged before it is
+    checked: neither token guessing nor mapping other paths is free."""
+    settings = keyed_settings(rate_limit_per_minute=1, rate_limit_burst=2)
+    async with app_client(settings, checkpoint_engine()) as client:
+        forged = [await client.get(f"/v1/summaries/{'0' * 32}/view?token=1.forged") for _ in range(3)]
+        elsewhere = await client.get("/v1/anything/view?token=1.forged")
+        below = await client.get(f"/v1/summaries/{'0' * 32}/view/more?token=1.forged")
+
+    assert [r.status_code for r in forged] == [403, 403, 429]
+    assert_problem(elsewhere, 401, "unauthorized")  # not 404: no key, no map of the paths
+    assert_problem(below, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("token", ["\u00b2.x", "1\u00b2.x", "1.\u00e9\u00e9.x", "\u0661.x"])
+async def test_a_token_with_non_ascii_digits_is_a_403_not_a_500(app_client: AppClient, token: str) -> None:
+    async with app_client(keyed_settings(), checkpoint_engine()) as client:
+        answer = await client.get(f"/v1/summaries/{'0' * 32}/view?{urlencode({'token': token})}")
+
+    assert_problem(answer, 403, "view-link-rejected")
+
+
 def test_dates_are_written_out_and_an_unknown_year_is_said_to_be_unknown() -> None:
     page = parse(EvidencePage().render(checkpoint_result()))  # the date is "--02-12", "today February 12th"
 

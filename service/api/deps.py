@@ -13,6 +13,7 @@ a route outside `/v1/` that uses the chain still gets the whole check."""
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ from service.config import Settings
 from service.errors import Unauthorized
 from service.ratelimit import RateLimiter, client_digest
 from service.summarizer import Summarizer
+from service.view_links import ViewLinks
 
 
 async def get_summarizer(request: Request) -> Summarizer:
@@ -40,6 +42,9 @@ GUARDED_PREFIX = "/v1/"
 # request (the lifespan state, as asgi-lifespan hands it to the tests), so a mark there would outlive it.
 _ADMITTED = "incident_summarizer.admitted"
 _API_KEY = "incident_summarizer.api_key"
+_LINK_SCOPE = "incident_summarizer.link_scope"
+# The evidence page, which an evidence link's token opens without a key (service.api.view).
+_EVIDENCE_PAGE = re.compile(r"/v1/summaries/(?P<id>[^/]+)/view")
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -85,9 +90,13 @@ async def admit(request: Request) -> None:
 
     Raises `Unauthorized` or `ClientRateLimited`; marks the request admitted (in its ASGI scope).
     """
-    if not request.url.path.startswith(GUARDED_PREFIX) or _opened_by_link(request):
+    if not request.url.path.startswith(GUARDED_PREFIX):
         return
     settings: Settings = request.app.state.settings
+    link = _evidence_link(request)
+    if settings.api_keys and link is not None:
+        await open_by_link(request, *link)
+        return
     api_key = matching_key(settings, bearer_token(request.headers.get("authorization")))
     request.scope[_API_KEY] = api_key
     limiter: RateLimiter | None = request.app.state.rate_limiter
@@ -96,10 +105,32 @@ async def admit(request: Request) -> None:
     request.scope[_ADMITTED] = True
 
 
-def _opened_by_link(request: Request) -> bool:
-    """An evidence page opened with its link's signed token (no key: a browser has none); the page's route
-    checks the token and takes the rate-limit token itself, and a GET has no body to spare."""
-    return request.method == "GET" and request.url.path.endswith("/view") and "token" in request.query_params
+def _evidence_link(request: Request) -> tuple[str, str] | None:
+    """(summary id, token) of an evidence page opened with its link's signed token (a browser has no key to
+    send), else None: only `GET /v1/summaries/{id}/view` with a non-empty `token`."""
+    match = _EVIDENCE_PAGE.fullmatch(request.url.path)
+    token = request.query_params.get("token")
+    if request.method != "GET" or match is None or not token:
+        return None
+    return match["id"], token
+
+
+async def open_by_link(request: Request, summary_id: str, token: str) -> str | None:
+    """An evidence link's token instead of a key: one rate-limit token from the caller's address first (a
+    forged token costs one too), then the token checked (`ViewLinkRejected`). Returns the result scope the
+    token was signed for; done once per request (by `admit`, before the body is read)."""
+    if request.scope.get(_ADMITTED):
+        scope: str | None = request.scope.get(_LINK_SCOPE)
+        return scope
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        await limiter.acquire(client_of(request, None))
+    links: ViewLinks = request.app.state.view_links
+    scope = links.verify(summary_id, token)
+    request.scope[_API_KEY] = None
+    request.scope[_LINK_SCOPE] = scope
+    request.scope[_ADMITTED] = True
+    return scope
 
 
 def _admitted(request: Request) -> bool:

@@ -20,7 +20,6 @@ from service.config import Settings
 from service.problems import openapi_responses
 from service.render.evidence import ASSETS_PATH, PAGE_HEADERS, STATIC_DIR, EvidencePage
 from service.request_context import note_result
-from service.view_links import ViewLinks
 
 # The OpenAPI document lists the token as the alternative to the bearer key.
 view_token_scheme = APIKeyQuery(
@@ -41,17 +40,11 @@ async def view_scope(
     bearer key. Then one rate-limit token (the key's bucket, or the address's for a token). Returns the
     result scope to read (RESULT_SCOPE=key): the one the token was signed for, or the bearer key's."""
     settings: Settings = request.app.state.settings
-    api_key = None
-    scope = None
-    if settings.api_keys:
-        if token is not None:
-            links: ViewLinks = request.app.state.view_links
-            scope = links.verify(summary_id, token)
-        else:
-            api_key = await deps.require_api_key(request, credentials)
-            scope = await deps.result_scope(request, api_key)
+    if settings.api_keys and token:
+        return await deps.open_by_link(request, summary_id, token)  # done by `admit` already
+    api_key = await deps.require_api_key(request, credentials) if settings.api_keys else None
     await deps.rate_limit(request, api_key)
-    return scope
+    return await deps.result_scope(request, api_key)
 
 
 router = APIRouter(prefix="/v1", tags=["summaries"])
