@@ -52,6 +52,9 @@ class BatchState:
     spent: dict[str, Spent] = field(
         default_factory=dict
     )  # by article id: the articles carried into the round
+    # by article id: the text of each `url` line's page as fetched when the job started, so that a resumed
+    # job judges the answers against the text they were written for (and fetches nothing again)
+    pages: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def source_of(in_path: Path) -> str:
@@ -81,6 +84,7 @@ class BatchState:
             round=data["round"],
             parts=[Part(**part) for part in data["parts"]],
             spent={key: Spent(**value) for key, value in data["spent"].items()},
+            pages=data.get("pages", {}),
         )
 
     def save(self, out_path: Path) -> None:

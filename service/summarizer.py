@@ -50,6 +50,11 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name not in ("source_url", "url"))
 
 
+def with_page_text(article_in: ArticleIn, text: str) -> ArticleIn:
+    """A `url` request as summarized: the page's main text as its `text`, the URL as its `source_url`."""
+    return article_in.model_copy(update={"text": text, "source_url": article_in.source_url or article_in.url})
+
+
 class PageFetcher(Protocol):
     """What the summarizer needs of `service.url_fetch.UrlFetcher`: one checked fetch of a `url` request."""
 
@@ -189,7 +194,7 @@ class Summarizer:
         )
         if not text.strip():
             raise NoSentences(f"the page at {url} has no article text")
-        return article_in.model_copy(update={"text": text, "source_url": article_in.source_url or url})
+        return with_page_text(article_in, text)
 
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)

@@ -54,7 +54,7 @@ from service.errors import (
     UpstreamRejected,
     Usage,
 )
-from service.summarizer import Gate, Summarizer, settle
+from service.summarizer import Gate, Summarizer, settle, with_page_text
 from service.upstream import Tally, checked_completion
 
 log = logging.getLogger("service.batch")
@@ -99,6 +99,7 @@ class _Job:
         self.out = out
         self.report = report
         self.articles: dict[str, _Article] = {}
+        self.pages: dict[str, str] = {}  # by article id: a `url` line's page text, as summarized
 
     def write(self, entry: dict[str, Any]) -> None:
         self.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -108,9 +109,12 @@ class _Job:
     def fail(self, item: Item, error: SummarizerError) -> None:
         self.write(item.entry(error=problem_of(error)))
 
-    async def read(self, in_path: Path, skip: set[str], *, look_up_cache: bool) -> None:
+    async def read(
+        self, in_path: Path, skip: set[str], *, look_up_cache: bool, pages: dict[str, str] | None = None
+    ) -> None:
         """The articles of IN still to answer; unusable lines (and, when a job starts, cached articles) are
-        answered at once."""
+        answered at once. A `url` line is fetched, unless `pages` (a resumed job's) has its text already;
+        what was fetched is kept in `self.pages`."""
         for item in items(in_path):
             if item.id is not None and (item.id in skip or item.id in self.articles):
                 self.report.skipped += 1
@@ -119,12 +123,16 @@ class _Job:
                 self.write(input_problem(item))
                 continue
             article_in = item.article
-            if article_in.url is not None:  # the page is fetched now, as the real-time path would
+            if article_in.url is not None and pages is not None and item.id in pages:
+                article_in = with_page_text(article_in, pages[item.id])  # as the job's answers saw it
+            elif article_in.url is not None:  # the page is fetched now, as the real-time path would
                 try:
                     article_in = await self.summarizer.fetched(article_in)
                 except SummarizerError as e:
                     self.fail(item, e)
                     continue
+            if article_in.url is not None and article_in.text is not None:
+                self.pages[item.id] = article_in.text
             key = self.summarizer.key_for(article_in)
             if look_up_cache:
                 try:
@@ -305,11 +313,12 @@ async def run(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("a", encoding="utf-8") as out:
         job = _Job(summarizer, engine, api, out, report)
-        await job.read(in_path, skip, look_up_cache=state is None)
+        await job.read(in_path, skip, look_up_cache=state is None, pages=state.pages if state else None)
         if state is None:
             if not job.articles:
                 return report
-            state = BatchState(in_path=source, model=engine.model)
+            pages = {key: text for key, text in job.pages.items() if key in job.articles}
+            state = BatchState(in_path=source, model=engine.model, pages=pages)
             first = {key: engine.first_messages(line.article) for key, line in job.articles.items()}
             _write_round(state, engine, first, out_path, max_requests=max_requests, max_bytes=max_bytes)
         while True:

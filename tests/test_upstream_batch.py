@@ -350,6 +350,38 @@ async def test_a_killed_run_resumes_polling_without_a_second_batch(tmp_path: Pat
     assert report.done == 3 and sorted(read_jsonl(out_path)) == ["a0", "a1", "a2"]
 
 
+async def test_a_resumed_run_uses_the_page_text_it_sent_and_fetches_nothing_again(tmp_path: Path) -> None:
+    """The page is gone when the killed run resumes: the answer already paid for is judged against the text
+    it was written for (kept in the job's state), not thrown away as a fetch failure."""
+
+    async def die(seconds: float) -> None:
+        raise Killed
+
+    async with BatchServer() as server:
+        async with PageServer() as pages:
+            url = pages.url("/plain/derik_vehicle_collision")
+            in_path, out_path = (
+                write_jsonl(tmp_path / "in.jsonl", [{"id": "p", "url": url}]),
+                tmp_path / "o.jsonl",
+            )
+            settings = settings_for(server, tmp_path, url_allowlist="127.0.0.1/32")
+            async with open_job(settings) as job:
+                killed = BatchApi(Upstream(settings), sleep=die)
+                with pytest.raises(Killed):
+                    await upstream_batch.run(
+                        job.summarizer, job.engine, killed, in_path, out_path, progress=False
+                    )
+                await killed.aclose()
+            fetches = len(pages.requests)
+        state = BatchState.load(out_path)
+        assert state is not None and "Two US officials revealed" in state.pages["p"]
+        report = await run(settings, in_path, out_path)  # the page server is closed now
+        assert len(server.creates) == 1
+    out = read_jsonl(out_path)
+    assert fetches == 1 and report.done == 1 and "result" in out["p"], out["p"]
+    assert out["p"]["result"]["meta"]["cached"] is False
+
+
 async def test_a_resumed_run_downloads_its_input_file_when_the_local_copy_is_gone(tmp_path: Path) -> None:
     in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(2)), tmp_path / "out.jsonl"
 
