@@ -246,3 +246,58 @@ def test_companions_listed_beside_a_named_victim_add_up_but_a_thing_is_no_victim
         engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
     )
     assert _killed(summary) == 2
+
+
+def test_an_airport_code_is_no_name_of_its_town(gazetteer: Gazetteer) -> None:
+    # GeoNames lists "BNA" among Nashville's names and "SCL" among Santiago's: codes, not names.
+    assert gazetteer.lookup("Bna") == [] and gazetteer.lookup("Scl") == []
+    assert [p.name for p in gazetteer.lookup("Nashville")] != []
+
+
+def test_a_reading_in_a_country_nothing_else_points_to_is_an_unknown_village(gazetteer: Gazetteer) -> None:
+    # "Florida" is a town in Colombia, Cuba and Uruguay; the article speaks of Syria only.
+    locations = _locations(
+        gazetteer,
+        "Two civilians were killed when a mortar round hit the village of Florida near Aleppo in northern Syria.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Florida", "Syria")
+
+
+def test_a_city_of_millions_named_anywhere_points_to_its_country(gazetteer: Gazetteer) -> None:
+    # "San Isidro" is a town of a dozen countries; "Guadalajara" here names only a police force.
+    locations = _locations(
+        gazetteer, "Gunmen killed a shopkeeper in the San Isidro neighbourhood, the Guadalajara police said."
+    )
+    assert (locations[0].name, locations[0].country) == ("San Isidro", "Mexico")
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        (
+            "Soldiers killed two rebels in a clash in Sitio Kenema, Barangay Lumbia, early on Sunday.",
+            "Philippines",
+        ),
+        ("Gunmen killed six farmers in the village of Trinidad in Dera woreda on Monday.", "Ethiopia"),
+    ],
+)
+def test_a_word_for_a_kind_of_place_used_in_one_country_points_to_it(
+    gazetteer: Gazetteer, text: str, country: str
+) -> None:
+    assert _locations(gazetteer, text)[0].country == country
+
+
+def test_the_nationality_of_an_attacker_is_no_evidence_of_the_place(gazetteer: Gazetteer) -> None:
+    locations = _locations(
+        gazetteer,
+        "Turkish drones and Turkish warplanes struck the village of Tal Khanzir, killing a Syrian farmer.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Tal Khanzir", "Syria")
+
+
+def test_a_dateline_of_a_town_and_an_agency_in_capitals_needs_no_dash(gazetteer: Gazetteer) -> None:
+    text = "KENEMA (SLN) A bomb planted on a road killed two policemen in the village of Gbaama on Monday."
+    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
+    dateline = find_dateline(sentences)
+    assert dateline is not None and (dateline.place, dateline.agency) == ("KENEMA", "SLN")
+    assert _locations(gazetteer, text)[0].country == "Sierra Leone"
