@@ -158,20 +158,65 @@ def _date(text: str, published: date | None = date(2024, 3, 12)) -> DateInfo | N
 
 
 @pytest.mark.parametrize(
-    ("text", "start", "phrase"),
+    ("text", "start", "end", "phrase"),
     [
-        ("A few hours ago, gunmen killed a trader in the market.", "2024-03-12", "A few hours ago"),
+        (
+            "A few hours ago, gunmen killed a trader in the market.",
+            "2024-03-12",
+            "2024-03-12",
+            "A few hours ago",
+        ),
         (
             "Two soldiers were killed in an ambush the night before last.",
             "2024-03-10",
+            "2024-03-10",
             "the night before last",
         ),
-        ("Ten rebels were killed in air strikes in the past 24 hours.", "2024-03-12", "in the past 24 hours"),
+        # 24 hours before a report of today reach back into yesterday; 48 hours into the day before
+        (
+            "Ten rebels were killed in air strikes in the past 24 hours.",
+            "2024-03-11",
+            "2024-03-12",
+            "in the past 24 hours",
+        ),
+        (
+            "Ten rebels were killed in air strikes in the last 48 hours.",
+            "2024-03-10",
+            "2024-03-12",
+            "in the last 48 hours",
+        ),
+        # strikes "since morning" are today's
+        (
+            "Monitors counted six fighters killed in air raids since morning on the hills.",
+            "2024-03-12",
+            "2024-03-12",
+            "since morning",
+        ),
     ],
 )
-def test_relative_dates_of_hours(text: str, start: str, phrase: str) -> None:
+def test_relative_dates_of_hours(text: str, start: str, end: str, phrase: str) -> None:
     found = _date(text)
-    assert found is not None and (found.start, found.text) == (start, phrase)
+    assert found is not None and (found.start, found.end, found.text) == (start, end, phrase)
+
+
+def test_a_date_right_after_a_reporting_verb_is_the_statements_despite_incident_words_before_it() -> None:
+    found = _date(
+        "A police captain has been killed, the army said Monday.\n"
+        "The captain was shot dead on Sunday night near a checkpoint."
+    )
+    assert found is not None and (found.start, found.text) == ("2024-03-10", "on Sunday night")
+
+
+def test_a_dateline_date_is_not_taken_for_a_region() -> None:
+    sentences = citable(
+        prepare(ArticleIn(text="Lima, Sept 28 : Rebels killed two soldiers."), max_chars=10_000)
+    )
+    dateline = find_dateline(sentences)
+    assert dateline is not None and (dateline.place, dateline.region, dateline.date_text) == (
+        "Lima",
+        None,
+        "Sept 28",
+    )
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,8 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
             else 0
         )
         found = anchor.shifted(-back)
+        if word.endswith(("24 hours", "48 hours")):  # "in the past 24 hours": part of yesterday and today
+            return anchor.shifted(-1 if word.endswith("24 hours") else -2), found, "day"
         return found, found, "day"
     if g["ago"]:
         n = fold_case(g["n"])
@@ -214,10 +216,12 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
            anchor: PartialDate | None) -> float:  # fmt: skip
     before = sentence.text[max(0, m.start() - 60) : m.start()]
     score = 0.0
-    if _HAPPENED_BEFORE.search(before):
-        score += 3.0
-    elif _STATEMENT_BEFORE.search(before[-30:]):
+    # Right after a reporting verb the date is the statement's, whatever incident words come earlier: "X has
+    # been killed, the military said Monday".
+    if _STATEMENT_BEFORE.search(before[-30:]):
         score -= 3.0
+    elif _HAPPENED_BEFORE.search(before):
+        score += 3.0
     incidents = cues.incident_hits(sentence.text)
     score += min(incidents, 3) * 0.7
     if _NOT_THE_DAY_BEFORE.search(before[-50:]):
