@@ -14,7 +14,8 @@ from service.engines.extractive import ExtractiveEngine
 from service.engines.extractive.casualties import reports_in, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
-from service.engines.extractive.places import find_locations
+from service.engines.extractive.place_mentions import find_mentions
+from service.engines.extractive.places import article_countries, find_locations
 from service.engines.extractive.sentences import citable, find_dateline
 from service.schema import DateInfo, IncidentSummary, Location
 
@@ -346,3 +347,21 @@ def test_a_dateline_of_a_town_and_an_agency_in_capitals_needs_no_dash(gazetteer:
     dateline = find_dateline(sentences)
     assert dateline is not None and (dateline.place, dateline.agency) == ("KENEMA", "SLN")
     assert _locations(gazetteer, text)[0].country == "Sierra Leone"
+
+
+def test_two_countries_joined_by_a_hyphen_are_both_named(gazetteer: Gazetteer) -> None:
+    sentences = citable(
+        prepare(ArticleIn(text="Smugglers were shot near the Iraq-Syria border."), max_chars=10_000)
+    )
+    mentions = find_mentions(sentences, gazetteer, gazetteer.not_places)
+    assert dict(article_countries(mentions, None, gazetteer)) == {"IQ": 0.3, "SY": 0.3}
+
+
+def test_a_place_is_named_by_the_spelling_the_gazetteer_reads_as_written(gazetteer: Gazetteer) -> None:
+    # "Kamyshly" is only a sound-alike of Qamishli (as written it is the Russian Kamyshlov)
+    locations = _locations(
+        gazetteer,
+        "A car bomb struck Kamyshly in Syria on Monday, killing five people. Shops in Qamishli were shut "
+        "after the blast.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Qamishli", "Syria")

@@ -55,6 +55,12 @@ def article_countries(
     counts little), the dateline, named provinces. They decide which reading of a place name is meant."""
     weights: Weights = defaultdict(float)
     for m in mentions:
+        if not m.candidates and "-" in m.name:  # "the Syria-Turkey border": both, in passing
+            halves = [gazetteer.lookup(half) for half in m.name.split("-")]
+            if all(any(p.kind == "country" for p in half) for half in halves):
+                for half in halves:
+                    weights[next(p.cc for p in half if p.kind == "country")] += 0.3
+            continue
         countries = {p.cc for p in m.candidates if p.kind == "country"}
         for cc in countries:
             weights[cc] += {"site": 2.0, "attack": 2.0, "reference": 0.3, "origin": 0.5}.get(m.cue, 1.0)
@@ -273,16 +279,20 @@ def find_locations(
     seen_names: set[str] = set()
     for group in below_country or scored[:1]:
         best = max(group, key=lambda r: r.score)
-        if fold(best.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
+        # Of two spellings of one place ("Ain al-Arab (Kobani)"), the one the gazetteer reads as written
+        # names it, rather than a sound-alike.
+        shown = max(group, key=lambda r: (r.place is not None and r.place in r.mention.candidates, r.score))
+        if fold(shown.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
             continue
-        seen_names.add(fold(best.mention.name))
+        seen_names.add(fold(shown.mention.name))
         order = len(locations)
         admin1, country = _admin1_country(best, resolved, home)
         role = "incident_site" if order == 0 else ("nearby" if best.score > 1.5 else "other")
-        citations = list(dict.fromkeys(r.mention.sentence.id for r in sorted(group, key=lambda r: -r.score)))
+        ranked = sorted(group, key=lambda r: -r.score)
+        citations = list(dict.fromkeys(r.mention.sentence.id for r in [shown, *ranked]))
         locations.append(
             Location(
-                name=best.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3]
+                name=shown.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3]
             )
         )
     return locations
