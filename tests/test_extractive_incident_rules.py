@@ -226,6 +226,7 @@ def test_a_dateline_date_is_not_taken_for_a_region() -> None:
         "At least 50 people have been killed since the clashes began on February 28.",
         "Gunmen collect money from the traders every Tuesday.",
         "Since the unrest began in early June 2021, monitors have counted 800 attacks.",
+        "Mines have killed 300 people in the province from late May 2019 until today.",
     ],
 )
 def test_dates_that_are_no_day_of_the_incident(text: str) -> None:

@@ -57,6 +57,8 @@ _HAPPENED_BEFORE = re.compile(
 _NOT_THE_DAY_BEFORE = re.compile(
     r"(?i)\b(?:(?:until|till|every|each)\s+(?:the\s+)?(?:early\s+|late\s+|mid-?\s*)?|since\b[^,.;:]{0,40})$"
 )
+# The words right after a date that make it the start of a period running to now: "from March 2019 until today".
+_UNTIL_NOW_AFTER = re.compile(r"(?i)\s*(?:until|till|to|through)\s+(?:today|now|the present|date)\b")
 # A date opening a sentence whose subject reports ("Yesterday, activists reported that ..."): the day of
 # the report, which tells of another event than the story's.
 _REPORTED_AFTER = re.compile(
@@ -224,7 +226,7 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
         score += 3.0
     incidents = cues.incident_hits(sentence.text)
     score += min(incidents, 3) * 0.7
-    if _NOT_THE_DAY_BEFORE.search(before[-50:]):
+    if _NOT_THE_DAY_BEFORE.search(before[-50:]) or _UNTIL_NOW_AFTER.match(sentence.text, m.end()):
         return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
     if cues.is_background(sentence.text):
         score -= 1.5
