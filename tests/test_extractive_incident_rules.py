@@ -366,3 +366,11 @@ def test_a_place_is_named_by_the_spelling_the_gazetteer_reads_as_written(gazette
         "after the blast.",
     )
     assert (locations[0].name, locations[0].country) == ("Qamishli", "Syria")
+
+
+def test_the_day_of_another_incident_or_an_earlier_report_loses_to_the_storys() -> None:
+    found = _date(
+        "Monitors observed heavy clashes today around the dam.\n"
+        "Activists had documented the death of four fighters and the injury of ten in an ambush yesterday."
+    )
+    assert found is not None and (found.start, found.text) == ("2024-03-12", "today")
