@@ -235,7 +235,9 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
         if old and (anchor.as_date() - first.as_date()).days > 31:  # type: ignore[union-attr]
             return float("-inf")  # a background sentence's old date is the background's
     if other_incident(sentence):
-        score -= 2.0  # "in a separate attack on Monday", "activists had documented ... yesterday": another's day
+        score -= (
+            2.0  # "in a separate attack on Monday", "activists had documented ... yesterday": another's day
+        )
     if _REPORTED_AFTER.match(sentence.text, m.end()) and m.start() <= 3:
         score -= 3.0  # "Yesterday, activists reported that ...": when it was reported
     score += 1.5 if position < 3 else 0.5 if position < 6 else 0.0
