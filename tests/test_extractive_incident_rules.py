@@ -14,7 +14,8 @@ from service.engines.extractive import ExtractiveEngine
 from service.engines.extractive.casualties import reports_in, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
-from service.engines.extractive.places import find_locations
+from service.engines.extractive.place_mentions import find_mentions
+from service.engines.extractive.places import article_countries, find_locations
 from service.engines.extractive.sentences import citable, find_dateline
 from service.schema import DateInfo, IncidentSummary, Location
 
@@ -158,20 +159,65 @@ def _date(text: str, published: date | None = date(2024, 3, 12)) -> DateInfo | N
 
 
 @pytest.mark.parametrize(
-    ("text", "start", "phrase"),
+    ("text", "start", "end", "phrase"),
     [
-        ("A few hours ago, gunmen killed a trader in the market.", "2024-03-12", "A few hours ago"),
+        (
+            "A few hours ago, gunmen killed a trader in the market.",
+            "2024-03-12",
+            "2024-03-12",
+            "A few hours ago",
+        ),
         (
             "Two soldiers were killed in an ambush the night before last.",
             "2024-03-10",
+            "2024-03-10",
             "the night before last",
         ),
-        ("Ten rebels were killed in air strikes in the past 24 hours.", "2024-03-12", "in the past 24 hours"),
+        # 24 hours before a report of today reach back into yesterday; 48 hours into the day before
+        (
+            "Ten rebels were killed in air strikes in the past 24 hours.",
+            "2024-03-11",
+            "2024-03-12",
+            "in the past 24 hours",
+        ),
+        (
+            "Ten rebels were killed in air strikes in the last 48 hours.",
+            "2024-03-10",
+            "2024-03-12",
+            "in the last 48 hours",
+        ),
+        # strikes "since morning" are today's
+        (
+            "Monitors counted six fighters killed in air raids since morning on the hills.",
+            "2024-03-12",
+            "2024-03-12",
+            "since morning",
+        ),
     ],
 )
-def test_relative_dates_of_hours(text: str, start: str, phrase: str) -> None:
+def test_relative_dates_of_hours(text: str, start: str, end: str, phrase: str) -> None:
     found = _date(text)
-    assert found is not None and (found.start, found.text) == (start, phrase)
+    assert found is not None and (found.start, found.end, found.text) == (start, end, phrase)
+
+
+def test_a_date_right_after_a_reporting_verb_is_the_statements_despite_incident_words_before_it() -> None:
+    found = _date(
+        "A police captain has been killed, the army said Monday.\n"
+        "The captain was shot dead on Sunday night near a checkpoint."
+    )
+    assert found is not None and (found.start, found.text) == ("2024-03-10", "on Sunday night")
+
+
+def test_a_dateline_date_is_not_taken_for_a_region() -> None:
+    sentences = citable(
+        prepare(ArticleIn(text="Lima, Sept 28 : Rebels killed two soldiers."), max_chars=10_000)
+    )
+    dateline = find_dateline(sentences)
+    assert dateline is not None and (dateline.place, dateline.region, dateline.date_text) == (
+        "Lima",
+        None,
+        "Sept 28",
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,6 +226,7 @@ def test_relative_dates_of_hours(text: str, start: str, phrase: str) -> None:
         "At least 50 people have been killed since the clashes began on February 28.",
         "Gunmen collect money from the traders every Tuesday.",
         "Since the unrest began in early June 2021, monitors have counted 800 attacks.",
+        "Mines have killed 300 people in the province from late May 2019 until today.",
     ],
 )
 def test_dates_that_are_no_day_of_the_incident(text: str) -> None:
@@ -246,3 +293,84 @@ def test_companions_listed_beside_a_named_victim_add_up_but_a_thing_is_no_victim
         engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
     )
     assert _killed(summary) == 2
+
+
+def test_an_airport_code_is_no_name_of_its_town(gazetteer: Gazetteer) -> None:
+    # GeoNames lists "BNA" among Nashville's names and "SCL" among Santiago's: codes, not names.
+    assert gazetteer.lookup("Bna") == [] and gazetteer.lookup("Scl") == []
+    assert [p.name for p in gazetteer.lookup("Nashville")] != []
+
+
+def test_a_reading_in_a_country_nothing_else_points_to_is_an_unknown_village(gazetteer: Gazetteer) -> None:
+    # "Florida" is a town in Colombia, Cuba and Uruguay; the article speaks of Syria only.
+    locations = _locations(
+        gazetteer,
+        "Two civilians were killed when a mortar round hit the village of Florida near Aleppo in northern Syria.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Florida", "Syria")
+
+
+def test_a_city_of_millions_named_anywhere_points_to_its_country(gazetteer: Gazetteer) -> None:
+    # "San Isidro" is a town of a dozen countries; "Guadalajara" here names only a police force.
+    locations = _locations(
+        gazetteer, "Gunmen killed a shopkeeper in the San Isidro neighbourhood, the Guadalajara police said."
+    )
+    assert (locations[0].name, locations[0].country) == ("San Isidro", "Mexico")
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        (
+            "Soldiers killed two rebels in a clash in Sitio Kenema, Barangay Lumbia, early on Sunday.",
+            "Philippines",
+        ),
+        ("Gunmen killed six farmers in the village of Trinidad in Dera woreda on Monday.", "Ethiopia"),
+    ],
+)
+def test_a_word_for_a_kind_of_place_used_in_one_country_points_to_it(
+    gazetteer: Gazetteer, text: str, country: str
+) -> None:
+    assert _locations(gazetteer, text)[0].country == country
+
+
+def test_the_nationality_of_an_attacker_is_no_evidence_of_the_place(gazetteer: Gazetteer) -> None:
+    locations = _locations(
+        gazetteer,
+        "Turkish drones and Turkish warplanes struck the village of Tal Khanzir, killing a Syrian farmer.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Tal Khanzir", "Syria")
+
+
+def test_a_dateline_of_a_town_and_an_agency_in_capitals_needs_no_dash(gazetteer: Gazetteer) -> None:
+    text = "KENEMA (SLN) A bomb planted on a road killed two policemen in the village of Gbaama on Monday."
+    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
+    dateline = find_dateline(sentences)
+    assert dateline is not None and (dateline.place, dateline.agency) == ("KENEMA", "SLN")
+    assert _locations(gazetteer, text)[0].country == "Sierra Leone"
+
+
+def test_two_countries_joined_by_a_hyphen_are_both_named(gazetteer: Gazetteer) -> None:
+    sentences = citable(
+        prepare(ArticleIn(text="Smugglers were shot near the Iraq-Syria border."), max_chars=10_000)
+    )
+    mentions = find_mentions(sentences, gazetteer, gazetteer.not_places)
+    assert dict(article_countries(mentions, None, gazetteer)) == {"IQ": 0.3, "SY": 0.3}
+
+
+def test_a_place_is_named_by_the_spelling_the_gazetteer_reads_as_written(gazetteer: Gazetteer) -> None:
+    # "Kamyshly" is only a sound-alike of Qamishli (as written it is the Russian Kamyshlov)
+    locations = _locations(
+        gazetteer,
+        "A car bomb struck Kamyshly in Syria on Monday, killing five people. Shops in Qamishli were shut "
+        "after the blast.",
+    )
+    assert (locations[0].name, locations[0].country) == ("Qamishli", "Syria")
+
+
+def test_the_day_of_another_incident_or_an_earlier_report_loses_to_the_storys() -> None:
+    found = _date(
+        "Monitors observed heavy clashes today around the dam.\n"
+        "Activists had documented the death of four fighters and the injury of ten in an ambush yesterday."
+    )
+    assert found is not None and (found.start, found.text) == ("2024-03-12", "today")

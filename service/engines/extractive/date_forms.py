@@ -33,7 +33,7 @@ _YEAR = r"(?:19|20)\d\d"
 # Only word starts that can open a date are tried (the alternation is costly at every position).
 _OPENERS = (
     r"(?i:on|last|this|early|late|in|during|mid|the|yesterday|today|tonight|overnight|earlier|hours|morning"
-    r"|evening|night|afternoon|one|two|three|four|five|six|seven|a|at|several|moments|minutes)\b|\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
+    r"|evening|night|afternoon|one|two|three|four|five|six|seven|a|at|several|moments|minutes|since)\b|\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
     r"|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
 )
 # The first-character class is a cheaper test of what the openers' lookahead requires, done first.
@@ -50,9 +50,9 @@ DATE = re.compile(
     rf"(?:(?i:the\s+)?(?i:early\s+)?(?i:hours|morning|evening|night|afternoon)\s+(?i:of)\s+)?"
     rf"(?P<wd>{_WD})(?:\s+(?i:morning|night|evening|afternoon))?)"
     rf"|(?P<rel>(?i:yesterday|today|tonight|last night|this morning|this afternoon|this evening|overnight"
-    rf"|earlier today|the day before yesterday|the day before|the night before last|this dawn|at dawn today"
+    rf"|earlier today|since (?:this |early )?morning|since dawn|the day before yesterday|the day before|the night before last|this dawn|at dawn today"
     rf"|(?:a few |several |two |three |\d+ )?(?:hours|moments|minutes) ago"
-    rf"|in the (?:past|last) (?:few |several )?hours|in the (?:past|last) 24 hours))"
+    rf"|in the (?:past|last) (?:few |several )?hours|in the (?:past|last) (?:24|48) hours))"
     rf"|(?P<ago>(?P<n>\d|(?i:one|two|three|four|five|six|seven|a))\s+(?i:days?)\s+(?i:ago|earlier))"
     rf"|(?P<lastweek>(?i:last week|earlier this week|this week)))",
 )

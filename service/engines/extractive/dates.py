@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from service.article import Sentence
 from service.engines.extractive import cues
+from service.engines.extractive.casualties import other_incident
 from service.engines.extractive.date_forms import DATE, find_dates
 from service.engines.extractive.date_lines import is_date_line
 from service.engines.extractive.sentences import Dateline
@@ -57,6 +58,8 @@ _HAPPENED_BEFORE = re.compile(
 _NOT_THE_DAY_BEFORE = re.compile(
     r"(?i)\b(?:(?:until|till|every|each)\s+(?:the\s+)?(?:early\s+|late\s+|mid-?\s*)?|since\b[^,.;:]{0,40})$"
 )
+# The words right after a date that make it the start of a period running to now: "from March 2019 until today".
+_UNTIL_NOW_AFTER = re.compile(r"(?i)\s*(?:until|till|to|through)\s+(?:today|now|the present|date)\b")
 # A date opening a sentence whose subject reports ("Yesterday, activists reported that ..."): the day of
 # the report, which tells of another event than the story's.
 _REPORTED_AFTER = re.compile(
@@ -175,6 +178,8 @@ def _resolve(m: re.Match[str], anchor: PartialDate | None) -> tuple[PartialDate,
             else 0
         )
         found = anchor.shifted(-back)
+        if word.endswith(("24 hours", "48 hours")):  # "in the past 24 hours": part of yesterday and today
+            return anchor.shifted(-1 if word.endswith("24 hours") else -2), found, "day"
         return found, found, "day"
     if g["ago"]:
         n = fold_case(g["n"])
@@ -214,19 +219,25 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
            anchor: PartialDate | None) -> float:  # fmt: skip
     before = sentence.text[max(0, m.start() - 60) : m.start()]
     score = 0.0
-    if _HAPPENED_BEFORE.search(before):
-        score += 3.0
-    elif _STATEMENT_BEFORE.search(before[-30:]):
+    # Right after a reporting verb the date is the statement's, whatever incident words come earlier: "X has
+    # been killed, the military said Monday".
+    if _STATEMENT_BEFORE.search(before[-30:]):
         score -= 3.0
+    elif _HAPPENED_BEFORE.search(before):
+        score += 3.0
     incidents = cues.incident_hits(sentence.text)
     score += min(incidents, 3) * 0.7
-    if _NOT_THE_DAY_BEFORE.search(before[-50:]):
+    if _NOT_THE_DAY_BEFORE.search(before[-50:]) or _UNTIL_NOW_AFTER.match(sentence.text, m.end()):
         return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
     if cues.is_background(sentence.text):
         score -= 1.5
         old = anchor is not None and anchor.year is not None and first.year is not None
         if old and (anchor.as_date() - first.as_date()).days > 31:  # type: ignore[union-attr]
             return float("-inf")  # a background sentence's old date is the background's
+    if other_incident(sentence):
+        score -= (
+            2.0  # "in a separate attack on Monday", "activists had documented ... yesterday": another's day
+        )
     if _REPORTED_AFTER.match(sentence.text, m.end()) and m.start() <= 3:
         score -= 3.0  # "Yesterday, activists reported that ...": when it was reported
     score += 1.5 if position < 3 else 0.5 if position < 6 else 0.0

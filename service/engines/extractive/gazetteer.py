@@ -297,7 +297,8 @@ class Gazetteer:
                 home.name,
                 int(info["population"] or 0),
             )
-            self._add_all((n for n in (info["name"], *info["alternatenames"]) if _is_latin(n)), town)
+            names = (info["name"], *(n for n in info["alternatenames"] if not _is_code(n)))
+            self._add_all((n for n in names if _is_latin(n)), town)
         for alias, (target, code) in aliases["places"].items():
             for place in list(self._by_name.get(fold(target), ())):
                 if place.cc == code:
@@ -350,6 +351,12 @@ def _spelling(folded: str) -> str:
         if a in word:
             word = word.replace(a, b)
     return word.translate(_SINGLE).replace("y", "i").replace("ee", "i").replace("ou", "u")
+
+
+def _is_code(name: str) -> bool:
+    """An alternate name that is a code, not a name: an airport's ("QAH" for Alcântara, "MAO" for Manaus), which
+    would make the town "Qah" or "Mao" of another country a reading of it."""
+    return len(name) <= 4 and name.isupper()
 
 
 def _is_latin(name: str) -> bool:

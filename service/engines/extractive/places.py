@@ -26,6 +26,19 @@ _CUE_SCORE = {
 _MAX_LOCATIONS = 5
 Weights = dict[str, float]  # ISO country code -> evidence
 _ADJECTIVE = re.compile(r"\b[A-Z][a-z]+(?:ian|ean|an|ese|ish|i|ic)\b")
+# A nationality before the means or the men of an attack names the attacker, not where it happened: "Turkish
+# drones struck the village", "Russian troops in Syria".
+_ATTACKER_NOUN = re.compile(
+    r"\s+(?:(?:air|drone|missile|rocket|artillery)\s+)?(?:strikes?|airstrikes?|air\s+raids?|raids?|drones?|warplanes?"
+    r"|jets?|aircraft|planes?|helicopters?|missiles?|rockets?|shells?|shelling|bombardment|bombing|artillery"
+    r"|forces|troops|army|soldiers|military|navy|warships?|gunboats?)\b"
+)
+# Words for a kind of place used in one country only: "Barangay Tubodlan" is in the Philippines.
+_NATIONAL_PLACE_WORDS = re.compile(
+    r"\b(?:(?P<PH>barangay|brgy|sitio|purok)|(?P<ET>kebele|woreda))\b", re.IGNORECASE
+)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
+_MILLIONS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,12 @@ def article_countries(
     counts little), the dateline, named provinces. They decide which reading of a place name is meant."""
     weights: Weights = defaultdict(float)
     for m in mentions:
+        if not m.candidates and "-" in m.name:  # "the Syria-Turkey border": both, in passing
+            halves = [gazetteer.lookup(half) for half in m.name.split("-")]
+            if all(any(p.kind == "country" for p in half) for half in halves):
+                for half in halves:
+                    weights[next(p.cc for p in half if p.kind == "country")] += 0.3
+            continue
         countries = {p.cc for p in m.candidates if p.kind == "country"}
         for cc in countries:
             weights[cc] += {"site": 2.0, "attack": 2.0, "reference": 0.3, "origin": 0.5}.get(m.cue, 1.0)
@@ -59,37 +78,79 @@ def article_countries(
     return weights
 
 
-def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
-    """Nationality adjectives ("Colombian soldiers"): weak evidence of the home country, never of a reading
-    (Russian troops in Syria do not make "Kamyshly" the Russian town of Kamyshlov)."""
+def _place_words(sentences: list[Sentence]) -> Weights:
+    """The countries whose own words for a kind of place the article uses ("Barangay", "Sitio", "woreda")."""
     weights: Weights = defaultdict(float)
     for sentence in sentences:
-        for word in _ADJECTIVE.findall(sentence.text):
-            code = gazetteer.demonym(word)
+        for m in _NATIONAL_PLACE_WORDS.finditer(sentence.text):
+            weights[m.lastgroup or ""] += 1.0
+    return weights
+
+
+def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
+    """Nationality adjectives ("Syrian activists") and the cities of millions named anywhere, even inside
+    another name ("the Tijuana police"): weak evidence of the home country, never of a reading (Russian troops
+    in Syria do not make "Kamyshly" the Russian town of Kamyshlov). A nationality before the means or the men
+    of an attack ("Turkish drones", "Russian troops") names the attacker and counts for nothing."""
+    weights: Weights = defaultdict(float)
+    for sentence in sentences:
+        text = sentence.text
+        for m in _ADJECTIVE.finditer(text):
+            code = gazetteer.demonym(m.group(0))
+            if code and not _ATTACKER_NOUN.match(text, m.end()):
+                weights[code] += 0.3
+        for word in _CAPITALISED.findall(text):
+            code = _city_of_millions(word, gazetteer)
             if code:
                 weights[code] += 0.3
     return weights
 
 
-def _unambiguous(mentions: list[PlaceMention], nationalities: Weights) -> Weights:
-    """Which country the article's other places point to: nationality adjectives, and each name whose every
-    reading lies in one country ("Deir Ezzor" makes "Hajin" the Syrian town, not the Turkish one)."""
-    weights: Weights = defaultdict(float, nationalities)
+def _city_of_millions(word: str, gazetteer: Gazetteer) -> str | None:
+    """The country of the one city of a million or more people called `word` ("Tijuana"), if any."""
+    key = fold(word)
+    readings = gazetteer.lookup_folded(key)
+    if not readings or any(p.kind == "country" for p in readings) or gazetteer.demonym_folded(key):
+        return None
+    codes = {p.cc for p in readings if p.kind == "town" and p.population >= _MILLIONS and fold(p.name) == key}
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
+def _pointers(mentions: list[PlaceMention]) -> dict[str, Weights]:
+    """For each place name (folded) whose every reading lies in one country, that country, once a mention:
+    "Deir Ezzor" points to Syria, and makes "Hajin" the Syrian town, not the Turkish one."""
+    pointers: dict[str, Weights] = {}
     for m in mentions:
         codes = {p.cc for p in m.candidates}
         if len(codes) == 1 and (m.cue in ("site", "attack", "dateline") or m.type_hint is not None):
-            weights[next(iter(codes))] += 1.0
+            pointers.setdefault(fold(m.name), defaultdict(float))[next(iter(codes))] += 1.0
+    return pointers
+
+
+def _unambiguous(pointers: dict[str, Weights], nationalities: Weights) -> Weights:
+    """Which country the article's places point to: nationality adjectives, and each name whose every
+    reading lies in one country (`_pointers`)."""
+    weights: Weights = defaultdict(float, nationalities)
+    for name_weights in pointers.values():
+        for code, weight in name_weights.items():
+            weights[code] += weight
     return weights
 
 
 def _reading(
-    mention: PlaceMention, countries: Weights, nationalities: Weights | None = None
+    mention: PlaceMention,
+    countries: Weights,
+    nationalities: Weights | None = None,
+    pointers: dict[str, Weights] | None = None,
 ) -> Place | Literal[False] | None:
     """The meant gazetteer entry; None for an unknown named site; False when the name is not a place.
 
     A country name is a country. Otherwise readings in the article's countries win, exact before
     transliterated; a reading elsewhere needs a place cue ("near X", "the town of X"), or, when the article
-    names no country at all, a large town."""
+    names no country at all, a large town. When the article's countries or other places point somewhere, a
+    reading elsewhere also needs some evidence of its country besides this name (another place, a nationality
+    word) or a city of millions: "the village of Al Dabas" in a story of Syria and Turkey is no Hungarian
+    town, but a village the gazetteer lacks."""
     exact = list(mention.candidates)
     country = next((p for p in exact if p.kind == "country"), None)
     if country is not None:
@@ -99,10 +160,18 @@ def _reading(
         exact = [p for p in exact if fold(p.name) == named]  # "DRG" is a unit, not an alias of Durg
     cued = mention.cue in ("site", "attack") or mention.type_hint is not None
     hints = nationalities or {}
+    elsewhere = [p for p in exact if cued or (not countries and p.population >= 100_000)]
+    own = (pointers or {}).get(named, {})
+    unfounded = False  # a place by its cue, but each reading is in a country nothing else points to
+    if elsewhere and (countries or any(name != named for name in pointers or {})):
+        elsewhere = [
+            p for p in elsewhere if p.population >= _MILLIONS or hints.get(p.cc, 0.0) - own.get(p.cc, 0.0) > 0
+        ]
+        unfounded = not elsewhere
     pools = [
         [p for p in exact if p.cc in countries],
         [p for p in mention.sounds_like if p.cc in countries and (cued or mention.cue == "locative")],
-        [p for p in exact if cued or (not countries and p.population >= 100_000)],
+        elsewhere,
         # No country named: a province read by name, when every reading is in one country ("central Badghis")
         [p for p in exact if not countries and p.kind == "admin1" and len({q.cc for q in exact}) == 1],
     ]
@@ -123,7 +192,7 @@ def _reading(
                     -p.population,
                 ),
             )
-    return None if mention.type_hint else False
+    return None if mention.type_hint or unfounded else False
 
 
 def _with_sounds_like(mention: PlaceMention, countries: Weights, gazetteer: Gazetteer) -> PlaceMention:
@@ -167,12 +236,15 @@ def find_locations(
     dateline_end = (dateline.sentence_id, dateline.end) if dateline is not None else ("", 0)
     mentions = find_mentions(sentences, gazetteer, not_places, dateline_end)
     countries = article_countries(mentions, dateline, gazetteer)
+    for code, weight in _place_words(sentences).items():
+        countries[code] += weight
     mentions = [_with_sounds_like(m, countries, gazetteer) for m in mentions]
     nationalities = _nationalities(sentences, gazetteer)
-    hints = _unambiguous(mentions, nationalities)
+    pointers = _pointers(mentions)
+    hints = _unambiguous(pointers, nationalities)
     resolved: list[Resolved] = []
     for m in mentions:
-        place = _reading(m, countries, hints)
+        place = _reading(m, countries, hints, pointers)
         if place is not False:
             resolved.append(Resolved(m, place, _score(m, place)))
     if not resolved:
@@ -207,16 +279,20 @@ def find_locations(
     seen_names: set[str] = set()
     for group in below_country or scored[:1]:
         best = max(group, key=lambda r: r.score)
-        if fold(best.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
+        # Of two spellings of one place ("Ain al-Arab (Kobani)"), the one the gazetteer reads as written
+        # names it, rather than a sound-alike.
+        shown = max(group, key=lambda r: (r.place is not None and r.place in r.mention.candidates, r.score))
+        if fold(shown.mention.name) in seen_names or len(locations) >= _MAX_LOCATIONS:
             continue
-        seen_names.add(fold(best.mention.name))
+        seen_names.add(fold(shown.mention.name))
         order = len(locations)
         admin1, country = _admin1_country(best, resolved, home)
         role = "incident_site" if order == 0 else ("nearby" if best.score > 1.5 else "other")
-        citations = list(dict.fromkeys(r.mention.sentence.id for r in sorted(group, key=lambda r: -r.score)))
+        ranked = sorted(group, key=lambda r: -r.score)
+        citations = list(dict.fromkeys(r.mention.sentence.id for r in [shown, *ranked]))
         locations.append(
             Location(
-                name=best.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3]
+                name=shown.mention.name, admin1=admin1, country=country, role=role, citations=citations[:3]
             )
         )
     return locations

@@ -30,11 +30,12 @@ _NOT_PLACES = frozenset(
 )
 _DATELINE = re.compile(
     rf"^(?P<place>[A-Z][\w'’.\- ]{{1,40}}?)"
-    rf"(?:,\s*(?P<region>[A-Z][\w'’.\- ]{{1,40}}?))?"
+    rf"(?:,\s*(?!{_MONTH}\s+\d)(?P<region>[A-Z][\w'’.\- ]{{1,40}}?))?"  # a region, not the date
     rf"\s*(?:\[(?P<bracket>[^\]]{{2,40}})\])?"
     rf"(?:,\s*(?P<date>(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH})(?:,?\s+\d{{4}})?))?"
     rf"\s*(?:\((?P<agency>[^)]{{2,40}})\))?"
-    rf"\s*(?P<dash>[–—:]|-{{1,2}})\s+",
+    # the dash, or after an agency in capitals none: "LASHKARGAH (BNA) A Taliban commander was killed"
+    rf"(?:\s*(?P<dash>[–—:]|-{{1,2}})\s+|(?<=[A-Z]\))(?:\s+(?=[A-Z])|\s*$))",
 )
 
 
