@@ -38,6 +38,7 @@ SERVICE_ENV = {
     "SUMMARIZER_MODEL": "fake-model",
     "CACHE_URL": "memory://",
     "RATE_LIMIT_PER_MINUTE": "0",
+    "RATE_LIMIT_REFRESH_PER_MINUTE": "0",  # the benches refresh (no-cache) on purpose
     "LOG_LEVEL": "INFO",
 }
 
