@@ -4,8 +4,10 @@ logged. Requests are signed as Slack signs them; Slack is the loopback fake."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
@@ -104,6 +106,43 @@ async def test_a_repeat_is_forgotten_after_its_ttl() -> None:
     assert await seen.first_time("trigger_id:1") and not await seen.first_time("trigger_id:1")
     clock.advance(601)
     assert await seen.first_time("trigger_id:1")
+
+
+async def test_a_failed_first_delivery_leaves_its_retry_to_be_handled() -> None:
+    seen = SeenInteractions()
+    assert await seen.first_time("event_id:1")
+    await seen.done("event_id:1", handled=False)  # the first delivery failed
+    assert await seen.first_time("event_id:1")  # Slack's retry is handled
+    await seen.done("event_id:1", handled=True)
+    assert not await seen.first_time("event_id:1")  # and then dropped
+
+
+@pytest.mark.redis
+async def test_across_replicas_a_repeat_waits_for_the_first_handling_and_survives_its_failure(
+    redis_url: str,
+) -> None:
+    """Replica A takes an interaction; B drops its repeat while A handles it. A fails: B handles the next
+    retry. A replica that dies while handling (never says done) holds the interaction only for the short
+    handling lock, not for the ten minutes of a handled one."""
+    cache = build_cache(redis_url)
+    assert isinstance(cache, SharedLocks)
+    try:
+        a, b = SeenInteractions(shared=cache), SeenInteractions(shared=cache)
+        key = f"event_id:{uuid.uuid4().hex}"
+        assert await a.first_time(key)
+        assert not await b.first_time(key)  # being handled by A
+        await a.done(key, handled=False)
+        b = SeenInteractions(shared=cache)  # a fresh replica: B's own memory of the drop aside
+        assert await b.first_time(key)
+        await b.done(key, handled=True)
+        assert not await SeenInteractions(shared=cache).first_time(key)  # handled: dropped everywhere
+
+        died = f"event_id:{uuid.uuid4().hex}"
+        assert await SeenInteractions(shared=cache, handling_ttl_s=0.2).first_time(died)  # then it dies
+        await asyncio.sleep(0.4)  # the handling lock's lifetime passes (Redis expires it)
+        assert await SeenInteractions(shared=cache).first_time(died)
+    finally:
+        await cache.aclose()
 
 
 @pytest.mark.redis

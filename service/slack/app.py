@@ -321,7 +321,15 @@ def build_slack_bot(
             log.info("slack: dropped a repeat of %s (Slack retry %s)", key, retry)
             metrics.slack_repeat()
             return BoltResponse(status=200, body="")
-        return await next()
+        if key is None:
+            return await next()
+        handled = False
+        try:
+            response = await next()
+            handled = response is None or response.status < 500  # bolt's next() may answer None
+            return response
+        finally:  # a failed first delivery leaves Slack's retry to be handled
+            await seen.done(key, handled=handled)
 
     app.middleware(drop_repeats)
     listeners = _Listeners(
