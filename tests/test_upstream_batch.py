@@ -326,21 +326,27 @@ class Killed(Exception):
     """Stands for the process dying (Ctrl-C, a crash) while it waits for the batch."""
 
 
+async def die(seconds: float) -> None:
+    raise Killed
+
+
+async def run_until_killed(job: Job, settings: Settings, in_path: Path, out_path: Path) -> None:
+    """The job's run, killed at its first wait: after its batch was created."""
+    killed = BatchApi(Upstream(settings), sleep=die)
+    try:
+        with pytest.raises(Killed):
+            await upstream_batch.run(job.summarizer, job.engine, killed, in_path, out_path, progress=False)
+    finally:
+        await killed.aclose()
+
+
 async def test_a_killed_run_resumes_polling_without_a_second_batch(tmp_path: Path) -> None:
     in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(3)), tmp_path / "out.jsonl"
-
-    async def die(seconds: float) -> None:
-        raise Killed
 
     async with BatchServer() as server:
         settings = settings_for(server, tmp_path)
         async with open_job(settings) as job:
-            killed = BatchApi(Upstream(settings), sleep=die)  # dies at its first wait, after the create
-            with pytest.raises(Killed):
-                await upstream_batch.run(
-                    job.summarizer, job.engine, killed, in_path, out_path, progress=False
-                )
-            await killed.aclose()
+            await run_until_killed(job, settings, in_path, out_path)
         assert len(server.creates) == 1
         state = BatchState.load(out_path)
         assert state is not None and state.parts[0].batch_id == server.creates[0]
@@ -354,9 +360,6 @@ async def test_a_resumed_run_uses_the_page_text_it_sent_and_fetches_nothing_agai
     """The page is gone when the killed run resumes: the answer already paid for is judged against the text
     it was written for (kept in the job's state), not thrown away as a fetch failure."""
 
-    async def die(seconds: float) -> None:
-        raise Killed
-
     async with BatchServer() as server:
         async with PageServer() as pages:
             url = pages.url("/plain/derik_vehicle_collision")
@@ -366,12 +369,7 @@ async def test_a_resumed_run_uses_the_page_text_it_sent_and_fetches_nothing_agai
             )
             settings = settings_for(server, tmp_path, url_allowlist="127.0.0.1/32")
             async with open_job(settings) as job:
-                killed = BatchApi(Upstream(settings), sleep=die)
-                with pytest.raises(Killed):
-                    await upstream_batch.run(
-                        job.summarizer, job.engine, killed, in_path, out_path, progress=False
-                    )
-                await killed.aclose()
+                await run_until_killed(job, settings, in_path, out_path)
             fetches = len(pages.requests)
         state = BatchState.load(out_path)
         assert state is not None and "Two US officials revealed" in state.pages["p"]
@@ -385,18 +383,10 @@ async def test_a_resumed_run_uses_the_page_text_it_sent_and_fetches_nothing_agai
 async def test_a_resumed_run_downloads_its_input_file_when_the_local_copy_is_gone(tmp_path: Path) -> None:
     in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(2)), tmp_path / "out.jsonl"
 
-    async def die(seconds: float) -> None:
-        raise Killed
-
     async with BatchServer(responder=ungrounded_first_answer_of("a1")) as server:
         settings = settings_for(server, tmp_path)
         async with open_job(settings) as job:
-            killed = BatchApi(Upstream(settings), sleep=die)
-            with pytest.raises(Killed):
-                await upstream_batch.run(
-                    job.summarizer, job.engine, killed, in_path, out_path, progress=False
-                )
-            await killed.aclose()
+            await run_until_killed(job, settings, in_path, out_path)
         remove_tree(BatchState.inputs_dir(out_path))
         report = await run(settings, in_path, out_path)
         assert (
@@ -436,19 +426,11 @@ async def test_a_run_stopped_between_upload_and_create_does_not_upload_again(tmp
 async def test_status_and_cancel(tmp_path: Path) -> None:
     in_path, out_path = write_jsonl(tmp_path / "in.jsonl", articles(4)), tmp_path / "out.jsonl"
 
-    async def die(seconds: float) -> None:
-        raise Killed
-
     async with BatchServer() as server:
         settings = settings_for(server, tmp_path)
         async with open_job(settings) as job:
             assert await upstream_batch.status(job.api, out_path) == []  # no job yet
-            killed = BatchApi(Upstream(settings), sleep=die)
-            with pytest.raises(Killed):
-                await upstream_batch.run(
-                    job.summarizer, job.engine, killed, in_path, out_path, progress=False
-                )
-            await killed.aclose()
+            await run_until_killed(job, settings, in_path, out_path)
             [running] = await upstream_batch.status(job.api, out_path)
             assert running["batch_id"] == server.creates[0] and running["status"] == "in_progress"
             assert running["request_counts"] == {"total": 4, "completed": 2, "failed": 0}
