@@ -31,6 +31,9 @@ from service.article import Article, ArticleIn, prepare
 from service.config import Settings
 from service.engines.base import Engine, EngineResult, Judge
 from service.engines.extractive import ExtractiveEngine
+from service.engines.extractive.gazetteer import Gazetteer
+from service.engines.extractive.places import find_locations
+from service.engines.extractive.sentences import citable, find_dateline
 from service.errors import SummarizerError, Usage
 from service.main import create_app
 from service.result import Meta, SentenceOut, SummaryResult, UsageOut
@@ -465,6 +468,17 @@ def extractive_engine() -> ExtractiveEngine:
     engine = ExtractiveEngine()
     asyncio.run(engine.check_ready())
     return engine
+
+
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+def locations_in(gazetteer: Gazetteer, text: str) -> list[Location]:
+    """The extractive engine's places of a made-up article (its citable sentences, dateline and all)."""
+    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
+    return find_locations(sentences, gazetteer, find_dateline(sentences), gazetteer.not_places)
 
 
 def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

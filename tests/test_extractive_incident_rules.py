@@ -15,9 +15,10 @@ from service.engines.extractive.casualties import reports_in, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
 from service.engines.extractive.place_mentions import find_mentions
-from service.engines.extractive.places import article_countries, find_locations
+from service.engines.extractive.places import article_countries
 from service.engines.extractive.sentences import citable, find_dateline
-from service.schema import DateInfo, IncidentSummary, Location
+from service.schema import DateInfo, IncidentSummary
+from tests.conftest import locations_in
 
 
 def _figures(text: str) -> list[tuple[str, int | None, str]]:
@@ -111,11 +112,6 @@ def test_a_sentence_going_on_with_a_tally_is_part_of_it() -> None:
     assert tallies(sentences) == {"S2", "S3", "S5", "S6"}  # S7 has a day of its own
 
 
-@pytest.fixture(scope="module")
-def engine() -> ExtractiveEngine:
-    return ExtractiveEngine()
-
-
 def _summary(engine: ExtractiveEngine, text: str, published: date = date(2024, 3, 12)) -> IncidentSummary:
     return engine.summarize_sync(prepare(ArticleIn(text=text, published_at=published), max_chars=100_000))
 
@@ -124,9 +120,9 @@ def _killed(summary: IncidentSummary) -> int:
     return sum(c.killed.best or 0 for c in summary.casualties if c.killed is not None)
 
 
-def test_the_body_beats_the_headline(engine: ExtractiveEngine) -> None:
+def test_the_body_beats_the_headline(extractive_engine: ExtractiveEngine) -> None:
     summary = _summary(
-        engine,
+        extractive_engine,
         "Gunmen kill 13 others in border attack\n"
         "Soldiers neutralized 14 gunmen who attacked a checkpoint near the town of Kaura Namoda on Monday, "
         "the army said.\nThe army said the checkpoint was reopened.",
@@ -134,18 +130,18 @@ def test_the_body_beats_the_headline(engine: ExtractiveEngine) -> None:
     assert _killed(summary) == 14
 
 
-def test_figures_of_another_incident_are_not_added(engine: ExtractiveEngine) -> None:
+def test_figures_of_another_incident_are_not_added(extractive_engine: ExtractiveEngine) -> None:
     summary = _summary(
-        engine,
+        extractive_engine,
         "Gunmen shot dead two farmers in the village of Tudun Wada on Monday, police said.\n"
         "In a separate attack, five soldiers were killed at a checkpoint.",
     )
     assert _killed(summary) == 2
 
 
-def test_campaign_totals_are_not_the_incidents(engine: ExtractiveEngine) -> None:
+def test_campaign_totals_are_not_the_incidents(extractive_engine: ExtractiveEngine) -> None:
     summary = _summary(
-        engine,
+        extractive_engine,
         "A police officer was shot dead in the town of Kaura Namoda on Monday, police said.\n"
         "The group has carried out 110 attacks since early 2022, killing 87 people.",
     )
@@ -241,20 +237,10 @@ def test_yesterdays_report_of_another_event_loses_to_the_incidents_day() -> None
     assert found is not None and found.start == "2024-03-11"
 
 
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    return Gazetteer()
-
-
-def _locations(gazetteer: Gazetteer, text: str) -> list[Location]:
-    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
-    return find_locations(sentences, gazetteer, find_dateline(sentences), gazetteer.not_places)
-
-
 def test_a_barangay_or_sitio_is_a_village_with_the_country_of_the_places_near_it(
     gazetteer: Gazetteer,
 ) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "A farmer was shot dead by rebels in Barangay Tubodlan, Escalante City, in the Philippines.",
     )
@@ -263,7 +249,7 @@ def test_a_barangay_or_sitio_is_a_village_with_the_country_of_the_places_near_it
 
 
 def test_a_town_in_apposition_is_a_place(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Five people were killed in a blast at a teashop in Dhuurwaayo, a small town 30 km west of Baidoa.",
     )
@@ -272,7 +258,7 @@ def test_a_town_in_apposition_is_a_place(gazetteer: Gazetteer) -> None:
 
 
 def test_continents_and_compass_words_are_no_places(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Attacks have surged across the Horn of Africa. Gunmen killed three herders near the town of Beledweyne "
         "in the Northwest, officials said.",
@@ -282,15 +268,15 @@ def test_continents_and_compass_words_are_no_places(gazetteer: Gazetteer) -> Non
 
 
 def test_companions_listed_beside_a_named_victim_add_up_but_a_thing_is_no_victim(
-    engine: ExtractiveEngine,
+    extractive_engine: ExtractiveEngine,
 ) -> None:
     summary = _summary(
-        engine,
+        extractive_engine,
         "A rebel commander with his six bodyguards were killed in an air strike in the town of Kunduz.",
     )
     assert _killed(summary) == 7
     summary = _summary(
-        engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
+        extractive_engine, "A drone attack on a car killed two civilians near the town of Kunduz on Monday."
     )
     assert _killed(summary) == 2
 
@@ -303,7 +289,7 @@ def test_an_airport_code_is_no_name_of_its_town(gazetteer: Gazetteer) -> None:
 
 def test_a_reading_in_a_country_nothing_else_points_to_is_an_unknown_village(gazetteer: Gazetteer) -> None:
     # "Florida" is a town in Colombia, Cuba and Uruguay; the article speaks of Syria only.
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Two civilians were killed when a mortar round hit the village of Florida near Aleppo in northern Syria.",
     )
@@ -312,7 +298,7 @@ def test_a_reading_in_a_country_nothing_else_points_to_is_an_unknown_village(gaz
 
 def test_a_city_of_millions_named_anywhere_points_to_its_country(gazetteer: Gazetteer) -> None:
     # "San Isidro" is a town of a dozen countries; "Guadalajara" here names only a police force.
-    locations = _locations(
+    locations = locations_in(
         gazetteer, "Gunmen killed a shopkeeper in the San Isidro neighbourhood, the Guadalajara police said."
     )
     assert (locations[0].name, locations[0].country) == ("San Isidro", "Mexico")
@@ -331,11 +317,11 @@ def test_a_city_of_millions_named_anywhere_points_to_its_country(gazetteer: Gaze
 def test_a_word_for_a_kind_of_place_used_in_one_country_points_to_it(
     gazetteer: Gazetteer, text: str, country: str
 ) -> None:
-    assert _locations(gazetteer, text)[0].country == country
+    assert locations_in(gazetteer, text)[0].country == country
 
 
 def test_the_nationality_of_an_attacker_is_no_evidence_of_the_place(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Turkish drones and Turkish warplanes struck the village of Tal Khanzir, killing a Syrian farmer.",
     )
@@ -347,7 +333,7 @@ def test_a_dateline_of_a_town_and_an_agency_in_capitals_needs_no_dash(gazetteer:
     sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
     dateline = find_dateline(sentences)
     assert dateline is not None and (dateline.place, dateline.agency) == ("KENEMA", "SLN")
-    assert _locations(gazetteer, text)[0].country == "Sierra Leone"
+    assert locations_in(gazetteer, text)[0].country == "Sierra Leone"
 
 
 def test_two_countries_joined_by_a_hyphen_are_both_named(gazetteer: Gazetteer) -> None:
@@ -360,7 +346,7 @@ def test_two_countries_joined_by_a_hyphen_are_both_named(gazetteer: Gazetteer) -
 
 def test_a_place_is_named_by_the_spelling_the_gazetteer_reads_as_written(gazetteer: Gazetteer) -> None:
     # "Kamyshly" is only a sound-alike of Qamishli (as written it is the Russian Kamyshlov)
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "A car bomb struck Kamyshly in Syria on Monday, killing five people. Shops in Qamishli were shut "
         "after the blast.",

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.article import ArticleIn, prepare
 from service.engines.extractive.gazetteer import Gazetteer, fold, skeleton
-from service.engines.extractive.places import find_locations
-from service.engines.extractive.sentences import citable, find_dateline
-from service.schema import Location
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    return Gazetteer()
-
-
-def _locations(gazetteer: Gazetteer, text: str) -> list[Location]:
-    sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
-    return find_locations(sentences, gazetteer, find_dateline(sentences), gazetteer.not_places)
+from tests.conftest import locations_in
 
 
 @pytest.mark.parametrize(
@@ -75,7 +62,7 @@ def test_nationality_of_a_phrase(gazetteer: Gazetteer, words: str, code: str | N
 
 
 def test_shootout_sample_site_is_kamyshly_in_hasakah_syria(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "SYRIA – American forces in Syria were involved in an armed incident near the city of Kamyshly in the "
         "northeastern province of Hasake, today February 12th.",
@@ -90,7 +77,7 @@ def test_shootout_sample_site_is_kamyshly_in_hasakah_syria(gazetteer: Gazetteer)
 
 
 def test_incident_words_beat_the_dateline(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "QAMISHLI, Syria (North Press) – Two US officials said soldiers were injured. The spokesman said the "
         "incident took place on August 25 near Derik, in the northeast of Syria.",
@@ -100,17 +87,17 @@ def test_incident_words_beat_the_dateline(gazetteer: Gazetteer) -> None:
 
 
 def test_country_is_inferred_from_a_town(gazetteer: Gazetteer) -> None:
-    site = _locations(gazetteer, "A suicide bomber killed 21 people inside a mosque in Kabul.")[0]
+    site = locations_in(gazetteer, "A suicide bomber killed 21 people inside a mosque in Kabul.")[0]
     assert (site.name, site.country, site.admin1) == ("Kabul", "Afghanistan", "Kabul")
 
 
 def test_country_is_inferred_from_a_province(gazetteer: Gazetteer) -> None:
-    site = _locations(gazetteer, "Gunmen killed five villagers in Zamfara State on Monday.")[0]
+    site = locations_in(gazetteer, "Gunmen killed five villagers in Zamfara State on Monday.")[0]
     assert (site.name, site.country) == ("Zamfara", "Nigeria")
 
 
 def test_a_village_the_gazetteer_lacks_inherits_province_and_country(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Junta troops torched the village of Nyaung Pin Lay in Sagaing Region on Wednesday, killing three "
         "villagers in Myanmar.",
@@ -123,7 +110,7 @@ def test_a_village_the_gazetteer_lacks_inherits_province_and_country(gazetteer: 
 
 
 def test_a_reference_point_and_a_neighbouring_country_are_not_the_site(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "Fighting near the town of Kibumba, about 20 km north of Goma, killed eleven people in Congo. Fighting "
         "in Saravena municipality, near the border with Venezuela, killed four Colombian soldiers in Arauca.",
@@ -133,14 +120,14 @@ def test_a_reference_point_and_a_neighbouring_country_are_not_the_site(gazetteer
 
 
 def test_a_possessive_country_does_not_swallow_the_place(gazetteer: Gazetteer) -> None:
-    site = _locations(
+    site = locations_in(
         gazetteer, "A drone attack killed two civilians in Russia's Belgorod region on Tuesday."
     )[0]
     assert (site.name, site.country) == ("Belgorod", "Russia")
 
 
 def test_proper_names_that_are_not_places_are_not_located(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer,
         "White House National Security Council spokesman John Ullyot said the Syrian Democratic Forces and "
         "Mark Milley discussed the incident in Syria.",
@@ -149,7 +136,7 @@ def test_proper_names_that_are_not_places_are_not_located(gazetteer: Gazetteer) 
 
 
 def test_countries_go_by_the_names_news_use(gazetteer: Gazetteer) -> None:
-    locations = _locations(
+    locations = locations_in(
         gazetteer, "An Israeli air strike hit a house in Rafah on Monday, killing six people."
     )
     assert (locations[0].name, locations[0].country) == ("Rafah", "Palestine")
@@ -158,7 +145,7 @@ def test_countries_go_by_the_names_news_use(gazetteer: Gazetteer) -> None:
 
 def test_a_place_called_so_beats_one_that_also_goes_by_the_name(gazetteer: Gazetteer) -> None:
     # GeoNames lists "Islamabad" among Chattogram's old names; a short acronym is no alias of a town.
-    locations = _locations(
+    locations = locations_in(
         gazetteer, "ISLAMABAD (Reuters) - DRG and SDF units clashed with militants in Kurram."
     )
     assert [(loc.name, loc.country) for loc in locations] == [("Islamabad", "Pakistan")]
@@ -173,4 +160,4 @@ def test_a_place_called_so_beats_one_that_also_goes_by_the_name(gazetteer: Gazet
 )
 def test_regions_of_the_world_are_not_towns(gazetteer: Gazetteer, text: str) -> None:
     # "Gulf" is a province of Papua New Guinea and "America" an alias of towns in Argentina.
-    assert [(loc.name, loc.country) for loc in _locations(gazetteer, text)] == [("Culiacan", "Mexico")]
+    assert [(loc.name, loc.country) for loc in locations_in(gazetteer, text)] == [("Culiacan", "Mexico")]
