@@ -99,9 +99,7 @@ async def admit(request: Request) -> None:
         return
     api_key = matching_key(settings, bearer_token(request.headers.get("authorization")))
     request.scope[_API_KEY] = api_key
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is not None:
-        await limiter.acquire(client_of(request, api_key))
+    await _take_token(request, api_key)
     request.scope[_ADMITTED] = True
 
 
@@ -119,18 +117,23 @@ async def open_by_link(request: Request, summary_id: str, token: str) -> str | N
     """An evidence link's token instead of a key: one rate-limit token from the caller's address first (a
     forged token costs one too), then the token checked (`ViewLinkRejected`). Returns the result scope the
     token was signed for; done once per request (by `admit`, before the body is read)."""
-    if request.scope.get(_ADMITTED):
+    if _admitted(request):
         scope: str | None = request.scope.get(_LINK_SCOPE)
         return scope
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is not None:
-        await limiter.acquire(client_of(request, None))
+    await _take_token(request, None)
     links: ViewLinks = request.app.state.view_links
     scope = links.verify(summary_id, token)
     request.scope[_API_KEY] = None
     request.scope[_LINK_SCOPE] = scope
     request.scope[_ADMITTED] = True
     return scope
+
+
+async def _take_token(request: Request, api_key: str | None) -> None:
+    """One token from the caller's bucket (`ClientRateLimited` when it is empty); nothing without a limiter."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        await limiter.acquire(client_of(request, api_key))
 
 
 def _admitted(request: Request) -> bool:
@@ -163,10 +166,8 @@ async def rate_limit(request: Request, api_key: ApiKeyDep) -> None:
     Runs after `require_api_key`, so a request without a valid key is refused before it costs a token; a
     request `admit` let in has paid its token already.
     """
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is None or _admitted(request):
-        return
-    await limiter.acquire(client_of(request, api_key))
+    if not _admitted(request):
+        await _take_token(request, api_key)
 
 
 async def result_scope(request: Request, api_key: ApiKeyDep) -> str | None:
