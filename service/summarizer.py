@@ -243,12 +243,12 @@ class Summarizer:
         try:
             outcome = await self._run(self.engine, article, deadline_s)
         except (UpstreamError, OutputError) as error:
-            if await asyncio.to_thread(self._unreadable_by, self.fallback, article):
-                raise  # the fallback cannot read this article's language: the primary's error stands
             if self.fallback is None:
                 if isinstance(error, OutputError) and self.settings.failure_ttl_s:
                     await self.results.put_failure(slot, error, self.settings.failure_ttl_s)
                 raise
+            if await asyncio.to_thread(self._unreadable_by, self.fallback, article):
+                raise  # the fallback cannot read this article's language: the primary's error stands
             self.metrics.fallback(error)
             log.warning(
                 "engine %s failed (%s); answering with %s",
@@ -328,8 +328,8 @@ class Summarizer:
             ),
         )
 
-    def _unreadable_by(self, engine: Engine | None, article: Article) -> bool:
-        if engine is None or self.languages is None:
+    def _unreadable_by(self, engine: Engine, article: Article) -> bool:
+        if self.languages is None:
             return False
         return self.languages.supported(engine.name, article.text) is not None
 
