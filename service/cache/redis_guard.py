@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from service.breaker import Breaker, BreakerState
 from service.errors import CacheUnavailable
 
 if TYPE_CHECKING:
@@ -57,13 +58,9 @@ class RedisGuard:
         if timeout_s <= 0 or failures < 1 or cooldown_s <= 0:
             raise ValueError("a Redis guard needs timeout_s > 0, failures >= 1 and cooldown_s > 0")
         self.timeout_s = timeout_s
-        self._threshold = failures
-        self._cooldown_s = cooldown_s
+        self._breaker = Breaker(failures=failures, cooldown_s=cooldown_s, clock=clock)
         self._warn_every_s = warn_every_s
         self._clock = clock
-        self._consecutive = 0
-        self._opened_at: float | None = None
-        self._trial_in_flight = False
         self._last_warning: float | None = None
         self._unlogged = 0  # failures since the last warning
         self.skipped = 0  # calls refused without I/O while open (for tests and figures)
@@ -79,11 +76,7 @@ class RedisGuard:
 
     @property
     def state(self) -> State:
-        if self._opened_at is None:
-            return "closed"
-        if self._clock() - self._opened_at < self._cooldown_s:
-            return "open"
-        return "half_open"
+        return self._breaker.state.value
 
     async def call(self, what: str, make: Callable[[], Awaitable[T]]) -> T:
         """`await make()` within the timeout, or `CacheUnavailable` at once while the guard is open."""
@@ -98,39 +91,28 @@ class RedisGuard:
             self._failed(what, e, trial)
             raise CacheUnavailable(f"redis {what} failed: {type(e).__name__}", reported=True) from e
         except BaseException:  # cancelled: no verdict; another call may make the trial
-            if trial:
-                self._trial_in_flight = False
+            self._breaker.release(trial)
             raise
         self._succeeded(trial)
         return result
 
     def _admit(self, what: str) -> bool:
         """True when this call is the half-open trial; raises while open (or while a trial is in flight)."""
-        state = self.state
-        if state == "closed":
+        state = self._breaker.state
+        if state is BreakerState.CLOSED:
             return False
-        if state == "open" or self._trial_in_flight:
+        if state is BreakerState.OPEN or not self._breaker.take_trial():
             self.skipped += 1
             raise CacheUnavailable(f"redis {what} skipped: Redis is failing", reported=True)
-        self._trial_in_flight = True
         return True
 
     def _succeeded(self, trial: bool) -> None:
-        if trial:
-            self._trial_in_flight = False
-        if self._opened_at is not None:
+        if self._breaker.succeeded(trial):
             log.warning("Redis answers again; using it")
             self._last_warning, self._unlogged = None, 0
-        self._consecutive = 0
-        self._opened_at = None
 
     def _failed(self, what: str, error: BaseException, trial: bool) -> None:
-        if trial:
-            self._trial_in_flight = False
-        self._consecutive += 1
-        first_open = not trial and self._opened_at is None and self._consecutive >= self._threshold
-        if trial or first_open:
-            self._opened_at = self._clock()
+        first_open = self._breaker.failed(trial) and not trial
         self._unlogged += 1
         now = self._clock()
         recent = self._last_warning is not None and now - self._last_warning < self._warn_every_s
@@ -141,8 +123,8 @@ class RedisGuard:
             what,
             type(error).__name__,
             self._unlogged,
-            f"skipping Redis for {self._cooldown_s:g} s (cache misses, rate limits in this process)"
-            if self._opened_at is not None
+            f"skipping Redis for {self._breaker.cooldown_s:g} s (cache misses, rate limits in this process)"
+            if self._breaker.opened
             else "the cache counts it as a miss",
         )
         self._last_warning, self._unlogged = now, 0
