@@ -44,8 +44,11 @@ log = logging.getLogger("service.language")
 ENGINE_LANGUAGES: dict[str, frozenset[str]] = {"extractive": frozenset({"en"})}
 # Below this confidence the article is let through: a refusal must be sure (short or mixed texts score low).
 MIN_CONFIDENCE = 0.5
-# The detector reads the start of the article: enough for a confident answer, and a bounded cost.
+# The detector reads this much of the article, in `_WINDOWS` pieces spread from its start to its end: enough for
+# a confident answer at a bounded cost, and an English preamble cannot pass a foreign article (the start alone
+# would let it through).
 _SAMPLE_CHARS = 2_000
+_WINDOWS = 4
 
 _NAMES = {
     "en": "English",
@@ -71,6 +74,15 @@ _NAMES = {
 def language_name(code: str) -> str:
     """ "ar" → "Arabic"; a code without a name here is given as it is."""
     return _NAMES.get(code, code)
+
+
+def _spread_sample(text: str) -> str:
+    """The whole text when it is short; else `_WINDOWS` equal pieces, from its start to its end."""
+    if len(text) <= _SAMPLE_CHARS:
+        return text
+    size = _SAMPLE_CHARS // _WINDOWS
+    step = (len(text) - size) / (_WINDOWS - 1)
+    return " ".join(text[round(i * step) : round(i * step) + size] for i in range(_WINDOWS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +131,7 @@ class LanguageDetector:
         """The text's language, or None when the detector is unavailable (`unavailable` says why)."""
         if not self.load():
             return None
-        sample = " ".join(text[:_SAMPLE_CHARS].split())
+        sample = " ".join(_spread_sample(text).split())
         if not sample:
             return Detected("und", 0.0)
         [best] = self._detector.detect(sample, model="lite", k=1)

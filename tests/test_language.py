@@ -120,3 +120,31 @@ async def test_a_model_that_cannot_load_turns_the_check_off_instead_of_failing_r
     assert ready.json()["checks"]["language_check"].startswith("off: FileNotFoundError")
     failures = [r for r in caplog.records if r.name == "service.language" and r.levelname == "ERROR"]
     assert len(failures) == 1 and "language check is off" in failures[0].getMessage()
+
+
+# An English cover note longer than the detector's sample, then the foreign article: the start alone says English.
+_PREAMBLE = (
+    "Forwarded by the overnight desk for the morning summary, as received, with no edits of ours. "
+    "Please read the whole item below before you share it with the regional teams. "
+) * 12
+_FOREIGN_BODY = (
+    "Des hommes armés ont attaqué un poste de contrôle de l'armée près de la ville dans la nuit de lundi. "
+    "Deux soldats ont été tués et trois autres blessés, selon un responsable local qui a requis l'anonymat. "
+    "Les assaillants ont pris la fuite vers la frontière, a ajouté la même source, sans autre précision. "
+) * 20
+
+
+def test_an_english_preamble_does_not_carry_a_foreign_article_past_the_check(
+    detector: LanguageDetector,
+) -> None:
+    text = _PREAMBLE + _FOREIGN_BODY
+    assert len(_PREAMBLE) > 2_000 and detector.detect(_PREAMBLE[:2_000]).language == "en"  # type: ignore[union-attr]
+    found = LanguageCheck(detector).supported("extractive", text)
+    assert found is not None and found.language == "fr"
+
+
+def test_an_english_article_with_a_foreign_quotation_is_read(detector: LanguageDetector) -> None:
+    english = sample_text("syria_checkpoint_shootout")
+    text = english[: len(english) // 2] + " " + _FOREIGN_BODY[:300] + " " + english[len(english) // 2 :]
+    assert len(text) > 2_000
+    assert LanguageCheck(detector).supported("extractive", text) is None
