@@ -171,6 +171,18 @@ def summary_data(**overrides: Any) -> dict[str, Any]:
     return data | overrides
 
 
+def llm_settings(**overrides: Any) -> Settings:
+    """Settings for the LLM engine with an upstream nothing listens on (port 9), a memory cache and no rate limit:
+    for tests whose engine is faked or whose upstream is expected to fail."""
+    values: dict[str, Any] = {
+        "engine": "llm",
+        "openai_base_url": "http://127.0.0.1:9/v1",
+        "cache_url": "memory://",
+        "rate_limit_per_minute": 0,
+    }
+    return Settings(**(values | overrides))
+
+
 def minimal_summary(article: Article) -> IncidentSummary:
     """A grounded summary of any article: its first sentence, cited."""
     first = article.sentences[0]

@@ -8,29 +8,17 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from service import logs
-from service.config import Settings
 from service.request_context import RequestContext, _current, accepted_request_id
-from tests.conftest import AppClient, FakeEngine
+from tests.conftest import AppClient, FakeEngine, llm_settings
 
 TEXT = "Two soldiers were killed on Monday when gunmen attacked a checkpoint near Idlib, officials said."
 MARKER = "Zanzibarian-marker-7731"
 API_KEY = "key-" + "s3cr3t" * 4
 GENERATED = re.compile(r"^[0-9a-f]{32}$")
-
-
-def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "engine": "llm",
-        "openai_base_url": "http://127.0.0.1:9/v1",
-        "cache_url": "memory://",
-        "rate_limit_per_minute": 0,
-    }
-    return Settings(**(values | overrides))
 
 
 def test_the_formatter_writes_one_json_object_with_extras_and_the_request_id() -> None:
@@ -66,7 +54,7 @@ def test_only_short_safe_request_ids_are_accepted(offered: str, kept: bool) -> N
 
 
 async def test_request_id_is_echoed_in_the_header_and_in_problem_bodies(app_client: AppClient) -> None:
-    async with app_client(settings(), engine=FakeEngine()) as client:
+    async with app_client(llm_settings(), engine=FakeEngine()) as client:
         echoed = await client.get("/healthz", headers={"X-Request-ID": "trace-1"})
         made = await client.get("/healthz")
         unsafe = await client.get("/healthz", headers=[(b"X-Request-ID", "x\u00e9<script>".encode())])
@@ -85,7 +73,7 @@ async def test_one_access_line_per_request_without_text_or_secrets(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     article = f"{TEXT} The commander, {MARKER}, said the attackers fled."
-    async with app_client(settings(api_keys=API_KEY), engine=FakeEngine()) as client:
+    async with app_client(llm_settings(api_keys=API_KEY), engine=FakeEngine()) as client:
         auth = {"Authorization": f"Bearer {API_KEY}", "X-Request-ID": "req-a"}
         first = await client.post("/v1/summaries", json={"text": article}, headers=auth)
         second = await client.post(

@@ -10,25 +10,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.article import Article, ArticleIn
 from service.cache import MemoryCache
-from service.config import Settings
 from service.engines.base import EngineResult, Judge
 from service.errors import UpstreamRateLimited, Usage
 from service.metrics import Metrics
 from service.summarizer import Summarizer
-from tests.conftest import AppClient, FakeEngine, minimal_summary, sample_text
+from tests.conftest import AppClient, FakeEngine, llm_settings, minimal_summary, sample_text
 from tests.fakes.openai_server import FaultServer, answer_from_request, invalid_json
 
 TEXT = "Two soldiers were killed on Monday when gunmen attacked a checkpoint near Idlib, officials said."
-
-
-def llm_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "engine": "llm",
-        "openai_base_url": "http://127.0.0.1:9/v1",
-        "cache_url": "memory://",
-        "rate_limit_per_minute": 0,
-    }
-    return Settings(**(values | overrides))
 
 
 def values(text: str, name: str) -> dict[frozenset[tuple[str, str]], float]:
