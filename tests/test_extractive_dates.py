@@ -138,3 +138,28 @@ def test_relative_dates_in_odd_letters_resolve_as_in_plain_ones(phrase: str, sta
     # Read with str.lower(), "ſix" raised KeyError and "LAST NİGHT" was taken for the publication day.
     found = _date(f"Gunmen killed two villagers {phrase}.", date(2023, 3, 17))
     assert found is not None and found.start == start
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        # an embedded post's signature line: when it was posted
+        "Militants killed a soldier near the border post.\n\n— Border Guard HQ (@borderguard_hq) June 4, 2022",
+        # a cited source's date, in a footnote and before its link
+        "Militants killed a soldier near the border post.\n\n[iii] “Soldier killed,” Daily Courier, June 4, 2022.",
+        "Militants killed a soldier near the border post. The Daily Courier covered the attack at length (Daily "
+        "Courier, June 4, 2022, https://example.org/a).",
+    ],
+)
+def test_a_posts_or_a_cited_sources_date_is_not_the_incidents(quoted: str) -> None:
+    assert _date(quoted, date(2022, 6, 5)) is None
+
+
+def test_a_date_across_a_slash_is_the_night_of_both_days() -> None:
+    found = _date(
+        "Two farmers were killed in shelling of the village on March 30/31, 2022.", date(2022, 4, 2)
+    )
+    assert found is not None
+    assert (found.start, found.end, found.text) == ("2022-03-30", "2022-03-31", "March 30/31, 2022")
+    found = _date("Two farmers were killed in shelling on March 30/2 of the village.", date(2022, 4, 2))
+    assert found is not None and (found.start, found.end) == ("2022-03-30", "2022-03-30")

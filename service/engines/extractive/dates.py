@@ -65,6 +65,14 @@ _UNTIL_NOW_AFTER = re.compile(r"(?i)\s*(?:until|till|to|through)\s+(?:today|now|
 _REPORTED_AFTER = re.compile(
     rf"[\s,]+(?:[\w’'\-]+\s+){{0,5}}?(?:{cues.REPORTING_VERBS}|documented|monitored)\b", re.IGNORECASE
 )
+# The timestamp of an embedded social-media post ("— The Assam Rifles (@official_dgar) May 23, 2021") and the
+# date of a cited source ("[iv] “Title,” Al Jazeera, March 5, 2021, https://…"): when something was posted or
+# published, never the incident's day.
+_POST_BEFORE = re.compile(r"\(@\w+\)\s*$")
+_FOOTNOTE = re.compile(r"\s*\[(?:\d{1,3}|[ivxlc]{1,6})\]")
+_LINK_AFTER = re.compile(r"(?i)[\s,;]*(?:https?://|www\.)")
+# A second day after a slash: "on August 19/20, 2021", a night across two days.
+_SECOND_DAY = re.compile(r"/(\d{1,2})\b(?:,\s*(?:19|20)\d\d\b)?")
 _DATE_LINE = -4.0  # a date alone on its line wins only where the story gives no other date
 _LAST = re.compile(r"(?i)last\b")
 _BYLINE = re.compile(r"(?i)\(?\s*by\b")
@@ -229,6 +237,12 @@ def _score(sentence: Sentence, position: int, m: re.Match[str], first: PartialDa
     score += min(incidents, 3) * 0.7
     if _NOT_THE_DAY_BEFORE.search(before[-50:]) or _UNTIL_NOW_AFTER.match(sentence.text, m.end()):
         return float("-inf")  # "since April 28", "until today", "every Tuesday": no day of the incident
+    if (
+        _POST_BEFORE.search(before)
+        or _FOOTNOTE.match(sentence.text)
+        or _LINK_AFTER.match(sentence.text, m.end())
+    ):
+        return float("-inf")  # a post's timestamp, a cited source's date: when it was published
     if cues.is_background(sentence.text):
         score -= 1.5
         old = anchor is not None and anchor.year is not None and first.year is not None
@@ -265,10 +279,15 @@ def find_mentions(
             if resolved is None:
                 continue
             first, last, precision = resolved
+            end = m.end()
+            if (m.group("abs1") or m.group("abs2")) and (second := _SECOND_DAY.match(sentence.text, end)):
+                following = first.shifted(1)
+                if following.day == int(second.group(1)):  # "August 19/20": the night of the 19th to the 20th
+                    last, end = following, second.end()
             score = _score(sentence, position, m, first, precision, anchor)
             if is_date_line(sentence.text):  # the page's publication stamp: rarely the incident's day
                 score += _DATE_LINE
-            mention = DateMention(sentence, m.start(), m.end(), first, last, precision, score)
+            mention = DateMention(sentence, m.start(), end, first, last, precision, score)
             gap = sentence.text[previous.end : m.start()] if previous else None
             if previous is not None and gap is not None and _ADJACENT.fullmatch(gap):
                 # "today February 12th", "Wednesday, August 25": one date, the absolute part decides.
