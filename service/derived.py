@@ -1,12 +1,21 @@
 """Derived facts: what the service adds to a validated summary from its own reference data, marked as such.
 
-A model is told to give a location's `admin1` and `country` only when the article names them (anything else
-would be a place the article does not support). Readers still want the country of "Abeokuta, Ogun State". The
-service reads the article's places with the extractive engine's gazetteer and rules (the article's own
-countries decide between readings: "Kamyshly" in an article about Syria is Qamishli, not a Russian town) and
-fills a missing `admin1` or `country` when the model's place resolves to exactly one reading. Each filled field
-is listed as a `DerivedFact` (path, value, basis): `meta.derived` and a warning tell a reader what the article
-stated from what the service derived. A field the model gave is never changed.
+`derive(summary, article)` is the one entry point (`summarizer.settle` for every engine and the Batch API,
+`service.eval` for the metrics): a location's country and province, and the incident's date.
+
+Places. A model is told to give a location's `admin1` and `country` only when the article names them
+(anything else would be a place the article does not support). Readers still want the country of "Abeokuta,
+Ogun State". The service reads the article's places with the extractive engine's gazetteer and rules (the
+article's own countries decide between readings: "Kamyshly" in an article about Syria is Qamishli, not a
+Russian town) and fills a missing `admin1` or `country` when the model's place resolves to exactly one
+reading. Each filled field is listed as a `DerivedFact` (path, value, basis): `meta.derived` and a warning
+tell a reader what the article stated from what the service derived. A field the model gave is never changed.
+
+Date. An article that states no date for its incident (`summary.date` is null: "activists have documented
+the death of ...") is dated to its publication date (`published_at`, from the request), as event datasets
+such as UCDP code an event reported without a date. `DateInfo` holds only the article's own words with the
+sentences that state them, so `summary.date` stays null: the date is a `DerivedFact` at path `date` and
+nothing else. Never when the article states a date; never without a publication date.
 """
 
 from __future__ import annotations
@@ -62,6 +71,24 @@ def _corroborated(reading: tuple[str | None, str], text: str, place: str) -> boo
     folded = text.replace(f" {fold(place)} ", " ")
     admin1, country = reading
     return f" {fold(country)} " in folded or (admin1 is not None and f" {fold(admin1)} " in folded)
+
+
+PUBLICATION_DATE_BASIS = "the article's publication date; the article states no date for the incident"
+
+
+def derive(summary: IncidentSummary, article: Article) -> tuple[IncidentSummary, tuple[DerivedFact, ...]]:
+    """`summary` with what the service derives filled in (`derive_places`), and every fact derived: the
+    incident's date (`derive_date`), then the places'."""
+    summary, places = derive_places(summary, article)
+    return summary, (*derive_date(summary, article), *places)
+
+
+def derive_date(summary: IncidentSummary, article: Article) -> tuple[DerivedFact, ...]:
+    """The publication date as the incident's date, when the article states none and the request gave one.
+    `summary.date` is left null: it holds only what the article states."""
+    if summary.date is not None or article.published_at is None:
+        return ()
+    return (DerivedFact("date", article.published_at.isoformat(), PUBLICATION_DATE_BASIS),)
 
 
 def derive_places(

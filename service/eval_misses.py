@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.eval import Outcome, place_matches, same_country
+from service.eval import Outcome, place_matches, predicted_date, same_country
 from service.schema import IncidentSummary
 
 _EXCERPT = 160
@@ -58,9 +58,12 @@ def record_misses(outcome: Outcome) -> RecordMisses:
     summary = outcome.summary
     misses: list[Miss] = []
     if gold.get("start_date") is not None:
-        predicted = summary.date.start if summary is not None and summary.date is not None else None
+        date = predicted_date(outcome)
+        predicted = date[0] if date is not None else None
         if predicted != gold["start_date"]:
-            misses.append(Miss("date", gold["start_date"], str(predicted)))
+            derived = summary is not None and summary.date is None and predicted is not None
+            shown = f"{predicted} (publication date)" if derived else str(predicted)
+            misses.append(Miss("date", gold["start_date"], shown))
     if gold.get("country") is not None:
         site = (
             next((loc for loc in summary.locations if loc.role == "incident_site"), None) if summary else None

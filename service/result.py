@@ -23,8 +23,11 @@ class UsageOut(BaseModel):
 
 
 class DerivedOut(BaseModel):
-    path: str = Field(description="The field the service filled, e.g. `locations[0].country`.")
-    value: str = Field(description="The value it filled in.")
+    path: str = Field(
+        description="The field the service derived, e.g. `locations[0].country`, or `date`: the incident's date "
+        "when the article states none (`summary.date` stays null)."
+    )
+    value: str = Field(description="The value it derived (for `date`, an ISO date).")
     basis: str = Field(description="What it was derived from (the article does not state it).")
 
 
@@ -52,9 +55,14 @@ class Meta(BaseModel):
     degraded: bool = Field(description="True when the fallback engine answered because the LLM failed.")
     derived: list[DerivedOut] = Field(
         default_factory=list,
-        description="Fields the service derived from its own reference data rather than the article "
+        description="Fields the service derived rather than the article stated: a country or province from its "
+        "gazetteer, the publication date as the date of an incident the article does not date "
         "(docs/llm.md, 'Stated and derived facts').",
     )
+
+    def derived_at(self, path: str) -> DerivedOut | None:
+        """The fact derived for `path` ("date"), if any."""
+        return next((d for d in self.derived if d.path == path), None)
 
 
 class Links(BaseModel):

@@ -22,7 +22,7 @@ from service.cache.base import Cache
 from service.cache.results import ResultStore
 from service.cache.shared_flight import SharedLocks, shared_flight
 from service.config import Settings
-from service.derived import derive_places
+from service.derived import derive
 from service.engines.base import Engine, EngineResult
 from service.errors import (
     ConflictingInput,
@@ -392,7 +392,7 @@ async def settle(engine_name: str, outcome: EngineResult, article: Article, gate
             attempts=outcome.attempts,
             usage=outcome.usage,
         )
-    summary, derived = await asyncio.to_thread(derive_places, outcome.summary, article)
+    summary, derived = await asyncio.to_thread(derive, outcome.summary, article)
     if not derived:
         return outcome
     noted = tuple(f"{f.path}: {f.value!r} derived by the service ({f.basis})" for f in derived)

@@ -8,16 +8,19 @@ from typing import Any
 
 import pytest
 
-from service.article import ArticleIn, prepare
+from service.article import Article, ArticleIn, prepare
+from service.derived import PUBLICATION_DATE_BASIS
+from service.engines.base import DerivedFact
 from service.engines.extractive import ExtractiveEngine
 from service.eval import Outcome, evaluate, main, names_match, place_matches, score
 from service.eval_misses import miss_counts, worst
-from service.schema import IncidentSummary
+from service.schema import IncidentSummary, Location
+from tests.conftest import FakeEngine, minimal_summary
 
 GOLD = Path(__file__).resolve().parent / "data" / "gold_articles.jsonl"
 METRICS = {
-    "n", "date_exact", "country_acc", "place_recall", "deaths_in_range", "injured_in_range", "actor_recall",
-    "event_type_acc", "citation_valid", "never_cite_violations", "articles_per_s",
+    "n", "date_exact", "date_stated", "country_acc", "place_recall", "deaths_in_range", "injured_in_range",
+    "actor_recall", "event_type_acc", "citation_valid", "never_cite_violations", "articles_per_s",
 }  # fmt: skip
 TEXT = "Subscribe now for more. Gunmen killed 3 villagers in Kadawa on May 2. Police said 2 were hurt."
 
@@ -64,6 +67,20 @@ def test_date_exact_needs_start_and_given_end() -> None:
         ]
     )
     assert metrics["date_exact"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_date_exact_counts_the_derived_publication_date_and_date_stated_does_not() -> None:
+    article = prepare(ArticleIn(text=TEXT), max_chars=10_000)
+    published = (DerivedFact("date", "2023-05-03", PUBLICATION_DATE_BASIS),)
+    gold = _record(start_date="2023-05-03", end_date="2023-05-03")
+    outcomes = [
+        Outcome(gold, article, _summary(date=None), published),  # right only by the derived date
+        Outcome(gold, article, _summary(date=_date("2023-05-03", "2023-05-03"))),  # stated and right
+        Outcome(_record(start_date="2023-05-02", end_date="2023-05-03"), article, _summary(), published),
+    ]
+    metrics = score(outcomes, elapsed_s=1.0)
+    assert metrics["date_exact"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["date_stated"] == pytest.approx(1 / 3, abs=1e-4)
 
 
 def test_country_uses_the_incident_site_else_the_first_location() -> None:
@@ -273,3 +290,43 @@ def test_main_prints_the_worst_misses_after_the_metrics(
     assert printed[1] == "misses per metric: {'deaths': 1}"
     assert printed[2:4] == ["- m1", "    deaths: gold 5-5 | engine 3"]
     assert "villagers" in printed[4]  # the sentence the figure cites
+
+
+UNDATED = (
+    "Local monitors have documented the deaths of three villagers shot by gunmen in Zamfara State, Nigeria."
+)
+
+
+def test_main_scores_the_derived_date_and_prints_date_stated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gold.jsonl"
+    record = {"id": "u", "text": UNDATED, "published_at": "2023-05-03",
+              "gold": {"start_date": "2023-05-03", "end_date": "2023-05-03", "country": "Nigeria"}}  # fmt: skip
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert main([str(path), "--engine", "extractive"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["date_exact"], metrics["date_stated"]) == (1.0, 0.0)
+
+
+def test_evaluate_counts_a_derived_country() -> None:
+    """The harness scores what the API gives: a country the engine left out and the service derives counts."""
+    text = (
+        "Gunmen killed two farmers outside Abeokuta, Ogun State, police said. Nigerian police made arrests."
+    )
+
+    def without_country(article: Article) -> IncidentSummary:
+        place = Location(name="Abeokuta", admin1=None, country=None, role="incident_site", citations=["S1"])
+        return minimal_summary(article).model_copy(update={"locations": [place]})
+
+    record = {"id": "c", "text": text, "published_at": None, "gold": {"country": "Nigeria"}}
+    assert evaluate([record], FakeEngine(build=without_country))["country_acc"] == 1.0
+
+
+def test_a_missed_derived_date_is_named_as_the_publication_date() -> None:
+    published = (DerivedFact("date", "2023-05-03", PUBLICATION_DATE_BASIS),)
+    outcome = Outcome(_record(start_date="2023-05-02"), None, _summary(), published)
+    [record] = worst([outcome], 5)
+    assert [(m.metric, m.gold, m.predicted) for m in record.misses] == [
+        ("date", "2023-05-02", "2023-05-03 (publication date)")
+    ]

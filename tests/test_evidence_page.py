@@ -327,6 +327,25 @@ def test_meta_is_shown_plainly_and_derived_fields_are_marked() -> None:
     assert by_class(plain, "derived") == []
 
 
+def test_a_date_derived_from_the_publication_date_is_a_fact_that_cites_nothing() -> None:
+    undated = checkpoint_result()
+    undated = undated.model_copy(update={"summary": undated.summary.model_copy(update={"date": None})})
+    published = DerivedOut(path="date", value="2024-02-12", basis="the article's publication date")
+    dated = undated.model_copy(update={"meta": undated.meta.model_copy(update={"derived": [published]})})
+
+    page = parse(EvidencePage().render(dated))
+
+    [fact] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-date"]
+    assert fact.attrs["data-cites"] == ""
+    assert [squash(e.text) for e in by_class_in(fact, "fact-text")] == ["Not stated in the article"]
+    assert [squash(e.text) for e in by_class_in(fact, "cites")] == ["cites no sentence"]
+    assert fact.find_all(lambda e: e.tag == "a") == []
+    [note] = by_class_in(fact, "derived")
+    assert squash(note.text) == "derived date: 12 February 2024 (derived: the article's publication date)"
+    plain = parse(EvidencePage().render(undated))
+    assert "fact-date" not in {e.attrs["id"] for e in by_class(plain, "fact")}
+
+
 def test_the_page_is_accessible_by_keyboard_and_screen_reader_and_prints() -> None:
     page = parse(EvidencePage().render(checkpoint_result()))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from service.render.markdown import format_range, render
-from service.result import Meta, SentenceOut, SummaryResult, UsageOut
+from service.result import DerivedOut, Meta, SentenceOut, SummaryResult, UsageOut
 from service.schema import IncidentSummary, Range
 
 
@@ -69,6 +69,14 @@ def test_facts_and_citations_are_rendered() -> None:
     assert "**Casualties, soldiers:** killed at least 4, per officials [S1]" in text
     assert "**Place (incident site):** Idlib, Idlib, Syria [S1]" in text
     assert "Four soldiers died in Idlib, officials said." in text
+
+
+def test_a_date_derived_from_the_publication_date_is_shown_as_not_stated() -> None:
+    undated = _result("Clash in Idlib", "Four soldiers died.", "Four soldiers died in Idlib, officials said.")
+    assert "**Date:**" not in render(undated)
+    published = DerivedOut(path="date", value="2024-03-06", basis="the article's publication date")
+    dated = undated.model_copy(update={"meta": undated.meta.model_copy(update={"derived": [published]})})
+    assert "- **Date:** 2024-03-06 (not stated in the article: its publication date)\n" in render(dated)
 
 
 def test_model_and_article_text_cannot_form_links_images_or_html() -> None:

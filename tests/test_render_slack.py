@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from service.render.slack_blocks import render
-from service.result import SentenceOut, SummaryResult
+from service.result import DerivedOut, SentenceOut, SummaryResult
 from service.schema import (
     Actor,
     Casualties,
@@ -171,6 +171,14 @@ def test_optional_parts_are_omitted_or_marked_when_absent() -> None:
     assert (
         ":warning: Written by the fallback engine" in blocks_of(message, "context")[-1]["elements"][0]["text"]
     )
+
+
+def test_a_date_derived_from_the_publication_date_is_shown_as_not_stated() -> None:
+    result = result_of(checkpoint_summary().model_copy(update={"date": None}), checkpoint_result().sentences)
+    published = DerivedOut(path="date", value="2024-02-12", basis="the article's publication date")
+    result = result.model_copy(update={"meta": result.meta.model_copy(update={"derived": [published]})})
+    [date_field] = [f for f in render(result)["blocks"][2]["fields"] if f["text"].startswith("*Date*")]
+    assert date_field["text"] == "*Date*\n12 Feb 2024\n_Not stated in the article: its publication date_"
 
 
 def test_dates_ranges_and_event_types_are_spelled_out() -> None:

@@ -179,6 +179,19 @@ async def test_the_api_serves_a_batch_result_as_a_cache_hit(tmp_path: Path, app_
     assert body["id"] == read_jsonl(out_path)["x"]["result"]["id"]
 
 
+async def test_a_batch_answer_gets_the_derived_facts_of_a_real_time_one(tmp_path: Path) -> None:
+    """The model's answer states no date (the fake answers with the first sentence only): the line's result
+    carries the publication date as a derived fact, as the real-time path's `settle` adds it."""
+    in_path = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": text(1), "published_at": "2024-02-12"}])
+    out_path = tmp_path / "out.jsonl"
+    async with BatchServer() as server:
+        await run(settings_for(server, tmp_path), in_path, out_path)
+    result = read_jsonl(out_path)["x"]["result"]
+    assert result["summary"]["date"] is None
+    assert [(d["path"], d["value"]) for d in result["meta"]["derived"]] == [("date", "2024-02-12")]
+    assert any(w.startswith("date: '2024-02-12' derived") for w in result["meta"]["warnings"])
+
+
 async def test_a_url_line_is_fetched_and_sent_as_the_page_text_and_a_forbidden_one_is_a_problem(
     tmp_path: Path,
 ) -> None:

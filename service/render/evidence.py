@@ -118,6 +118,9 @@ def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[Fac
         precision = "" if d.precision == "day" else f" ({d.precision})"
         text = f"{span}{precision}: “{d.text}”"
         groups.append(FactGroup("Date", [Fact("date", text, d.citations, _derived_notes(derived, "date."))]))
+    elif published := next((d for d in derived if d.path == "date"), None):
+        note = f"date: {_day(published.value)} (derived: {published.basis})"
+        groups.append(FactGroup("Date", [Fact("date", "Not stated in the article", [], [note])]))
     places = []
     for i, loc in enumerate(summary.locations):
         prefix = f"locations[{i}]."

@@ -41,6 +41,8 @@ def render(result: SummaryResult) -> str:
         lines.append(
             f'- **Date:** {span} ({s.date.precision}; "{_md(s.date.text)}"){_cite(s.date.citations)}'
         )
+    elif published := result.meta.derived_at("date"):
+        lines.append(f"- **Date:** {_md(published.value)} (not stated in the article: its publication date)")
     for loc in s.locations:
         where = ", ".join(_md(part) for part in (loc.name, loc.admin1, loc.country) if part)
         lines.append(f"- **Place ({loc.role.replace('_', ' ')}):** {where}{_cite(loc.citations)}")

@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
 )
 
 from service.render.markdown import format_range
-from service.result import SummaryResult
+from service.result import DerivedOut, SummaryResult
 from service.schema import Actor, Casualties, DateInfo, Dispute, IncidentSummary, Location
 
 HEADER_CHARS = 150  # Slack's limit for a header's plain text
@@ -128,7 +128,10 @@ def _day(iso: str) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _date(date: DateInfo | None) -> str:
+def _date(date: DateInfo | None, published: DerivedOut | None) -> str:
+    """The stated date; else the publication date the service dated the incident to (`meta.derived`)."""
+    if date is None and published is not None:
+        return f"{_day(published.value)}\n_Not stated in the article: its publication date_"
     if date is None:
         return "Not stated"
     span = _day(date.start) if date.start == date.end else f"{_day(date.start)} – {_day(date.end)}"
@@ -243,7 +246,7 @@ def render(result: SummaryResult) -> dict[str, Any]:
         SectionBlock(text=_mrkdwn(_statements(summary))),
         SectionBlock(
             fields=[
-                _field("Date", _date(summary.date)),
+                _field("Date", _date(summary.date, result.meta.derived_at("date"))),
                 _field("Event type", _event_type(summary)),
                 _field("Place", _places(summary.locations)),
                 _field("Casualties", _casualties(summary.casualties)),
