@@ -97,7 +97,8 @@ def predicted_date(outcome: Outcome, *, stated_only: bool = False) -> tuple[str,
     return (published, published) if published else None
 
 
-def _date_right(gold: dict[str, Any], predicted: tuple[str, str] | None) -> bool:
+def date_right(gold: dict[str, Any], predicted: tuple[str, str] | None) -> bool:
+    """Is the predicted (start, end) the gold start_date (and end_date, when the gold gives one)?"""
     if predicted is None:
         return False
     start, end = predicted
@@ -205,8 +206,8 @@ def score(outcomes: Sequence[Outcome], elapsed_s: float) -> dict[str, Any]:
         gold = outcome.record.get("gold") or {}
         summary, article = outcome.summary, outcome.article
         if gold.get("start_date") is not None:
-            count("date", _date_right(gold, predicted_date(outcome)))
-            count("date_stated", _date_right(gold, predicted_date(outcome, stated_only=True)))
+            count("date", date_right(gold, predicted_date(outcome)))
+            count("date_stated", date_right(gold, predicted_date(outcome, stated_only=True)))
         if gold.get("country") is not None:
             predicted = _predicted_country(summary) if summary else None
             count("country", predicted is not None and same_country(gold["country"], predicted))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.eval import Outcome, place_matches, predicted_date, same_country
+from service.eval import Outcome, date_right, place_matches, predicted_date, same_country
 from service.schema import IncidentSummary
 
 _EXCERPT = 160
@@ -59,11 +59,15 @@ def record_misses(outcome: Outcome) -> RecordMisses:
     misses: list[Miss] = []
     if gold.get("start_date") is not None:
         date = predicted_date(outcome)
-        predicted = date[0] if date is not None else None
-        if predicted != gold["start_date"]:
-            derived = summary is not None and summary.date is None and predicted is not None
-            shown = f"{predicted} (publication date)" if derived else str(predicted)
-            misses.append(Miss("date", gold["start_date"], shown))
+        if not date_right(gold, date):
+            derived = summary is not None and summary.date is None and date is not None
+            shown = "None" if date is None else date[0] if date[0] == date[1] else f"{date[0]}..{date[1]}"
+            wanted = (
+                gold["start_date"]
+                if gold.get("end_date") in (None, gold["start_date"])
+                else (f"{gold['start_date']}..{gold['end_date']}")
+            )
+            misses.append(Miss("date", wanted, f"{shown} (publication date)" if derived else shown))
     if gold.get("country") is not None:
         site = (
             next((loc for loc in summary.locations if loc.role == "incident_site"), None) if summary else None

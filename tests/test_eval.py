@@ -330,3 +330,14 @@ def test_a_missed_derived_date_is_named_as_the_publication_date() -> None:
     assert [(m.metric, m.gold, m.predicted) for m in record.misses] == [
         ("date", "2023-05-02", "2023-05-03 (publication date)")
     ]
+
+
+def test_a_date_with_the_right_start_and_a_wrong_end_is_a_miss_as_the_metric_counts_it() -> None:
+    outcome = Outcome(
+        _record(start_date="--05-02", end_date="--05-03"), None, _summary(date=_date("--05-02", "--05-02"))
+    )
+    [record] = worst([outcome], 5)
+    assert [(m.metric, m.gold, m.predicted) for m in record.misses] == [
+        ("date", "--05-02..--05-03", "--05-02")
+    ]
+    assert miss_counts([outcome]) == {"date": 1}
