@@ -47,7 +47,9 @@ class ArticleIn(BaseModel):
     html: str | None = Field(None, description="The article as an HTML page; its main text is extracted.")
     title: str | None = Field(None, max_length=1000, description="The article's title, if known.")
     published_at: date | None = Field(
-        None, description="Publication date (YYYY-MM-DD); anchors relative dates such as 'on Wednesday'."
+        None,
+        description="Publication date (YYYY-MM-DD); anchors relative dates such as 'on Wednesday'. For `html` "
+        "and `url` input, when it is not sent, the date the page's markup states (its meta tags) is used.",
     )
     source_url: str | None = Field(None, max_length=2048, description="Where the article was published.")
     url: str | None = Field(
@@ -142,10 +144,12 @@ def prepare(article: ArticleIn, *, max_chars: int, max_sentences: int = 2_000) -
     if not raw.strip():
         raise EmptyInput("the article is empty")
     check_encodable(article)
+    published_at = article.published_at
     if article.html is not None:
-        raw = html_extract.main_text(raw)
+        page = html_extract.read_page(raw)
+        raw, published_at = page.text, published_at or page.published
     text = normalise(raw)
     if not HAS_WORD.search(text):
         raise NoSentences("the article has no text left once markup and boilerplate are removed")
     title = normalise(article.title) or None if article.title else None
-    return Article(text, title, article.published_at, article.source_url, max_sentences)
+    return Article(text, title, published_at, article.source_url, max_sentences)

@@ -13,10 +13,12 @@ import json
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from service.errors import Usage
+from service.text.html_extract import Page
 
 _VERSION = 1
 
@@ -52,9 +54,9 @@ class BatchState:
     spent: dict[str, Spent] = field(
         default_factory=dict
     )  # by article id: the articles carried into the round
-    # by article id: the text of each `url` line's page as fetched when the job started, so that a resumed
-    # job judges the answers against the text they were written for (and fetches nothing again)
-    pages: dict[str, str] = field(default_factory=dict)
+    # by article id: each `url` line's page (its text and publication date) as fetched when the job started,
+    # so that a resumed job judges the answers against what they were written for (and fetches nothing again)
+    pages: dict[str, Page] = field(default_factory=dict)
 
     @staticmethod
     def source_of(in_path: Path) -> str:
@@ -84,13 +86,13 @@ class BatchState:
             round=data["round"],
             parts=[Part(**part) for part in data["parts"]],
             spent={key: Spent(**value) for key, value in data["spent"].items()},
-            pages=data.get("pages", {}),
+            pages={key: _page(value) for key, value in data.get("pages", {}).items()},
         )
 
     def save(self, out_path: Path) -> None:
         path = self.path_for(out_path)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps({"version": _VERSION, **asdict(self)}), encoding="utf-8")
+        temporary.write_text(json.dumps({"version": _VERSION, **asdict(self)}, default=str), encoding="utf-8")
         os.replace(temporary, path)
 
     @classmethod
@@ -98,3 +100,11 @@ class BatchState:
         """The job is done: its state and its input files go."""
         cls.path_for(out_path).unlink(missing_ok=True)
         shutil.rmtree(cls.inputs_dir(out_path), ignore_errors=True)
+
+
+def _page(saved: str | dict[str, Any]) -> Page:
+    """A page as the state saved it (`{"text", "published"}`; a state from before publication dates: the text)."""
+    if isinstance(saved, str):
+        return Page(saved)
+    published = saved.get("published")
+    return Page(saved["text"], date.fromisoformat(published) if published else None)

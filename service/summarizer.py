@@ -50,9 +50,16 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _SUMMARY_FIELDS = tuple(name for name in ArticleIn.model_fields if name not in ("source_url", "url"))
 
 
-def with_page_text(article_in: ArticleIn, text: str) -> ArticleIn:
-    """A `url` request as summarized: the page's main text as its `text`, the URL as its `source_url`."""
-    return article_in.model_copy(update={"text": text, "source_url": article_in.source_url or article_in.url})
+def with_page_text(article_in: ArticleIn, page: html_extract.Page) -> ArticleIn:
+    """A `url` request as summarized: the page's main text as its `text`, the URL as its `source_url`, and
+    the publication date the page states as its `published_at` unless the request gave one."""
+    return article_in.model_copy(
+        update={
+            "text": page.text,
+            "source_url": article_in.source_url or article_in.url,
+            "published_at": article_in.published_at or page.published,
+        }
+    )
 
 
 class PageFetcher(Protocol):
@@ -180,21 +187,24 @@ class Summarizer:
 
     async def fetched(self, article_in: ArticleIn) -> ArticleIn:
         """A `url` request with the page's main text as its `text` (HTML through the same extraction as an
-        `html` request) and the URL as its `source_url`. The cache key is the URL and that text: a page
-        whose markup changes (ads, timestamps) but whose article does not is still a hit."""
+        `html` request), the URL as its `source_url` and the page's publication date (`with_page_text`). The
+        cache key is the URL, that text and that date: a page whose markup changes (ads, timestamps) but whose
+        article does not is still a hit."""
         url = article_in.url
         assert url is not None
         if article_in.text is not None or article_in.html is not None:
             raise ConflictingInput("send one of `text`, `html` or `url`, not several")
         if self.fetcher is None:
             raise UrlForbidden("this service does not fetch URLs", url=url)
-        page = await self.fetcher.fetch(url)
-        text = (
-            await asyncio.to_thread(html_extract.main_text, page.body) if page.kind == "html" else page.body
+        fetched = await self.fetcher.fetch(url)
+        page = (
+            await asyncio.to_thread(html_extract.read_page, fetched.body)
+            if fetched.kind == "html"
+            else html_extract.Page(fetched.body)
         )
-        if not text.strip():
+        if not page.text.strip():
             raise NoSentences(f"the page at {url} has no article text")
-        return with_page_text(article_in, text)
+        return with_page_text(article_in, page)
 
     def _stamp(self, result: SummaryResult, started: float, *, cached: bool) -> SummaryResult:
         latency_ms = round((self._clock() - started) * 1000, 2)

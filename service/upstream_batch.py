@@ -55,6 +55,7 @@ from service.errors import (
     Usage,
 )
 from service.summarizer import Gate, Summarizer, settle, with_page_text
+from service.text.html_extract import Page
 from service.upstream import Tally, checked_completion
 
 log = logging.getLogger("service.batch")
@@ -99,7 +100,7 @@ class _Job:
         self.out = out
         self.report = report
         self.articles: dict[str, _Article] = {}
-        self.pages: dict[str, str] = {}  # by article id: a `url` line's page text, as summarized
+        self.pages: dict[str, Page] = {}  # by article id: a `url` line's page, as summarized
 
     def write(self, entry: dict[str, Any]) -> None:
         self.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -110,10 +111,10 @@ class _Job:
         self.write(item.entry(error=problem_of(error)))
 
     async def read(
-        self, in_path: Path, skip: set[str], *, look_up_cache: bool, pages: dict[str, str] | None = None
+        self, in_path: Path, skip: set[str], *, look_up_cache: bool, pages: dict[str, Page] | None = None
     ) -> None:
         """The articles of IN still to answer; unusable lines (and, when a job starts, cached articles) are
-        answered at once. A `url` line is fetched, unless `pages` (a resumed job's) has its text already;
+        answered at once. A `url` line is fetched, unless `pages` (a resumed job's) has its page already;
         what was fetched is kept in `self.pages`."""
         for item in items(in_path):
             if item.id is not None and (item.id in skip or item.id in self.articles):
@@ -132,7 +133,7 @@ class _Job:
                     self.fail(item, e)
                     continue
             if article_in.url is not None and article_in.text is not None:
-                self.pages[item.id] = article_in.text
+                self.pages[item.id] = Page(article_in.text, article_in.published_at)
             key = self.summarizer.key_for(article_in)
             if look_up_cache:
                 try:
@@ -317,7 +318,7 @@ async def run(
         if state is None:
             if not job.articles:
                 return report
-            pages = {key: text for key, text in job.pages.items() if key in job.articles}
+            pages = {key: page for key, page in job.pages.items() if key in job.articles}
             state = BatchState(in_path=source, model=engine.model, pages=pages)
             first = {key: engine.first_messages(line.article) for key, line in job.articles.items()}
             _write_round(state, engine, first, out_path, max_requests=max_requests, max_bytes=max_bytes)

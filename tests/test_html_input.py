@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from service.schema import IncidentSummary
+from service.text import html_extract
 from tests.conftest import assert_problem
 
 PAGES = Path(__file__).resolve().parent / "data" / "html"
@@ -264,3 +266,37 @@ async def test_the_same_page_extracts_the_same_way_every_time(extractive_client:
     ]
     assert all(run["sentences"] == runs[0]["sentences"] for run in runs)
     assert len({run["id"] for run in runs}) == 1  # the same page is the same cache entry
+
+
+def _page_with(head: str) -> str:
+    return f"<html><head>{head}</head><body><article><p>Gunmen killed two guards on Tuesday.</p></article></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "published"),
+    [
+        ('<meta property="article:published_time" content="2024-03-06T09:14:00+00:00">', date(2024, 3, 6)),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-08-26"}</script>',
+         date(2023, 8, 26)),
+        ("<title>No date here</title>", None),
+        ('<meta property="article:published_time" content="2999-01-01">', None),  # after today: no date
+    ],
+)  # fmt: skip
+def test_the_publication_date_is_what_the_pages_markup_states(head: str, published: date | None) -> None:
+    assert html_extract.published_date(_page_with(head)) == published
+
+
+async def test_the_pages_publication_date_anchors_its_relative_dates(
+    extractive_client: httpx.AsyncClient,
+) -> None:
+    """The page says `article:published_time` 2024-03-06 (a Wednesday) and its article "on Tuesday evening";
+    a `published_at` in the request wins over the page's."""
+    html = (PAGES / "wordpress_checkpoint_clash.html").read_text(encoding="utf-8")
+    from_page = await extractive_client.post("/v1/summaries", json={"html": html})
+    from_request = await extractive_client.post(
+        "/v1/summaries", json={"html": html, "published_at": "2024-03-14"}
+    )
+
+    assert from_page.status_code == from_request.status_code == 200, from_page.text
+    assert from_page.json()["summary"]["date"]["start"] == "2024-03-05"
+    assert from_request.json()["summary"]["date"]["start"] == "2024-03-12"

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from service.errors import UpstreamRejected
 from service.main import build_summarizer
 from service.prompts import Prompts
 from service.summarizer import Summarizer
+from service.text.html_extract import Page
 from service.upstream import Upstream
 from tests.conftest import PROBLEM_TYPE, AppClient, FakeClock, sample_text
 from tests.fakes.openai_batch_server import (
@@ -385,7 +387,7 @@ async def test_a_resumed_run_uses_the_page_text_it_sent_and_fetches_nothing_agai
                 await run_until_killed(job, settings, in_path, out_path)
             fetches = len(pages.requests)
         state = BatchState.load(out_path)
-        assert state is not None and "Two US officials revealed" in state.pages["p"]
+        assert state is not None and "Two US officials revealed" in state.pages["p"].text
         report = await run(settings, in_path, out_path)  # the page server is closed now
         assert len(server.creates) == 1
     out = read_jsonl(out_path)
@@ -595,3 +597,17 @@ def test_the_command_needs_the_llm_engine(tmp_path: Path) -> None:
         cli.app, ["batch", "--upstream-batch", str(in_path), str(tmp_path / "out.jsonl")]
     )
     assert result.exit_code == 2 and "needs the llm engine" in result.stderr
+
+
+def test_the_state_keeps_each_pages_text_and_publication_date(tmp_path: Path) -> None:
+    out_path = tmp_path / "o.jsonl"
+    pages = {"a": Page("Gunmen killed two guards on Tuesday.", date(2024, 3, 6)), "b": Page("No date.")}
+    BatchState(in_path="in.jsonl", model="m", pages=pages).save(out_path)
+    state = BatchState.load(out_path)
+    assert state is not None and state.pages == pages
+    # a state written before pages had dates holds the text alone
+    saved = json.loads(BatchState.path_for(out_path).read_text(encoding="utf-8"))
+    saved["pages"] = {"a": "Gunmen killed two guards on Tuesday."}
+    BatchState.path_for(out_path).write_text(json.dumps(saved), encoding="utf-8")
+    state = BatchState.load(out_path)
+    assert state is not None and state.pages == {"a": Page("Gunmen killed two guards on Tuesday.")}

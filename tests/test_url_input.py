@@ -385,3 +385,14 @@ async def test_a_page_without_article_text_has_no_sentences(pages: PageServer, a
         response = await client.post("/v1/summaries", json={"url": pages.url("/large?bytes=0")})
 
     assert_problem(response, 422, "no-sentences")
+
+
+async def test_a_fetched_pages_publication_date_anchors_its_relative_dates(
+    pages: PageServer, app_client: AppClient, extractive_engine: object
+) -> None:
+    """The page's markup says 2024-03-06 and its article "on Tuesday evening": the incident is 2024-03-05."""
+    async with app_client(url_settings(url_allowlist="127.0.0.1/32")) as client:
+        response = await client.post("/v1/summaries", json={"url": pages.url(ARTICLE_PAGE)})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"]["date"]["start"] == "2024-03-05"

@@ -1,7 +1,10 @@
-"""HTML in, the article's main text out (trafilatura): navigation, footers, comments, share bars dropped."""
+"""HTML in, the article's main text out (trafilatura): navigation, footers, comments, share bars dropped; and
+the publication date the page's markup states (htmldate)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 # What a reader never sees is never article text: hidden elements go before extraction.
@@ -50,3 +53,26 @@ def main_text(html: str) -> str:
     # Short or unusual pages: trafilatura's baseline takes the body text without the precision filters.
     _tree, fallback, _length = trafilatura.baseline(document)
     return str(fallback or "")
+
+
+def published_date(html: str) -> date | None:
+    """The publication date the page's markup states: meta tags (`article:published_time`, `date`, …),
+    JSON-LD `datePublished`, `<time>` elements, by htmldate's fast search, which never guesses from the text.
+    None when the markup states none, or states a day after today."""
+    import htmldate
+
+    found = htmldate.find_date(html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+    return date.fromisoformat(found) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a page gives the summary: its main text and the publication date its markup states."""
+
+    text: str
+    published: date | None = None
+
+
+def read_page(html: str) -> Page:
+    """An HTML page's main text (`main_text`) and publication date (`published_date`)."""
+    return Page(main_text(html), published_date(html))
