@@ -539,20 +539,21 @@ def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Vi
     """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
     its citations; a large vague quantity ("dozens") only where the citations state as many."""
     for q in find_quantities(text):
-        values = [v for v in (q.low, q.best, q.high) if v is not None and v > 1]
-        if _MONTH_NEXT.search(text[max(0, q.start - 12) : q.start]) or _MONTH_AFTER.match(text, q.end):
-            continue  # "on February 12", "12 February": the day of a date, not a count
         # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
         if q.vague:
-            if q.low is not None and q.low >= _LARGE_VAGUE and not any(v >= q.low for v in supported):
-                yield Violation(
-                    path, "number_not_in_citations", f"{q.text!r} is more than the cited sentences state"
-                )
-            continue
-        if any(v not in supported for v in values):
-            yield Violation(
-                path, "number_not_in_citations", f"{q.text!r} is not stated in the cited sentences"
+            unsupported = (
+                q.low is not None and q.low >= _LARGE_VAGUE and not any(v >= q.low for v in supported)
             )
+        else:
+            unsupported = any(v not in supported for v in (q.low, q.best, q.high) if v is not None and v > 1)
+        if (
+            not unsupported
+            or _MONTH_NEXT.search(text[max(0, q.start - 12) : q.start])
+            or _MONTH_AFTER.match(text, q.end)
+        ):
+            continue  # stated, or the day of a date ("on February 12", "12 February"), not a count
+        told = "is more than the cited sentences state" if q.vague else "is not stated in the cited sentences"
+        yield Violation(path, "number_not_in_citations", f"{q.text!r} {told}")
 
 
 def headline_violations(summary: IncidentSummary, article: Article) -> list[Violation]:
