@@ -45,7 +45,6 @@ _SKIP_BEFORE_VERB = frozenset([
     "has", "have", "had", "also", "previously", "later", "then", "further", "earlier", "separately",
     "officially"
 ])  # fmt: skip
-_TOKEN = re.compile(r"\S+")
 # Lower case: "United States" is no verb. The first-letter class is a cheap test the verbs would make anyway.
 _VERB_LETTERS = "".join(sorted({verb[0] for verb in cues.REPORTING_VERBS.split("|")} | {"A", "a"}))
 _VERB = re.compile(
@@ -80,7 +79,7 @@ def _is_np_word(word: str) -> bool:
 
 def _np_before(prefix: str) -> str:
     prefix = _PARENTHETICAL.sub("", prefix.rstrip())
-    tokens = _TOKEN.findall(prefix)
+    tokens = prefix.split()
     while tokens and tokens[-1].lower().strip(",") in _SKIP_BEFORE_VERB:
         tokens.pop()
     taken: list[str] = []
@@ -96,7 +95,7 @@ def _np_before(prefix: str) -> str:
 
 def _np_after(suffix: str) -> str:
     taken: list[str] = []
-    for token in _TOKEN.findall(suffix):
+    for token in suffix.split():
         bare = token.rstrip(',.;:”"')
         if not bare or not _is_np_word(bare) or len(taken) >= 8:
             break
