@@ -83,9 +83,9 @@ _BACKGROUND_HINTS = (
 )  # fmt: skip
 
 
-@lru_cache(maxsize=8192)
 def incident_hits(text: str) -> int:
-    """How many incident words `text` has (cached: every rule asks about the same sentences)."""
+    """How many incident words `text` has (from `_incident_spans`, cached: every rule asks about the same
+    sentences)."""
     return len(_incident_spans(text))
 
 
