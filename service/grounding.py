@@ -132,21 +132,14 @@ def _name_in_folded(folded_name: str, folded_text: str, proper: frozenset[str] =
 _COMPASS = frozenset(
     ["north", "south", "east", "west"]
 )  # what makes another country: South Sudan, North Korea
-_DIRECTIONS = frozenset(
+# Words that place a name within a region ("northern Idlib", "Upper Nile", "Greater Khartoum"): they tell two
+# places apart, and a place mention may start with one (the extractive engine's place mentions use them too).
+DIRECTIONS = frozenset(
     [
-        "north",
-        "south",
-        "east",
-        "west",
-        "northern",
-        "southern",
-        "eastern",
-        "western",
-        "central",
-        "upper",
-        "lower",
+        "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+        "northeastern", "northwestern", "southeastern", "southwestern", "upper", "lower", "greater",
     ]
-)
+)  # fmt: skip
 
 
 def _unqualified(words: list[str]) -> set[str]:
@@ -156,7 +149,7 @@ def _unqualified(words: list[str]) -> set[str]:
 
 def _tells_apart(token: str, proper: frozenset[str]) -> bool:
     return (
-        token in _DIRECTIONS or _nation_stem(token) is not None or (token in proper and token not in _GENERIC)
+        token in DIRECTIONS or _nation_stem(token) is not None or (token in proper and token not in _GENERIC)
     )
 
 

@@ -200,6 +200,9 @@ def test_claim_source_must_be_in_citations() -> None:
         ("National Defense Forces", "checkpoint of the National Defense Forces (militias", True),
         ("Islamic State", "the Syrian army said", False),
         ("Aleppo", "near Idlib", False),
+        # every direction word tells two places apart, "northwestern" as much as "north"
+        ("Northwestern Kivu province", "fighting in Kivu province", False),
+        ("Northwestern Kivu province", "fighting in northwestern Kivu province", True),
     ],
 )
 def test_fuzzy_name_matching(name: str, text: str, expected: bool) -> None:

@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 from service.article import Sentence
 from service.engines.extractive import cues
 from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.grounding import DIRECTIONS
 from service.text.fold import folded_pattern
 
 Cue = Literal["site", "attack", "locative", "reference", "origin", "dateline", "none"]
@@ -69,26 +70,6 @@ _FACILITY_WORDS = frozenset(
         "junction",
         "square",
         "street",
-    ]
-)
-_COMPASS = frozenset(
-    [
-        "north",
-        "south",
-        "east",
-        "west",
-        "northern",
-        "southern",
-        "eastern",
-        "western",
-        "central",
-        "northeastern",
-        "northwestern",
-        "southeastern",
-        "southwestern",
-        "upper",
-        "lower",
-        "greater",
     ]
 )
 _NOT_START = frozenset(
@@ -216,7 +197,7 @@ def _spans(run: re.Match[str]) -> list[_Span]:
     if len(words) > 1 and words[0].lower() in _TYPE_FIRST:
         offset = text.find(words[1])
         spans.insert(0, _Span(start + offset, start + len(text), text[offset:], "town"))
-    if len(words) > 1 and words[0].lower() in _COMPASS:
+    if len(words) > 1 and words[0].lower() in DIRECTIONS:
         offset = text.find(words[1])
         spans.append(_Span(start + offset, start + len(text), text[offset:], None))
     return spans
