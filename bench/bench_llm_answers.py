@@ -91,7 +91,8 @@ async def replay(items: list[tuple[Entry, ArticleIn]], count: Callable[[str], in
     async with FaultServer(default=player) as server:
         for max_repairs, phase in ((1, "answers"), (0, "twins")):
             settings = Settings(engine="llm", openai_base_url=server.base_url, cache_url="memory://",
-                                rate_limit_per_minute=0, max_retries=0, max_repairs=max_repairs)  # fmt: skip
+                                rate_limit_per_minute=0, rate_limit_refresh_per_minute=0, max_retries=0,
+                                max_repairs=max_repairs)  # fmt: skip
             app = create_app(settings)
             async with LifespanManager(app) as manager:
                 transport = httpx.ASGITransport(app=manager.app)
