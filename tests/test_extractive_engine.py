@@ -173,3 +173,27 @@ def test_a_group_named_with_dotted_capital_i_is_read_not_crashed_on(engine: Extr
     )
     summary = engine.summarize_sync(prepare(ArticleIn(text=text), max_chars=1_000_000))
     assert any(names_match(actor.name, "Islamic State") for actor in summary.actors)
+
+
+@pytest.mark.parametrize(
+    ("text", "roles"),
+    [
+        # the agent of an attack noun or of a passive verb is the initiator; the passive subject the target
+        ("Two fighters of the National Defence Forces were killed in an attack by ISIS cells near Palmyra, "
+         "activists said.", {"National Defence Forces": "target", "ISIS": "initiator"}),
+        ("Three soldiers were killed by Taliban fighters in Kandahar province on Monday, officials said.",
+         {"Taliban": "initiator", "Three soldiers": "target"}),
+        ("Six villagers were killed in a raid blamed on ADF rebels near Beni on Monday.", {"ADF": "initiator"}),
+        # "by" after a place is no agent; a clause word ends the object ("killed when soldiers opened fire")
+        ("Turkish-backed factions shelled villages held by the SDF near Tal Tamr on Monday, killing two.",
+         {"SDF": "other"}),
+        ("A farmer was shot dead when soldiers opened fire on a market in Bamenda on Monday.",
+         {"soldiers": "initiator"}),
+    ],
+)  # fmt: skip
+def test_actor_roles_follow_who_did_what_to_whom(
+    engine: ExtractiveEngine, text: str, roles: dict[str, str]
+) -> None:
+    article = prepare(ArticleIn(text=text, published_at=date(2024, 3, 12)), max_chars=10_000)
+    found = {actor.name: actor.role for actor in engine.summarize_sync(article).actors}
+    assert {name: found.get(name) for name in roles} == roles, found

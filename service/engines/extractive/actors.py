@@ -90,22 +90,34 @@ _ROLE_CUES = (
         "after",
     ),
     (
-        "initiator",
+        "initiator",  # the agent of a passive or of an attack noun: "killed by Taliban fighters", "an attack by ISIS"
         folded_pattern(
-            r"^\W*(?:\w+\s+){0,3}(?:attacked|opened fire|fired|launched|targeted|ambushed|stormed"
-            r"|raided|shelled|bombed|struck|killed|abducted|kidnapped|seized|dealt|tried to prevent"
-            r"|carried out|hit|blocked|rammed)"
+            r"\b(?:attack|assault|raid|ambush|strike|shelling|bombing|bombardment|gunfire|offensive|killed|wounded"
+            r"|injured|targeted|attacked|shot|abducted|kidnapped|shelled|struck|ambushed|carried out|claimed)\w*"
+            r"\s+(?:(?:carried out|staged|launched|committed|perpetrated|conducted|mounted|allegedly|reportedly"
+            r"|apparently)\s+)?(?:by|blamed on)\s+(?:\w+\s+){0,2}$"  # not "villages held by the SDF"
         ),
-        "after",
+        "before",
     ),
     (
         "target",
         folded_pattern(
             r"(?:attack(?:ed|s)?(?: on)?|against|targeting|targeted|fire on|ambush(?:ed)?|killed"
             r"|killing|wounded|wounding|injured|injuring|struck|shot|abducted|kidnapped|shelled)"
-            r"\s+(?:\w+\s+){0,2}$"
+            # the object, not the subject of the next clause ("were killed when militants attacked")
+            r"\s+(?:(?!(?:when|as|after|while|because|since|before|until|and|but|where|who|which|that|then|if)\b)"
+            r"\w+\s+){0,2}$"
         ),
         "before",
+    ),
+    (
+        "initiator",  # "ISIS fighters attacked": no auxiliary on the way ("soldiers were killed" is passive)
+        folded_pattern(
+            r"^\W*(?:(?!(?:was|were|is|are|be|been|being)\b)\w+\s+){0,3}(?:attacked|opened fire|fired|launched"
+            r"|targeted|ambushed|stormed|raided|shelled|bombed|struck|killed|abducted|kidnapped|seized|dealt"
+            r"|tried to prevent|carried out|hit|blocked|rammed)"
+        ),
+        "after",
     ),
     (
         "target",
