@@ -44,9 +44,16 @@ def _settings(engine: str | None) -> Settings:
 
 
 def _read(path: str, as_html: bool, published_at: date | None) -> ArticleIn:
+    """A file, standard input ("-") or an http(s) URL, fetched as the API fetches `url` (the SSRF guard on)."""
+    if path.startswith(("http://", "https://")):
+        return ArticleIn(url=path, published_at=published_at)
     raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     html = as_html or path.lower().endswith((".html", ".htm"))
-    return ArticleIn(html=raw) if html else ArticleIn(text=raw, published_at=published_at)
+    return (
+        ArticleIn(html=raw, published_at=published_at)
+        if html
+        else ArticleIn(text=raw, published_at=published_at)
+    )
 
 
 async def _summarize_all(settings: Settings, articles: list[ArticleIn], refresh: bool) -> list[object]:
@@ -66,7 +73,8 @@ async def _summarize_all(settings: Settings, articles: list[ArticleIn], refresh:
 @app.command()
 def summarize(
     files: Annotated[
-        list[str], typer.Argument(help="Article files (.txt or .html), or - for standard input.")
+        list[str],
+        typer.Argument(help="Article files (.txt or .html), http(s) URLs, or - for standard input."),
     ],
     fmt: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "json",
     published_at: Annotated[
