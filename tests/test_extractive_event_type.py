@@ -55,6 +55,17 @@ CASES = [
     (["Unidentified gunmen shot dead two police officers at a checkpoint."], ("battles", "armed_clash")),
     (["Militants stormed an army base overnight, the ministry said."], ("battles", "armed_clash")),
     (["An assault on a police station left four dead."], ("battles", "armed_clash")),
+    # ... and in the passive, or as "the death of": a security force's members were the victims.
+    (["Two border guards were killed in an attack by unknown assailants near the crossing."],
+     ("battles", "armed_clash")),
+    (["A police constable was shot dead by militants near the market on Sunday."], ("battles", "armed_clash")),
+    (["Activists documented the death of three fighters of a local militia near the dam."],
+     ("battles", "armed_clash")),
+    # Civilians as the victims, in the passive; an air attack is an air strike.
+    (["Two paramedics were executed and their ambulance set on fire, witnesses said."],
+     ("violence_against_civilians", "attack")),
+    (["Eleven insurgents were killed during an air attack on their hideout, the corps said."],
+     ("explosions_remote_violence", "air_drone_strike")),
     # Strikes and explosives.
     (["An Israeli strike on a house killed six people."], ("explosions_remote_violence", "air_drone_strike")),
     (["Attackers planted explosives under the bridge, killing two passers-by."],
