@@ -360,3 +360,46 @@ def test_the_day_of_another_incident_or_an_earlier_report_loses_to_the_storys() 
         "Activists had documented the death of four fighters and the injury of ten in an ambush yesterday."
     )
     assert found is not None and (found.start, found.text) == ("2024-03-12", "today")
+
+
+# Fourth round (extractive-6): one death without a numeral.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a subject and "died" without an auxiliary, a participle between
+        ("A protester shot by the police died in hospital on Friday.", [("killed", 1, "protester")]),
+        ("Two villagers hit by shrapnel died on the way to the clinic.", [("killed", 2, "villagers")]),
+        # the wounded who died after all
+        ("A soldier wounded in the ambush later died of his wounds.", [("killed", 1, "soldier")]),
+        ("Two guards were injured in the blast and later succumbed.", [("killed", 2, "guards")]),
+        # not: a relative clause, another subject, the object of a preposition, a negation
+        ("A relative of the man who died said he was unarmed.", []),
+        ("Two guards were wounded and a driver was unhurt.", [("injured", 2, "guards")]),
+        ("A soldier wounded in a roadside blast died in hospital.", [("killed", 1, "soldier")]),
+        ("Two guards were wounded but none of them died.", [("injured", 2, "guards")]),
+    ],
+)  # fmt: skip
+def test_one_who_died_later_or_without_an_auxiliary(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+def test_a_later_death_of_one_of_those_killed_raises_no_toll(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "Gunmen killed five villagers in the town of Kaura Namoda on Monday, police said.\n"
+        "One of the victims died in hospital after the attack.",
+    )
+    assert _killed(summary) == 5
+
+
+def test_a_protester_who_died_in_hospital_is_one_death(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "A protester shot by the police died in hospital in the town of Kaura Namoda on Monday, "
+        "a union said.\nThe union said that 20 other protesters were treated for injuries.",
+    )
+    assert _killed(summary) == 1

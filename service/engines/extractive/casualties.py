@@ -63,9 +63,18 @@ _NOMINAL = folded_pattern(
 _SEPARATED = folded_pattern(
     rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
     rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
-    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:has|have|had)\s+(?:(?:also|reportedly|later|since)\s+)?"
-    rf"(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
-)  # "has died", not "have killed a man" (the active voice: the count is the killers)
+    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:(?P<aux>has|have|had)\s+|(?P<bare>))(?:(?:also|reportedly|later|since"
+    rf"|subsequently|eventually)\s+)?(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
+)  # "has died", "A protester shot by the police died in hospital"; not "have killed a man" (the active voice:
+# the count is the killers)
+# The wounded who died after all: "A soldier wounded in the ambush later died of his wounds", "Two men were
+# injured in the blast and later succumbed" (no other subject between: no "and" but "and later").
+_DIED_LATER = folded_pattern(
+    r"^(?P<gap>(?:(?!\band\b)[^.;:!?\d]){0,80}?)(?:,\s*)?(?:and\s+)?(?:(?:later|subsequently|eventually)\s+)?"
+    r"(?:died|succumbed|perished)\b"
+)
+# A count right after a preposition is no subject of a verb without its auxiliary ("in a blast died").
+_OBJECT_OF = folded_pattern(r"\b(?:in|by|on|at|from|with|of|near|after|during|into|under|for|to)\s+$")
 _BRACKETED = re.compile(r"\([^()]*\)")  # "(IS)" in a name is no verb
 _GAP_BREAK = folded_pattern(
     rf"\b(?:was|were|is|are|has|have|had|been|being|but|while|whereas|when|after|before|because|since|if"
@@ -74,7 +83,7 @@ _GAP_BREAK = folded_pattern(
 )
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
-    rf"|outside|inside|across|along|into|through|behind|around"
+    rf"|outside|inside|across|along|into|through|behind|around|shot|hit|later"
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
@@ -233,8 +242,19 @@ def _kind_at(
     if _MIXED_AFTER.match(after[np_end:]) or _MIXED_BEFORE.search(before):
         return None, 0  # "killing and injuring more than 10": how many died is not said
     passive = _PASSIVE.match(after[np_end:])
+    if (
+        passive
+        and singular
+        and not passive.group(0)[: passive.start("verb")].strip()
+        and _OBJECT_OF.search(before)
+    ):
+        passive = None  # "a soldier wounded in a roadside blast died": the blast is no victim
     if passive:
-        return _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
+        kind, end = _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
+        died = _DIED_LATER.match(after[end:]) if kind == "injured" else None
+        if died is not None and _GAP_BREAK.search(died.group("gap")) is None:
+            return "killed", end + died.end()  # "A soldier wounded in the ambush later died"
+        return kind, end
     active = _ACTIVE.search(before)  # "killing a soldier", but not "left a"
     if active:
         verb = spelled(active, "verb", start).lower()
@@ -255,6 +275,9 @@ def _kind_at(
             q.end + separated.end("gap") <= next_start
             and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
             and not (singular and "," in gap.rstrip().removesuffix(","))  # "a singer, was shot"
+            and not (
+                separated.group("bare") is not None and _OBJECT_OF.search(before)
+            )  # "wounded in a blast died"
         ):
             which = "verb" if separated.group("verb") else "died"
             return _kind(spelled(separated, which, q.end)), separated.end()

@@ -33,7 +33,7 @@ from service.engines.extractive.sources import find_attributions
 from service.errors import DeadlineExceeded, NoSentences
 from service.schema import Casualties, DateInfo, IncidentSummary, Range
 
-MODEL = "extractive-5"  # bump when the rules or their data change: it is part of the cache key
+MODEL = "extractive-6"  # bump when the rules or their data change: it is part of the cache key
 _STATE_WORDS = re.compile(
     r"\b(?:army|military|armed forces|government|ministry|minister|police|governor|president|security forces"
     r"|security media cell|defen[cs]e)\b",
