@@ -403,3 +403,29 @@ def test_a_protester_who_died_in_hospital_is_one_death(extractive_engine: Extrac
         "a union said.\nThe union said that 20 other protesters were treated for injuries.",
     )
     assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A dismembered body was found this morning on the road.", [("killed", 1, "dismembered body")]),
+        ("Troops recovered two bodies near the river bank.", [("killed", 2, "bodies")]),
+        ("Guards found the body of a child behind the school.", [("killed", 1, "child")]),
+        ("Rescuers found the charred body of a driver in the van.", [("killed", 1, "driver")]),
+        # not: a body that is no dead person, a body not found, a body already told of
+        ("The governing body of a party met on Monday.", []),
+        ("A body of water lies near the town.", []),
+        ("The body was taken to the morgue.", []),
+    ],
+)  # fmt: skip
+def test_a_dead_body_found_is_a_death(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+    assert _figures(text) == expected
+
+
+def test_a_body_found_is_one_death_and_stays_one(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "A dismembered body was found on Monday in the town of Kaura Namoda, police said.\n"
+        "The body was taken to the morgue of the town, where a body had been left last month too.",
+    )
+    assert _killed(summary) == 1

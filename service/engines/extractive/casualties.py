@@ -27,6 +27,9 @@ _KILLED = (
     r"|assassinated|martyred"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
+_BODY_ADJ = (
+    r"(?:(?:lifeless|dead|charred|burnt|burned|mutilated|decomposed|decomposing|headless|dismembered)\s+)?"
+)
 _AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
 # The patterns of this block are lower case and run on the case-folded sentence (`casefold`): the matches
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
@@ -54,7 +57,16 @@ _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead
 # The event named as a noun, with its victims after "of": "the death of a civilian", "documented the deaths of
 # four members", "resulted in the killing of three militants", "the wounding of two others".
 _NOMINAL = folded_pattern(
-    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries)\s+of\s+"
+    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries"
+    rf"|(?<=the ){_BODY_ADJ}(?:body|corpse))\s+of\s+"
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
+# A dead body found is a death: "a dismembered body was found", "troops recovered two bodies", "found the body
+# of a child" ("the body of" with no other word before "body": not "the governing body of a party").
+_BODY = folded_pattern(r"bod(?:y|ies)|corpses?")
+_FOUND_AFTER = folded_pattern(rf"^\s*{_AUX}(?:found|discovered|recovered|retrieved|dumped|located|pulled)\b")
+_FOUND_BEFORE = folded_pattern(
+    r"\b(?:found|find|finds|discovered|discover|recovered|recover|retrieved|located|discovery of|recovery of)\s+"
     r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
 # A subject separated from its verb ("Three fighters of the group were killed", "A farmer in the province was
@@ -152,7 +164,7 @@ _MAX_NP = 5
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
+    r"|claimed the lives|gunn|toll|bodies|body|corpse|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
     r"|casualt|hack)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
@@ -281,6 +293,10 @@ def _kind_at(
         ):
             which = "verb" if separated.group("verb") else "died"
             return _kind(spelled(separated, which, q.end)), separated.end()
+    if _BODY.fullmatch(folded[q.end : q.end + np_end].rsplit(None, 1)[-1] if np_end else "") and (
+        _FOUND_AFTER.match(after[np_end:]) or _FOUND_BEFORE.search(before)
+    ):
+        return "killed", 0  # "a dismembered body was found", "troops recovered two bodies"
     if singular:
         return None, 0
     if _TOLL.search(before):
