@@ -429,3 +429,29 @@ def test_a_body_found_is_one_death_and_stays_one(extractive_engine: ExtractiveEn
         "The body was taken to the morgue of the town, where a body had been left last month too.",
     )
     assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A man was found dead in his car.", [("killed", 1, "man")]),
+        ("Two farmers were found dead near the village.", [("killed", 2, "farmers")]),
+        ("A farmer from the village was later found dead.", [("killed", 1, "farmer")]),
+        ("The journalist was found dead at his home.", [("killed", 1, "person")]),
+        ("A guard was found injured at the gate.", [("injured", 1, "guard")]),
+        # not: a negation, the living, dead things
+        ("The man was not found dead.", []),
+        ("The missing soldier was found alive.", []),
+        ("Police found dead fish in the river.", []),
+    ],
+)  # fmt: skip
+def test_one_found_dead_is_a_death(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+    assert _figures(text) == expected
+
+
+def test_the_one_found_dead_is_cited(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "The journalist was found dead at his home in the town of Kaura Namoda on Monday, police said.",
+    )
+    assert _killed(summary) == 1

@@ -30,7 +30,7 @@ _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _BODY_ADJ = (
     r"(?:(?:lifeless|dead|charred|burnt|burned|mutilated|decomposed|decomposing|headless|dismembered)\s+)?"
 )
-_AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
+_AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each|found)\s+)*"
 # The patterns of this block are lower case and run on the case-folded sentence (`casefold`): the matches
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
@@ -74,7 +74,7 @@ _FOUND_BEFORE = folded_pattern(
 # count, no digit, no verb of their own (no auxiliary, no reporting verb) and no clause of their own.
 _SEPARATED = folded_pattern(
     rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
-    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
+    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?(?:found\s+)?"
     rf"(?P<verb>{_KILLED}|{_INJURED})|(?:(?P<aux>has|have|had)\s+|(?P<bare>))(?:(?:also|reportedly|later|since"
     rf"|subsequently|eventually)\s+)?(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
 )  # "has died", "A protester shot by the police died in hospital"; not "have killed a man" (the active voice:
@@ -351,7 +351,8 @@ _ONE_VICTIM = re.compile(
     r"|\b(?:causing|caused|leading to|led to|resulting in|resulted in) (?:his|her) (?:\w+ )?death\b"
     r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
     r"|executed|slain|beheaded)\b"
-)
+    r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?:[\w’'-]+\s+){1,2}(?:was|has been|had been)\s+(?:later\s+)?found dead\b"
+)  # "the driver was found dead"
 # None died: "no casualties were reported", "without fatalities" (the forms grounding reads as zero).
 _NO_DEATHS = folded_pattern(r"\b(?:no|without) (?:casualties|deaths|fatalities|loss of life)\b")
 # Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
