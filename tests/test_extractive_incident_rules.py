@@ -455,3 +455,21 @@ def test_the_one_found_dead_is_cited(extractive_engine: ExtractiveEngine) -> Non
         "The journalist was found dead at his home in the town of Kaura Namoda on Monday, police said.",
     )
     assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Crowds mourned the death of Ali Musa in the town.", [("killed", 1, "person")]),
+        ("They confirmed the assassination of Free Valley Army leader Abu Tarik.", [("killed", 1, "person")]),
+        ("The killing of Charles Banda was confirmed by police.", [("killed", 1, "person")]),
+        # not: a people, a named group's members, a death of the past
+        ("Protests followed the killing of Palestinians in the city.", []),
+        ("He condemned the killing of Hamas fighters.", []),
+        ("Protests have continued since the killing of Ali Musa.", []),
+    ],
+)  # fmt: skip
+def test_the_death_of_a_named_person_is_one_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected

@@ -353,6 +353,27 @@ _ONE_VICTIM = re.compile(
     r"|executed|slain|beheaded)\b"
     r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?:[\w’'-]+\s+){1,2}(?:was|has been|had been)\s+(?:later\s+)?found dead\b"
 )  # "the driver was found dead"
+# "the death of Ali Musa", "the assassination of Islamic State leader Abu Bakr": one named person.
+_NAMED_DEATH = re.compile(
+    r"\b(?:death|killing|murder|assassination) of (?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3})"
+    r"(?:\s+(?P<next>[a-z]+))?"
+)
+_NOT_PLURAL = frozenset(["was", "has", "is", "his", "this", "as", "its", "us"])
+
+
+def _named_death(text: str) -> bool:
+    """Not a people in one word ending in -s ("the killing of Palestinians"), nor a name before a plural
+    ("the killing of Hamas fighters")."""
+    for m in _NAMED_DEATH.finditer(text):
+        name, following = m.group("name"), m.group("next") or ""
+        if " " not in name and name.endswith("s"):
+            continue
+        if following.endswith("s") and following not in _NOT_PLURAL:
+            continue
+        return True
+    return False
+
+
 # None died: "no casualties were reported", "without fatalities" (the forms grounding reads as zero).
 _NO_DEATHS = folded_pattern(r"\b(?:no|without) (?:casualties|deaths|fatalities|loss of life)\b")
 # Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
@@ -491,7 +512,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             group = last_group if not group or fold_case(group) in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
-    if not found and _ONE_VICTIM.search(text):
+    if not found and (_ONE_VICTIM.search(text) or _named_death(text)):
         found.append(Report(sentence, "killed", Range(low=1, best=1, high=1), "person", source))
     if not found and _NO_DEATHS.search(folded):
         found.append(Report(sentence, "killed", Range(low=0, best=0, high=0), "people", source))
