@@ -473,3 +473,37 @@ def test_the_death_of_a_named_person_is_one_death(
     text: str, expected: list[tuple[str, int | None, str]]
 ) -> None:
     assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The driver succumbed to his wounds on Monday.", [("killed", 1, "person")]),
+        ("His brother later succumbed to his injuries.", [("killed", 1, "person")]),
+        ("He had worked in the market until his untimely death last night.", [("killed", 1, "person")]),
+        ("Police confirmed her death on Friday.", [("killed", 1, "person")]),
+        # not: the wounded (how many is not said), a sentence of death, death escaped
+        ("The wounded succumbed in hospital.", []),
+        ("His death sentence was commuted.", []),
+        ("He narrowly escaped death.", []),
+    ],
+)  # fmt: skip
+def test_one_who_succumbed_or_his_death_is_one_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+def test_his_death_is_cited_and_adds_nothing_to_a_toll(extractive_engine: ExtractiveEngine) -> None:
+    one = _summary(
+        extractive_engine,
+        "A tailor was abducted in the town of Kaura Namoda on Monday, his family said.\n"
+        "He had worked in the town until his untimely death last night.",
+    )
+    assert _killed(one) == 1
+    three = _summary(
+        extractive_engine,
+        "Gunmen killed three traders in the town of Kaura Namoda on Monday, police said.\n"
+        "One of them had worked in the town until his death.",
+    )
+    assert _killed(three) == 3

@@ -352,6 +352,11 @@ _ONE_VICTIM = re.compile(
     r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
     r"|executed|slain|beheaded)\b"
     r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?:[\w’'-]+\s+){1,2}(?:was|has been|had been)\s+(?:later\s+)?found dead\b"
+    # "the driver succumbed to his wounds", "his brother later succumbed" (not "the wounded succumbed")
+    r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?!(?:injured|wounded)\b)(?:[\w’'-]+\s+)?(?!(?:injured|wounded)\b)[\w’'-]*[^\Ws]"
+    r"\s+(?:(?:later|eventually|subsequently)\s+)?succumbed\b"
+    # "until his untimely death on Monday", "police confirmed her death"
+    r"|\b(?:[Hh]is|[Hh]er)\s+(?:[a-z]+\s+)?death\b(?!\s+(?:sentences?|penalty|threats?|warrants?|row|squads?|anniversary))"
 )  # "the driver was found dead"
 # "the death of Ali Musa", "the assassination of Islamic State leader Abu Bakr": one named person.
 _NAMED_DEATH = re.compile(
