@@ -507,3 +507,20 @@ def test_his_death_is_cited_and_adds_nothing_to_a_toll(extractive_engine: Extrac
         "One of them had worked in the town until his death.",
     )
     assert _killed(three) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Two men were discovered to be deceased inside a house.", [("killed", 2, "men")]),
+        ("A woman was pronounced dead at the clinic.", [("killed", 1, "woman")]),
+        ("Two soldiers were confirmed killed in the raid.", [("killed", 2, "soldiers")]),
+        # not: the dead named as a noun, other things confirmed
+        ("The deceased was a teacher.", []),
+        ("Two people were confirmed to be members of the gang.", []),
+    ],
+)  # fmt: skip
+def test_found_or_confirmed_dead_or_deceased_is_a_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected

@@ -24,13 +24,16 @@ Kind = Literal["killed", "injured"]
 _KILLED = (
     r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
     r"|lost her life|succumbed|neutrali[sz]ed|eliminated|gunned down|shot to death|hacked to death|murdered"
-    r"|assassinated|martyred"
+    r"|assassinated|martyred|deceased"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
 _BODY_ADJ = (
     r"(?:(?:lifeless|dead|charred|burnt|burned|mutilated|decomposed|decomposing|headless|dismembered)\s+)?"
 )
-_AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each|found)\s+)*"
+_AUX = (
+    r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each|found"
+    r"|discovered|confirmed|declared|pronounced|to be)\s+)*"
+)  # "was found dead", "were discovered to be deceased", "was confirmed dead"
 # The patterns of this block are lower case and run on the case-folded sentence (`casefold`): the matches
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
@@ -74,7 +77,8 @@ _FOUND_BEFORE = folded_pattern(
 # count, no digit, no verb of their own (no auxiliary, no reporting verb) and no clause of their own.
 _SEPARATED = folded_pattern(
     rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
-    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?(?:found\s+)?"
+    rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
+    rf"(?:(?:found|discovered|confirmed|declared|pronounced)\s+(?:to be\s+)?)?"
     rf"(?P<verb>{_KILLED}|{_INJURED})|(?:(?P<aux>has|have|had)\s+|(?P<bare>))(?:(?:also|reportedly|later|since"
     rf"|subsequently|eventually)\s+)?(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
 )  # "has died", "A protester shot by the police died in hospital"; not "have killed a man" (the active voice:
@@ -165,7 +169,7 @@ _MAX_NP = 5
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
     r"|claimed the lives|gunn|toll|bodies|body|corpse|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
-    r"|casualt|hack)"
+    r"|casualt|hack|deceas)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
