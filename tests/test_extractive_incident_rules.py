@@ -524,3 +524,18 @@ def test_found_or_confirmed_dead_or_deceased_is_a_death(
     text: str, expected: list[tuple[str, int | None, str]]
 ) -> None:
     assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "dead" after a preposition's object is still a dead person; a motorcycle is no victim; "lost" ends a group
+        ("Police checked the report of the discovery of a dead body.", [("killed", 1, "people")]),
+        ("Gunmen on a motorcycle shot dead two soldiers at a checkpoint.", [("killed", 2, "soldiers")]),
+        ("The four civilians lost their lives immediately.", [("killed", 4, "civilians")]),
+    ],
+)  # fmt: skip
+def test_groups_and_victims_around_the_new_forms(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected

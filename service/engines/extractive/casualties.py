@@ -99,7 +99,7 @@ _GAP_BREAK = folded_pattern(
 )
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
-    rf"|outside|inside|across|along|into|through|behind|around|shot|hit|later"
+    rf"|outside|inside|across|along|into|through|behind|around|shot|hit|later|lost"
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
@@ -261,10 +261,11 @@ def _kind_at(
     if (
         passive
         and singular
+        and passive.group("verb") in ("died", "perished", "succumbed")
         and not passive.group(0)[: passive.start("verb")].strip()
         and _OBJECT_OF.search(before)
     ):
-        passive = None  # "a soldier wounded in a roadside blast died": the blast is no victim
+        passive = None  # "a soldier wounded in a roadside blast died": the blast is no victim (but "of a dead body")
     if passive:
         kind, end = _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
         died = _DIED_LATER.match(after[end:]) if kind == "injured" else None
@@ -346,6 +347,10 @@ _THINGS = frozenset(
         "positions",
         "posts",
         "checkpoints",
+        "motorcycle",
+        "motorcycles",
+        "motorbike",
+        "motorbikes",
     ]
 )
 # One victim named by a pronoun or by name: "killing him", "causing his immediate death", "Ahmed Ali was
