@@ -360,3 +360,182 @@ def test_the_day_of_another_incident_or_an_earlier_report_loses_to_the_storys() 
         "Activists had documented the death of four fighters and the injury of ten in an ambush yesterday."
     )
     assert found is not None and (found.start, found.text) == ("2024-03-12", "today")
+
+
+# Fourth round (extractive-6): one death without a numeral.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a subject and "died" without an auxiliary, a participle between
+        ("A protester shot by the police died in hospital on Friday.", [("killed", 1, "protester")]),
+        ("Two villagers hit by shrapnel died on the way to the clinic.", [("killed", 2, "villagers")]),
+        # the wounded who died after all
+        ("A soldier wounded in the ambush later died of his wounds.", [("killed", 1, "soldier")]),
+        ("Two guards were injured in the blast and later succumbed.", [("killed", 2, "guards")]),
+        # not: a relative clause, another subject, the object of a preposition, a negation
+        ("A relative of the man who died said he was unarmed.", []),
+        ("Two guards were wounded and a driver was unhurt.", [("injured", 2, "guards")]),
+        ("A soldier wounded in a roadside blast died in hospital.", [("killed", 1, "soldier")]),
+        ("Two guards were wounded but none of them died.", [("injured", 2, "guards")]),
+    ],
+)  # fmt: skip
+def test_one_who_died_later_or_without_an_auxiliary(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+def test_a_later_death_of_one_of_those_killed_raises_no_toll(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "Gunmen killed five villagers in the town of Kaura Namoda on Monday, police said.\n"
+        "One of the victims died in hospital after the attack.",
+    )
+    assert _killed(summary) == 5
+
+
+def test_a_protester_who_died_in_hospital_is_one_death(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "A protester shot by the police died in hospital in the town of Kaura Namoda on Monday, "
+        "a union said.\nThe union said that 20 other protesters were treated for injuries.",
+    )
+    assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A dismembered body was found this morning on the road.", [("killed", 1, "dismembered body")]),
+        ("Troops recovered two bodies near the river bank.", [("killed", 2, "bodies")]),
+        ("Guards found the body of a child behind the school.", [("killed", 1, "child")]),
+        ("Rescuers found the charred body of a driver in the van.", [("killed", 1, "driver")]),
+        # not: a body that is no dead person, a body not found, a body already told of
+        ("The governing body of a party met on Monday.", []),
+        ("A body of water lies near the town.", []),
+        ("The body was taken to the morgue.", []),
+    ],
+)  # fmt: skip
+def test_a_dead_body_found_is_a_death(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+    assert _figures(text) == expected
+
+
+def test_a_body_found_is_one_death_and_stays_one(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "A dismembered body was found on Monday in the town of Kaura Namoda, police said.\n"
+        "The body was taken to the morgue of the town, where a body had been left last month too.",
+    )
+    assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A man was found dead in his car.", [("killed", 1, "man")]),
+        ("Two farmers were found dead near the village.", [("killed", 2, "farmers")]),
+        ("A farmer from the village was later found dead.", [("killed", 1, "farmer")]),
+        ("The journalist was found dead at his home.", [("killed", 1, "person")]),
+        ("A guard was found injured at the gate.", [("injured", 1, "guard")]),
+        # not: a negation, the living, dead things
+        ("The man was not found dead.", []),
+        ("The missing soldier was found alive.", []),
+        ("Police found dead fish in the river.", []),
+    ],
+)  # fmt: skip
+def test_one_found_dead_is_a_death(text: str, expected: list[tuple[str, int | None, str]]) -> None:
+    assert _figures(text) == expected
+
+
+def test_the_one_found_dead_is_cited(extractive_engine: ExtractiveEngine) -> None:
+    summary = _summary(
+        extractive_engine,
+        "The journalist was found dead at his home in the town of Kaura Namoda on Monday, police said.",
+    )
+    assert _killed(summary) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Crowds mourned the death of Ali Musa in the town.", [("killed", 1, "person")]),
+        ("They confirmed the assassination of Free Valley Army leader Abu Tarik.", [("killed", 1, "person")]),
+        ("The killing of Charles Banda was confirmed by police.", [("killed", 1, "person")]),
+        # not: a people, a named group's members, a death of the past
+        ("Protests followed the killing of Palestinians in the city.", []),
+        ("He condemned the killing of Hamas fighters.", []),
+        ("Protests have continued since the killing of Ali Musa.", []),
+    ],
+)  # fmt: skip
+def test_the_death_of_a_named_person_is_one_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The driver succumbed to his wounds on Monday.", [("killed", 1, "person")]),
+        ("His brother later succumbed to his injuries.", [("killed", 1, "person")]),
+        ("He had worked in the market until his untimely death last night.", [("killed", 1, "person")]),
+        ("Police confirmed her death on Friday.", [("killed", 1, "person")]),
+        # not: the wounded (how many is not said), a sentence of death, death escaped
+        ("The wounded succumbed in hospital.", []),
+        ("His death sentence was commuted.", []),
+        ("He narrowly escaped death.", []),
+    ],
+)  # fmt: skip
+def test_one_who_succumbed_or_his_death_is_one_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+def test_his_death_is_cited_and_adds_nothing_to_a_toll(extractive_engine: ExtractiveEngine) -> None:
+    one = _summary(
+        extractive_engine,
+        "A tailor was abducted in the town of Kaura Namoda on Monday, his family said.\n"
+        "He had worked in the town until his untimely death last night.",
+    )
+    assert _killed(one) == 1
+    three = _summary(
+        extractive_engine,
+        "Gunmen killed three traders in the town of Kaura Namoda on Monday, police said.\n"
+        "One of them had worked in the town until his death.",
+    )
+    assert _killed(three) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Two men were discovered to be deceased inside a house.", [("killed", 2, "men")]),
+        ("A woman was pronounced dead at the clinic.", [("killed", 1, "woman")]),
+        ("Two soldiers were confirmed killed in the raid.", [("killed", 2, "soldiers")]),
+        # not: the dead named as a noun, other things confirmed
+        ("The deceased was a teacher.", []),
+        ("Two people were confirmed to be members of the gang.", []),
+    ],
+)  # fmt: skip
+def test_found_or_confirmed_dead_or_deceased_is_a_death(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "dead" after a preposition's object is still a dead person; a motorcycle is no victim; "lost" ends a group
+        ("Police checked the report of the discovery of a dead body.", [("killed", 1, "people")]),
+        ("Gunmen on a motorcycle shot dead two soldiers at a checkpoint.", [("killed", 2, "soldiers")]),
+        ("The four civilians lost their lives immediately.", [("killed", 4, "civilians")]),
+    ],
+)  # fmt: skip
+def test_groups_and_victims_around_the_new_forms(
+    text: str, expected: list[tuple[str, int | None, str]]
+) -> None:
+    assert _figures(text) == expected

@@ -24,10 +24,16 @@ Kind = Literal["killed", "injured"]
 _KILLED = (
     r"killed|dead|died|slain|perished|executed|massacred|shot dead|beheaded|lost their lives|lost his life"
     r"|lost her life|succumbed|neutrali[sz]ed|eliminated|gunned down|shot to death|hacked to death|murdered"
-    r"|assassinated|martyred"
+    r"|assassinated|martyred|deceased"
 )
 _INJURED = r"wounded|injured|hurt|maimed|hospitali[sz]ed"
-_AUX = r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each)\s+)*"
+_BODY_ADJ = (
+    r"(?:(?:lifeless|dead|charred|burnt|burned|mutilated|decomposed|decomposing|headless|dismembered)\s+)?"
+)
+_AUX = (
+    r"(?:(?:were|was|are|is|have been|has been|had been|been|being|got|later|reportedly|also|all|both|each|found"
+    r"|discovered|confirmed|declared|pronounced|to be)\s+)*"
+)  # "was found dead", "were discovered to be deceased", "was confirmed dead"
 # The patterns of this block are lower case and run on the case-folded sentence (`casefold`): the matches
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
@@ -54,7 +60,16 @@ _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead
 # The event named as a noun, with its victims after "of": "the death of a civilian", "documented the deaths of
 # four members", "resulted in the killing of three militants", "the wounding of two others".
 _NOMINAL = folded_pattern(
-    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries)\s+of\s+"
+    r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries"
+    rf"|(?<=the ){_BODY_ADJ}(?:body|corpse))\s+of\s+"
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
+# A dead body found is a death: "a dismembered body was found", "troops recovered two bodies", "found the body
+# of a child" ("the body of" with no other word before "body": not "the governing body of a party").
+_BODY = folded_pattern(r"bod(?:y|ies)|corpses?")
+_FOUND_AFTER = folded_pattern(rf"^\s*{_AUX}(?:found|discovered|recovered|retrieved|dumped|located|pulled)\b")
+_FOUND_BEFORE = folded_pattern(
+    r"\b(?:found|find|finds|discovered|discover|recovered|recover|retrieved|located|discovery of|recovery of)\s+"
     r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
 )
 # A subject separated from its verb ("Three fighters of the group were killed", "A farmer in the province was
@@ -63,9 +78,19 @@ _NOMINAL = folded_pattern(
 _SEPARATED = folded_pattern(
     rf"^(?P<gap>[^.;:!?\d]{{1,90}}?)\b(?:(?:were|was|had been|have been|has been)\s+"
     rf"(?:(?:also|reportedly|later|allegedly|all|both|each|subsequently|eventually)\s+)?"
-    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:has|have|had)\s+(?:(?:also|reportedly|later|since)\s+)?"
-    rf"(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
-)  # "has died", not "have killed a man" (the active voice: the count is the killers)
+    rf"(?:(?:found|discovered|confirmed|declared|pronounced)\s+(?:to be\s+)?)?"
+    rf"(?P<verb>{_KILLED}|{_INJURED})|(?:(?P<aux>has|have|had)\s+|(?P<bare>))(?:(?:also|reportedly|later|since"
+    rf"|subsequently|eventually)\s+)?(?P<died>died|perished|succumbed|lost (?:their|his|her) li(?:fe|ves)))\b"
+)  # "has died", "A protester shot by the police died in hospital"; not "have killed a man" (the active voice:
+# the count is the killers)
+# The wounded who died after all: "A soldier wounded in the ambush later died of his wounds", "Two men were
+# injured in the blast and later succumbed" (no other subject between: no "and" but "and later").
+_DIED_LATER = folded_pattern(
+    r"^(?P<gap>(?:(?!\band\b)[^.;:!?\d]){0,80}?)(?:,\s*)?(?:and\s+)?(?:(?:later|subsequently|eventually)\s+)?"
+    r"(?:died|succumbed|perished)\b"
+)
+# A count right after a preposition is no subject of a verb without its auxiliary ("in a blast died").
+_OBJECT_OF = folded_pattern(r"\b(?:in|by|on|at|from|with|of|near|after|during|into|under|for|to)\s+$")
 _BRACKETED = re.compile(r"\([^()]*\)")  # "(IS)" in a name is no verb
 _GAP_BREAK = folded_pattern(
     rf"\b(?:was|were|is|are|has|have|had|been|being|but|while|whereas|when|after|before|because|since|if"
@@ -74,7 +99,7 @@ _GAP_BREAK = folded_pattern(
 )
 _NP_STOP = folded_pattern(
     rf"^(?:that|who|which|when|where|after|before|while|as|and|but|or|in|on|at|by|with|from|to|for|during|near"
-    rf"|outside|inside|across|along|into|through|behind|around"
+    rf"|outside|inside|across|along|into|through|behind|around|shot|hit|later|lost"
     rf"|{cues.REPORTING_VERBS}|remain|remained|arrived|returned|took|were|was|are|is|have|has|had|been)$"
 )
 _SUBGROUP = folded_pattern(r"\b(?:including|among them|among whom|of whom|of which|such as)\s+$")
@@ -143,8 +168,8 @@ _MAX_NP = 5
 # sentence without any states no casualty figure (most sentences), and is not read further.
 _CASUALTY_STEM = folded_pattern(
     r"\b(?:kill|dead|die|slain|perish|execut|massacr|shot|shoot|behead|lost|succumb|wound|injur|hurt|maim|hospitali"
-    r"|claimed the lives|gunn|toll|bodies of|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
-    r"|casualt|hack)"
+    r"|claimed the lives|gunn|toll|bodies|body|corpse|number of|death|fatalit|neutrali|eliminat|murder|assassin|martyr"
+    r"|casualt|hack|deceas)"
 )  # at a word's start, as each of those patterns has it ("soldiers" holds "die" but is no casualty word)
 _ACRONYM = re.compile(r"\([A-Z][A-Z0-9.&\-]{1,9}s?\)")  # "(DRG)" inside a unit's name
 # Where a sentence turns to an earlier incident ("..., weeks after two people were killed", "The attack came
@@ -233,8 +258,20 @@ def _kind_at(
     if _MIXED_AFTER.match(after[np_end:]) or _MIXED_BEFORE.search(before):
         return None, 0  # "killing and injuring more than 10": how many died is not said
     passive = _PASSIVE.match(after[np_end:])
+    if (
+        passive
+        and singular
+        and passive.group("verb") in ("died", "perished", "succumbed")
+        and not passive.group(0)[: passive.start("verb")].strip()
+        and _OBJECT_OF.search(before)
+    ):
+        passive = None  # "a soldier wounded in a roadside blast died": the blast is no victim (but "of a dead body")
     if passive:
-        return _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
+        kind, end = _kind(spelled(passive, "verb", q.end + np_end)), np_end + passive.end()
+        died = _DIED_LATER.match(after[end:]) if kind == "injured" else None
+        if died is not None and _GAP_BREAK.search(died.group("gap")) is None:
+            return "killed", end + died.end()  # "A soldier wounded in the ambush later died"
+        return kind, end
     active = _ACTIVE.search(before)  # "killing a soldier", but not "left a"
     if active:
         verb = spelled(active, "verb", start).lower()
@@ -255,9 +292,16 @@ def _kind_at(
             q.end + separated.end("gap") <= next_start
             and _GAP_BREAK.search(_BRACKETED.sub(" ", gap)) is None
             and not (singular and "," in gap.rstrip().removesuffix(","))  # "a singer, was shot"
+            and not (
+                separated.group("bare") is not None and _OBJECT_OF.search(before)
+            )  # "wounded in a blast died"
         ):
             which = "verb" if separated.group("verb") else "died"
             return _kind(spelled(separated, which, q.end)), separated.end()
+    if _BODY.fullmatch(folded[q.end : q.end + np_end].rsplit(None, 1)[-1] if np_end else "") and (
+        _FOUND_AFTER.match(after[np_end:]) or _FOUND_BEFORE.search(before)
+    ):
+        return "killed", 0  # "a dismembered body was found", "troops recovered two bodies"
     if singular:
         return None, 0
     if _TOLL.search(before):
@@ -303,6 +347,10 @@ _THINGS = frozenset(
         "positions",
         "posts",
         "checkpoints",
+        "motorcycle",
+        "motorcycles",
+        "motorbike",
+        "motorbikes",
     ]
 )
 # One victim named by a pronoun or by name: "killing him", "causing his immediate death", "Ahmed Ali was
@@ -312,7 +360,34 @@ _ONE_VICTIM = re.compile(
     r"|\b(?:causing|caused|leading to|led to|resulting in|resulted in) (?:his|her) (?:\w+ )?death\b"
     r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
     r"|executed|slain|beheaded)\b"
+    r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?:[\w’'-]+\s+){1,2}(?:was|has been|had been)\s+(?:later\s+)?found dead\b"
+    # "the driver succumbed to his wounds", "his brother later succumbed" (not "the wounded succumbed")
+    r"|\b(?:[Tt]he|[Hh]is|[Hh]er)\s+(?!(?:injured|wounded)\b)(?:[\w’'-]+\s+)?(?!(?:injured|wounded)\b)[\w’'-]*[^\Ws]"
+    r"\s+(?:(?:later|eventually|subsequently)\s+)?succumbed\b"
+    # "until his untimely death on Monday", "police confirmed her death"
+    r"|\b(?:[Hh]is|[Hh]er)\s+(?:[a-z]+\s+)?death\b(?!\s+(?:sentences?|penalty|threats?|warrants?|row|squads?|anniversary))"
+)  # "the driver was found dead"
+# "the death of Ali Musa", "the assassination of Islamic State leader Abu Bakr": one named person.
+_NAMED_DEATH = re.compile(
+    r"\b(?:death|killing|murder|assassination) of (?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3})"
+    r"(?:\s+(?P<next>[a-z]+))?"
 )
+_NOT_PLURAL = frozenset(["was", "has", "is", "his", "this", "as", "its", "us"])
+
+
+def _named_death(text: str) -> bool:
+    """Not a people in one word ending in -s ("the killing of Palestinians"), nor a name before a plural
+    ("the killing of Hamas fighters")."""
+    for m in _NAMED_DEATH.finditer(text):
+        name, following = m.group("name"), m.group("next") or ""
+        if " " not in name and name.endswith("s"):
+            continue
+        if following.endswith("s") and following not in _NOT_PLURAL:
+            continue
+        return True
+    return False
+
+
 # None died: "no casualties were reported", "without fatalities" (the forms grounding reads as zero).
 _NO_DEATHS = folded_pattern(r"\b(?:no|without) (?:casualties|deaths|fatalities|loss of life)\b")
 # Vague hundreds or thousands in a sentence in the perfect ("has killed hundreds"): a tally, not one toll.
@@ -451,7 +526,7 @@ def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
             group = last_group if not group or fold_case(group) in ("others", "more", "other") else group
         last_group = group
         found.append(Report(sentence, kind, _range(q), group, source))
-    if not found and _ONE_VICTIM.search(text):
+    if not found and (_ONE_VICTIM.search(text) or _named_death(text)):
         found.append(Report(sentence, "killed", Range(low=1, best=1, high=1), "person", source))
     if not found and _NO_DEATHS.search(folded):
         found.append(Report(sentence, "killed", Range(low=0, best=0, high=0), "people", source))
