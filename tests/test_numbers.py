@@ -75,6 +75,17 @@ def test_supported_values_cover_bounds_articles_and_negation() -> None:
     assert 1 not in supported_values("The army said a convoy passed the area.")  # an article is not a count
     assert 0 in supported_values("No one was killed.")
     assert supported_values("several injured") == {2}
+    # one death in the singular, without an article before a harm word
+    for one in (
+        "Gunmen assassinated a member of the local council.",
+        "The quarter head has reportedly died after he was shot.",
+        "Ferdinand Ba has reportedly died after he was shot.",
+        "Ahmed Ali was found dead near the river.",
+        "The driver was later confirmed dead.",
+    ):
+        assert 1 in supported_values(one), one
+    assert 1 not in supported_values("Ahmed Ali was found alive near the river.")
+    assert 1 not in supported_values("Soldiers have died in the clashes.")
 
 
 def test_vague_words_follow_the_product_mapping() -> None:

@@ -121,11 +121,11 @@ _ONE = re.compile(
     r"|\b(?:death|killing|murder|assassination|execution|body|wounding|abduction|kidnapping)\s+of\s+(?:a|an)\b"
     r"|\b(?:shot dead|gunned down|kill|killing|killed|wound|wounding|wounded|injure|injuring|injured|shoot"
     r"|shooting|shot|abduct|abducting|abducted|kidnap|kidnapping|kidnapped|murder|murdering|murdered"
-    r"|execute|executing|executed)(?:[\s,]+\S+){0,2}?[\s,]+(?:a|an)\b"
+    r"|execute|executing|executed|assassinate|assassinating|assassinated)(?:[\s,]+\S+){0,2}?[\s,]+(?:a|an)\b"
     r"|\b(?:his|her)\s+(?:\S+\s+)?(?:death|demise)\b|\b(?:killing|killed|wounding|wounded|injuring|injured)\s+(?:him|her)\b"
     # a singular verb after a determiner: "her fetus dies", "the driver was killed", "his son were killed"
-    r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|is dead|was (?!not\b)(?:\S+\s+){0,2}?(?:killed|wounded"
-    r"|injured|hurt|shot|found dead)|succumbed)\b"
+    r"|\b(?:the|his|her|its|their)\s+(?:\S+\s+){0,2}?(?:dies|(?:has|had)\s+(?:\S+\s+)?died|is dead|was (?!not\b)(?:\S+\s+){0,2}?"
+    r"(?:killed|wounded|injured|hurt|shot|found dead|confirmed dead|declared dead|pronounced dead)|succumbed)\b"
     r"|\b(?:his|her|their)\s+\w+\s+(?:was|were)\s+(?:killed|wounded|injured)\b"
 )
 # One named person: "the death of Wilson Yanog", "Nureeta was killed", "gunmen killed Ahmed Ali" (matched on
@@ -135,6 +135,9 @@ _NAMED_ONE = re.compile(
     r"|\b[A-Z][\w’'-]+\s+(?:was|has been|had been)\s+(?:\w+\s+)?(?:killed|shot dead|murdered|assassinated"
     r"|executed|slain|beheaded)\b"
     r"|\b(?:killed|murdered|assassinated|executed|shot dead)\s+[A-Z][\w’'-]+"
+    # "Ferdinand has reportedly died", "Ahmed was found dead": "has" and "was" are singular
+    r"|\b[A-Z][\w’'-]+\s+(?:has|had)\s+(?:\w+\s+)?died\b"
+    r"|\b[A-Z][\w’'-]+\s+was\s+(?:\w+\s+)?(?:found|confirmed|declared|pronounced)\s+dead\b"
 )
 # "both of the dead", "both were wounded": two.
 _BOTH = re.compile(r"\bboth\b")
