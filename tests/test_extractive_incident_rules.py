@@ -30,9 +30,9 @@ def _figures(text: str) -> list[tuple[str, int | None, str]]:
     [
         # a subject with its numeral, separated from the verb
         ("Three fighters of the Free Valley Army were killed on Tuesday.",
-         [("killed", 3, "fighters of the Free Valley")]),
+         [("killed", 3, "fighters of the Free Valley Army")]),
         ("Four members of the Kasimba Defence Group (KDG) were killed in the raid.",
-         [("killed", 4, "members of the Kasimba Defence")]),
+         [("killed", 4, "members of the Kasimba Defence Group (KDG)")]),
         # one victim without a numeral
         ("A farmer in the northern district was shot dead by gunmen.", [("killed", 1, "farmer")]),
         ("Observers documented the death of a civilian near the market.", [("killed", 1, "civilian")]),

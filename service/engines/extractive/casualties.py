@@ -213,10 +213,12 @@ def _noun_phrase(text: str) -> tuple[str, int]:
             end = acronym.end()
             continue
         folded = fold_case(word)
+        # a proper name is not cut: "fighters of the National Defence Forces", not "... National Defence"
+        in_a_name = word[0].isupper() and taken[-1][0].isupper() if taken else False
         if (
             not word[0].isalnum()
             or (_NP_STOP.match(folded) and word.lower() not in ("of",))
-            or len(taken) >= _MAX_NP
+            or len(taken) >= (_MAX_NP + 3 if in_a_name else _MAX_NP)
         ):
             break
         if _CASUALTY_WORD.fullmatch(folded) and word.lower() != "people":
