@@ -111,6 +111,16 @@ class Article:
     def by_id(self) -> dict[str, Sentence]:
         return {s.id: s for s in self.sentences}
 
+    @cached_property
+    def paragraphs(self) -> tuple[int, ...]:
+        """Each sentence's paragraph (0, 1, …): the normalised text holds one paragraph a line."""
+        numbers, paragraph, previous_end = [], 0, 0
+        for sentence in self.sentences:
+            paragraph += self.text.count("\n", previous_end, sentence.start)
+            numbers.append(paragraph)
+            previous_end = sentence.end
+        return tuple(numbers)
+
 
 # A code point of the surrogate range in a Python string is always a lone one (JSON decoding joins a pair):
 # it has no encoding in UTF-8 (nor any other), so it could be neither hashed, stored nor sent upstream.

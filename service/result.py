@@ -12,6 +12,11 @@ class SentenceOut(BaseModel):
     text: str = Field(description="The sentence as it stands in the normalised article text.")
     start: int = Field(description="Offset of the first character in the normalised article text.")
     end: int = Field(description="Offset one past the last character (half-open).")
+    paragraph: int | None = Field(
+        None,
+        description="The paragraph of the article the sentence is in (0, 1, …); null in results stored before "
+        "paragraphs were recorded.",
+    )
 
 
 class UsageOut(BaseModel):

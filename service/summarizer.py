@@ -315,7 +315,8 @@ class Summarizer:
             id=key,
             summary=outcome.summary,
             sentences=[
-                SentenceOut(id=s.id, text=s.text, start=s.start, end=s.end) for s in article.sentences
+                SentenceOut(id=s.id, text=s.text, start=s.start, end=s.end, paragraph=p)
+                for s, p in zip(article.sentences, article.paragraphs, strict=True)
             ],
             meta=Meta(
                 engine=engine.name,

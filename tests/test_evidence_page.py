@@ -689,3 +689,23 @@ def test_a_fact_lists_its_citations_once_each_in_article_order() -> None:
     [fact] = [e for e in by_class(page, "fact") if e.attrs["id"] == "fact-summary-2"]
     assert fact.attrs["data-cites"] == "S12 S13"
     assert [squash(a.text) for a in fact.find_all(lambda e: e.tag == "a")] == ["S12", "S13"]
+
+
+async def test_the_article_keeps_its_paragraphs(extractive_client: httpx.AsyncClient) -> None:
+    text = (
+        "Gunmen attacked a checkpoint near Idlib on Monday. Two soldiers were killed, officials said.\n\n"
+        "The army said it had sent reinforcements to the area."
+    )
+    created = await extractive_client.post("/v1/summaries", json={"text": text})
+    assert created.status_code == 200, created.text
+    result = SummaryResult.model_validate(created.json())
+    assert [s.paragraph for s in result.sentences] == [0, 0, 1]
+
+    page = parse((await extractive_client.get(f"/v1/summaries/{result.id}/view")).text)
+    starts = [s.attrs["id"] for s in by_class(page, "sentence") if "new-paragraph" in s.classes()]
+    assert starts == [result.sentences[2].id]
+    # a result stored before paragraphs were recorded is shown as one run of sentences
+    unknown = result.model_copy(
+        update={"sentences": [s.model_copy(update={"paragraph": None}) for s in result.sentences]}
+    )
+    assert not by_class(parse(EvidencePage().render(unknown)), "new-paragraph")
