@@ -36,18 +36,22 @@ _AUX = (
 )  # "was found dead", "were discovered to be deceased", "was confirmed dead"
 # The patterns of this block are lower case and run on the case-folded sentence (`casefold`): the matches
 # of re.IGNORECASE at a third of the cost. Words that end up in the summary are read from the sentence itself.
+# The qualifier a count may carry right after the words before it ("killing at least", "the death of some").
+_QUALIFIED_COUNT_NEXT = (
+    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+)
 _PASSIVE = folded_pattern(rf"^\s*{_AUX}(?P<verb>{_KILLED}|{_INJURED})\b")
 _ACTIVE = folded_pattern(
     r"\b(?P<verb>killing|killed|kills|wounding|wounded|injuring|injured|left|leaving|claimed the lives of"
     r"|shot dead|shooting dead|shot and killed|gunned down|gunning down|beheaded|executed|massacred"
     r"|neutrali[sz]ed|neutrali[sz]ing|eliminated|eliminating|murdered|murdering|assassinated|martyred"
     r"|shot and martyred)"
-    r"\s+(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+    rf"\s+{_QUALIFIED_COUNT_NEXT}"
 )
 # The dead and the hurt counted together: neither figure can be read from it.
 _MIXED_BEFORE = folded_pattern(
     r"\b(?:killing|killed|kills|dead)\s+(?:and|or)\s+(?:injuring|wounding|injured|wounded)\s+"
-    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+    rf"{_QUALIFIED_COUNT_NEXT}"
 )
 _MIXED_AFTER = folded_pattern(rf"^\s*{_AUX}(?:killed|dead)\s+(?:and|or)\s+(?:injured|wounded|hurt)\b")
 _LEFT_STATE = folded_pattern(rf"^\s*(?P<verb>dead|{_INJURED})\b")
@@ -62,7 +66,7 @@ _COUNT_NOUN = folded_pattern(r"^\s*(?:people\s+)?(?P<noun>deaths|fatalities|dead
 _NOMINAL = folded_pattern(
     r"\b(?P<noun>deaths?|killings?|murders?|assassinations?|wounding|injuring|injury|injuries"
     rf"|(?<=the ){_BODY_ADJ}(?:body|corpse))\s+of\s+"
-    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+    rf"{_QUALIFIED_COUNT_NEXT}"
 )
 # A dead body found is a death: "a dismembered body was found", "troops recovered two bodies", "found the body
 # of a child" ("the body of" with no other word before "body": not "the governing body of a party").
@@ -70,7 +74,7 @@ _BODY = folded_pattern(r"bod(?:y|ies)|corpses?")
 _FOUND_AFTER = folded_pattern(rf"^\s*{_AUX}(?:found|discovered|recovered|retrieved|dumped|located|pulled)\b")
 _FOUND_BEFORE = folded_pattern(
     r"\b(?:found|find|finds|discovered|discover|recovered|recover|retrieved|located|discovery of|recovery of)\s+"
-    r"(?:(?:at least|some|about|around|nearly|almost|over|more than|up to|as many as)\s+)?$"
+    rf"{_QUALIFIED_COUNT_NEXT}"
 )
 # A subject separated from its verb ("Three fighters of the group were killed", "A farmer in the province was
 # shot dead", "At least one member of the unit, an elite force, has died"): the words between hold no other
