@@ -66,6 +66,10 @@ CASES = [
      ("violence_against_civilians", "attack")),
     (["Eleven insurgents were killed during an air attack on their hideout, the corps said."],
      ("explosions_remote_violence", "air_drone_strike")),
+    (["Four persons, including a child, have been reportedly killed in the night raid."],
+     ("violence_against_civilians", "attack")),
+    (["The bodies of three men, including a teacher, were found near the highway."],
+     ("violence_against_civilians", "attack")),
     # Strikes and explosives.
     (["An Israeli strike on a house killed six people."], ("explosions_remote_violence", "air_drone_strike")),
     (["Attackers planted explosives under the bridge, killing two passers-by."],
