@@ -52,6 +52,11 @@ def _distance(value: int, low: int | None, high: int | None) -> int:
     return 0
 
 
+def _span(start: str, end: str) -> str:
+    """A date as the misses show it: "2021-05-02", or "2021-05-02..2021-05-04" for a span."""
+    return start if start == end else f"{start}..{end}"
+
+
 def record_misses(outcome: Outcome) -> RecordMisses:
     """The metrics one record missed (the same tests as `service.eval.score`)."""
     gold = outcome.record.get("gold") or {}
@@ -61,12 +66,8 @@ def record_misses(outcome: Outcome) -> RecordMisses:
         date = predicted_date(outcome)
         if not date_right(gold, date):
             derived = summary is not None and summary.date is None and date is not None
-            shown = "None" if date is None else date[0] if date[0] == date[1] else f"{date[0]}..{date[1]}"
-            wanted = (
-                gold["start_date"]
-                if gold.get("end_date") in (None, gold["start_date"])
-                else (f"{gold['start_date']}..{gold['end_date']}")
-            )
+            shown = _span(*date) if date is not None else "None"
+            wanted = _span(gold["start_date"], gold.get("end_date") or gold["start_date"])
             misses.append(Miss("date", wanted, f"{shown} (publication date)" if derived else shown))
     if gold.get("country") is not None:
         site = (

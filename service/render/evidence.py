@@ -17,7 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from service.render.markdown import format_range
-from service.result import DerivedOut, SummaryResult
+from service.result import DerivedOut, Meta, SummaryResult
 from service.schema import IncidentSummary
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -104,8 +104,9 @@ def _derived_notes(derived: list[DerivedOut], prefix: str) -> list[str]:
     ]
 
 
-def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[FactGroup]:
+def fact_groups(summary: IncidentSummary, meta: Meta) -> list[FactGroup]:
     """The summary's cited facts, grouped as the page shows them (empty groups left out)."""
+    derived = meta.derived
     groups = [
         FactGroup(
             "Summary",
@@ -118,7 +119,7 @@ def fact_groups(summary: IncidentSummary, derived: list[DerivedOut]) -> list[Fac
         precision = "" if d.precision == "day" else f" ({d.precision})"
         text = f"{span}{precision}: “{d.text}”"
         groups.append(FactGroup("Date", [Fact("date", text, d.citations, _derived_notes(derived, "date."))]))
-    elif published := next((d for d in derived if d.path == "date"), None):
+    elif published := meta.derived_at("date"):
         note = f"date: {_day(published.value)} (derived: {published.basis})"
         groups.append(FactGroup("Date", [Fact("date", "Not stated in the article", [], [note])]))
     places = []
@@ -195,7 +196,7 @@ class EvidencePage:
             summary=summary,
             event_type=summary.event_type.replace("_", " ")
             + (f" / {summary.sub_event_type.replace('_', ' ')}" if summary.sub_event_type else ""),
-            groups=fact_groups(summary, result.meta.derived),
+            groups=fact_groups(summary, result.meta),
             cited=cited,
             assets=_ASSETS_FROM_PAGE,
         )
