@@ -124,14 +124,7 @@ def test_the_cmd_starts_the_api_and_the_healthcheck_passes(tmp_path: Path) -> No
         "SUMMARIZER_ENGINE": "llm",
         "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
     }
-    server = subprocess.Popen(
-        cmd,
-        cwd=tmp_path,
-        env=process_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_server(cmd, process_env, tmp_path)
     try:
         health = wait_for(f"http://127.0.0.1:{port}/healthz", server)
         assert health == {"status": "ok"}
@@ -142,14 +135,27 @@ def test_the_cmd_starts_the_api_and_the_healthcheck_passes(tmp_path: Path) -> No
         probe = [sys.executable, *check[1:-1], check[-1].replace("127.0.0.1:8000", f"127.0.0.1:{port}")]
         assert subprocess.run(probe, timeout=30).returncode == 0
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
+        output = stop_server(server)
     logged = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
     assert any(entry.get("route") == "/healthz" for entry in logged), output.decode()[-2000:]
     workers = [
         e for e in logged if e["logger"] == "uvicorn.error" and e["message"].startswith("Started server")
     ]
     assert len(workers) == int(env()["WEB_CONCURRENCY"]) >= 1  # JSON logs from every worker
+
+
+def start_server(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """The server in a session of its own (its workers too), its output captured."""
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> bytes:
+    """SIGTERM to the server's whole session, as a container stop sends it; its output once it has exited."""
+    os.killpg(server.pid, signal.SIGTERM)
+    output, _ = server.communicate(timeout=30)
+    return output
 
 
 def wait_for(url: str, server: subprocess.Popen[bytes]) -> Any:
@@ -304,13 +310,8 @@ def test_serve_closes_connections_whose_request_head_never_completes(tmp_path: P
         "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
     }
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--timeout-keep-alive", "2"]
-    server = subprocess.Popen(
-        [*command, "--limit-concurrency", "50", "--max-head-bytes", "4096"],
-        cwd=tmp_path,
-        env=process_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    server = start_server(
+        [*command, "--limit-concurrency", "50", "--max-head-bytes", "4096"], process_env, tmp_path
     )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/healthz", server) == {"status": "ok"}
@@ -330,5 +331,4 @@ def test_serve_closes_connections_whose_request_head_never_completes(tmp_path: P
             assert conn.recv(65536).startswith(b"HTTP/1.1 200")
             assert closed_by_server(conn)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.communicate(timeout=30)
+        stop_server(server)
