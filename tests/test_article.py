@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
+from syntok import segmenter
+from syntok.tokenizer import Tokenizer
 
 from service.article import ArticleIn, normalise, prepare, split_sentences
 from service.errors import (
@@ -15,8 +18,10 @@ from service.errors import (
     NoSentences,
     TooManySentences,
 )
+from service.text import sentences
 from service.text.boilerplate import is_boilerplate
-from tests.conftest import gold_records, sample_text
+from service.text.sentences import sentence_spans
+from tests.conftest import DATA, SAMPLES, gold_records, sample_text
 
 LIMIT = 200_000
 
@@ -236,3 +241,60 @@ def test_a_lone_surrogate_is_refused_as_invalid_text(field: str) -> None:
 def test_a_surrogate_pair_written_as_one_character_is_valid_text() -> None:
     article = prepare(ArticleIn(text="Two soldiers \U0001f600 were killed near Idlib."), max_chars=10_000)
     assert "\U0001f600" in article.text and article.fingerprint
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Three soldiers were killed on Tuesday in an ambush near the town, police said.",
+        "“We found the bodies in the river,” a resident told reporters.",
+        "Gunmen stormed the village at dawn and burned 40 homes, witnesses said?!",
+        "Clashes between the army and the rebels",  # a title line: no final stop
+    ],
+)
+def test_a_paragraph_with_no_sentence_mark_inside_is_one_sentence_without_syntok(
+    paragraph: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(tokens: object) -> None:
+        raise AssertionError("syntok asked to split a paragraph with nothing to cut at")
+
+    monkeypatch.setattr("service.text.sentences.segmenter.split", refuse)
+    text = f"Headline of the story\n{paragraph}"
+    assert sentence_spans(text) == [(0, 21), (22, len(text))]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "sentences"),
+    [
+        ("Two were killed. Three were hurt.", ["Two were killed.", "Three were hurt."]),
+        (
+            "Was it a drone? Nobody knows, police said.",
+            ["Was it a drone?", "Nobody knows, police said."],
+        ),
+        (
+            "BAGHDAD (Reuters) - A bomb killed two soldiers on Tuesday.",
+            ["BAGHDAD (Reuters)", "- A bomb killed two soldiers on Tuesday."],
+        ),
+    ],
+)
+def test_a_paragraph_with_a_sentence_mark_inside_is_split_by_syntok(
+    paragraph: str, sentences: list[str]
+) -> None:
+    assert [paragraph[s:e] for s, e in sentence_spans(paragraph)] == sentences
+
+
+def test_paragraphs_taken_whole_are_those_syntok_leaves_whole() -> None:
+    """Over every test article, each paragraph the split takes whole is one sentence for syntok too: no
+    citation moved when the split stopped asking syntok about them (fails if a syntok release cuts one)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
+    for path in sorted(DATA.glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    tokenizer = Tokenizer(replace_not_contraction=False)
+    whole = [p for text in texts for p in normalise(text).split("\n") if p and sentences.one_sentence(p)]
+    for paragraph in whole:
+        cuts = [
+            (s[0].offset, s[-1].offset + len(s[-1].value))
+            for s in segmenter.split(tokenizer.tokenize(paragraph))
+        ]
+        assert cuts == [(0, len(paragraph))], paragraph
+    assert len(whole) > 100

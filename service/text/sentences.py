@@ -1,7 +1,8 @@
 """Normalisation and the sentence split: one line per paragraph, sentences as spans of the text.
 
-syntok (through its public API: `Tokenizer` and `segmenter.split`) splits each paragraph; a cut after a title or
-an abbreviation, or before a lower-case word, is rejoined.
+A paragraph with no mark that could end a sentence before its closing punctuation is one sentence: most news
+paragraphs are. syntok (through its public API: `Tokenizer` and `segmenter.split`) splits the others; a cut
+after a title or an abbreviation, or before a lower-case word, is rejoined.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ _NO_SPLIT_AFTER = re.compile(
     r"|No|Nos|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|approx|est|vs|etc|Gov't|Govt)\.$"
 )
 _LOWER_START = re.compile(r"^[a-z(]")
+# What could end a sentence inside a paragraph, and the closing punctuation that may follow its last word.
+_SENTENCE_MARK = re.compile(r"[.!?;:…()[\]]")
+_CLOSING = ".!?…\"'”’»"
 
 
 def _clean_char(ch: str) -> bool:
@@ -72,9 +76,17 @@ def _tokenizer() -> Tokenizer:
     return Tokenizer(replace_not_contraction=False)
 
 
+def one_sentence(paragraph: str) -> bool:
+    """No mark that could end a sentence before the paragraph's closing punctuation: nothing to cut at."""
+    return paragraph == paragraph.strip() and not _SENTENCE_MARK.search(paragraph.rstrip(_CLOSING))
+
+
 def _split_paragraph(paragraph: str, offset: int) -> list[tuple[int, int]]:
     """syntok's sentences of one paragraph as spans into the text, rejoined where syntok cut after a title or
-    abbreviation or before a lower-case word."""
+    abbreviation or before a lower-case word. A paragraph with no sentence mark before its closing
+    punctuation is one sentence, without asking syntok (nothing in it to cut at)."""
+    if one_sentence(paragraph):
+        return [(offset, offset + len(paragraph))] if paragraph else []
     spans: list[tuple[int, int]] = []
     for tokens in segmenter.split(_tokenizer().tokenize(paragraph)):
         start = tokens[0].offset
