@@ -93,7 +93,9 @@ def _folded_sentences(article: Article, citations: Sequence[str]) -> str:
     return " ".join(f for c in citations if c in article.by_id and (f := _fold(article.by_id[c].text)))
 
 
-def _name_in_folded(folded_name: str, folded_text: str, proper: frozenset[str] = frozenset()) -> bool:
+def _name_in_folded(folded_name: str, folded_text: str, name: str = "") -> bool:
+    """`folded_name` in `folded_text`, allowing spelling variants and dropped small words; a word of `name`
+    (as written) that is a proper name's (`proper_words`) must be there."""
     if not folded_name:
         return False
     if f" {folded_name} " in f" {folded_text} ":
@@ -124,6 +126,7 @@ def _name_in_folded(folded_name: str, folded_text: str, proper: frozenset[str] =
     # Most of the name, and every word that tells one entity from another: a nationality or a direction
     # ("Russian Defence Ministry" is not "Ukraine's defence ministry", "North Kivu" not "South Kivu"), a word
     # of a proper name ("Syrian Arab Army" is not the "Free Syrian Army").
+    proper = proper_words(name) if name and unmatched else frozenset()
     if len(unmatched) <= 0.4 * len(tokens) and not [t for t in unmatched if _tells_apart(t, proper)]:
         return True
     return _spelled_across(folded_name, folded_text)
@@ -371,7 +374,7 @@ class _Entities:
 
     def grounded(self, name: str, folded_cited: str, cited_raw: str = "") -> bool:
         folded_name = _fold(name)
-        if _name_in_folded(folded_name, folded_cited, proper_words(name)):
+        if _name_in_folded(folded_name, folded_cited, name):
             return True
         parts = [part for part in _APPOSITIVE.split(name) if part.strip()]
         if len(parts) > 1:
@@ -472,33 +475,33 @@ def _cited_text(article: Article, citations: Sequence[str]) -> str:
     return " ".join(article.by_id[c].text for c in citations if c in article.by_id)
 
 
-def _citation_violations(summary: IncidentSummary, article: Article) -> Iterator[Violation]:
+def _citation_violations(summary: IncidentSummary, article: Article) -> list[Violation]:
     last = len(article.sentences)
+    found: list[Violation] = []
 
-    def walk(node: object, path: str) -> Iterator[Violation]:
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, (BaseModel, list)):  # scalars hold no citations: not walked into
-                    yield from walk(item, f"{path}[{i}]")
-            return
-        if not isinstance(node, BaseModel):
-            return
+    def walk(node: BaseModel, path: str) -> None:
         for name in type(node).model_fields:
             value = getattr(node, name)
-            if name != "citations":
-                if isinstance(value, (BaseModel, list)):
-                    yield from walk(value, f"{path}.{name}" if path else name)
-                continue
-            sub = f"{path}.{name}" if path else name
-            if not value:
-                yield Violation(sub, "missing_citation", "cite at least one sentence id")
-            for i, cid in enumerate(value):
-                if cid not in article.by_id:
-                    yield Violation(
-                        f"{sub}[{i}]", "unknown_citation", f"{cid} is not a sentence; use S1..S{last}"
-                    )
+            if name == "citations":
+                sub = f"{path}.{name}" if path else name
+                if not value:
+                    found.append(Violation(sub, "missing_citation", "cite at least one sentence id"))
+                for i, cid in enumerate(value):
+                    if cid not in article.by_id:
+                        found.append(
+                            Violation(
+                                f"{sub}[{i}]", "unknown_citation", f"{cid} is not a sentence; use S1..S{last}"
+                            )
+                        )
+            elif isinstance(value, BaseModel):
+                walk(value, f"{path}.{name}" if path else name)
+            elif isinstance(value, list):  # scalars hold no citations: not walked into
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{path}.{name}[{i}]" if path else f"{name}[{i}]")
 
-    yield from walk(summary, "")
+    walk(summary, "")
+    return found
 
 
 def _range_violations(rng: Range | None, path: str, supported: set[int]) -> Iterator[Violation]:

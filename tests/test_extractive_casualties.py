@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.article import ArticleIn, Sentence, prepare
-from service.engines.extractive.casualties import reports_in
+from service.engines.extractive.casualties import incident_reports, reports_in
 from service.engines.extractive.casualty_tally import category, tally
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
@@ -91,7 +91,7 @@ def _summarize(text: str) -> tuple[list[Casualties], list[Dispute]]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
     attributions = find_attributions(sentences, lambda _: None)
-    reports = [r for s in sentences for r in reports_in(s, next(iter(attributions.get(s.id) or []), None))]
+    reports = incident_reports(sentences, attributions)
     return tally(reports)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import ExtractiveEngine
-from service.engines.extractive.casualties import reports_in, tallies
+from service.engines.extractive.casualties import incident_reports, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
 from service.engines.extractive.place_mentions import find_mentions
@@ -22,7 +22,9 @@ from tests.conftest import locations_in
 
 
 def _figures(text: str) -> list[tuple[str, int | None, str]]:
-    return [(r.kind, r.count.best, r.group) for r in reports_in(Sentence("S1", text, 0, len(text)), None)]
+    return [
+        (r.kind, r.count.best, r.group) for r in incident_reports([Sentence("S1", text, 0, len(text))], {})
+    ]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from service.engines.extractive import (
     place_mentions,
     source_phrases,
 )
-from service.engines.extractive.casualties import reports_in
+from service.engines.extractive.casualties import incident_reports
 from service.engines.extractive.casualty_tally import tally
 from service.engines.extractive.sentences import citable
 from service.engines.extractive.sources import find_attributions
@@ -258,7 +258,7 @@ def _disputes(text: str) -> list[str]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
     attributions = find_attributions(sentences, lambda _: None)
-    reports = [r for s in sentences for r in reports_in(s, next(iter(attributions.get(s.id) or []), None))]
+    reports = incident_reports(sentences, attributions)
     return [dispute.topic for dispute in tally(reports)[1]]
 
 

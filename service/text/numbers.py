@@ -196,7 +196,7 @@ _DIGIT = re.compile(r"\d")
 # One pass for the hint words instead of one substring search per word: same answer, a third of the time.
 # At the start of a word: every count opens at a word boundary and its words are separated by spaces or
 # hyphens ("twenty-one"), so a hint inside a word ("someone", "often", "Germany") announces none.
-_ANY_HINT = re.compile(r"\b(?:" + "|".join(re.escape(hint) for hint in _HINTS) + ")")
+_ANY_HINT = re.compile(r"\b(?:" + by_first_letter("|".join(re.escape(hint) for hint in _HINTS)) + ")")
 
 
 _MONTH_BEFORE = re.compile(
@@ -217,10 +217,11 @@ def _spelled(text: str, m: re.Match[str], group: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _quantities(text: str) -> tuple[Quantity, ...]:
-    if not _DIGIT.search(text) and not _ANY_HINT.search(fold_case(text)):  # (the case `_QUANTITY` sees)
+    folded = fold_case(text)  # (the case `_QUANTITY` sees)
+    if not _DIGIT.search(text) and not _ANY_HINT.search(folded):
         return ()
     found: list[Quantity] = []
-    for m in _QUANTITY.finditer(fold_case(text)):
+    for m in _QUANTITY.finditer(folded):
         span = (text[m.start() : m.end()], m.start(), m.end())
         if m.group("between") or m.group("from") or m.group("from_w"):
             a = number_value(
@@ -264,11 +265,11 @@ def _supported_values(text: str) -> frozenset[int]:
         values.update(v for v in (q.low, q.best, q.high) if v is not None)
         if q.low is not None and q.high is None and not q.vague:
             values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
-    folded = fold_case(text)
-    if _ONE.search(folded) or _NAMED_ONE.search(text):
+    folded = fold_case(text)  # each form is looked for only where its figure is not stated already
+    if 1 not in values and (_ONE.search(folded) or _NAMED_ONE.search(text)):
         values.add(1)
-    if _BOTH.search(folded):
+    if 2 not in values and _BOTH.search(folded):
         values.add(2)
-    if _NEGATION.search(folded):
+    if 0 not in values and _NEGATION.search(folded):
         values.add(0)
     return frozenset(values)

@@ -454,12 +454,23 @@ def other_incident(sentence: Sentence) -> bool:
     return _OTHER_INCIDENT.search(cues.folded(sentence.text)) is not None
 
 
+def incident_reports(sentences: list[Sentence], attributions: dict[str, list[Attribution]]) -> list[Report]:
+    """The casualty figures of the sentences that give no tally (`tallies`), each with the sentence's first
+    source (`sources.find_attributions`)."""
+    in_tallies = tallies(sentences)
+    return [
+        report
+        for sentence in sentences
+        if sentence.id not in in_tallies
+        for report in reports_in(sentence, next(iter(attributions.get(sentence.id, ())), None))
+    ]
+
+
 def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
-    """Every casualty figure a sentence states; background sentences ("since 2011") state none."""
+    """Every casualty figure a sentence states; background sentences ("since 2011") state none. Tallies
+    (`_CUMULATIVE`) are left out by `incident_reports`, which reads them once for every sentence."""
     text = sentence.text
     if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
-        return []
-    if _CUMULATIVE.search(cues.folded(text)) is not None:
         return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`

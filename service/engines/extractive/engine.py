@@ -116,15 +116,7 @@ class ExtractiveEngine:
             return side or (incident_cc if _STATE_WORDS.search(text) else None)
 
         attributions = find_attributions(sentences, affiliation)
-        reports = [
-            report
-            for sentence in sentences
-            for report in casualty_rules.reports_in(
-                sentence, next(iter(attributions.get(sentence.id, ())), None)
-            )
-        ]
-        in_tallies = casualty_rules.tallies(sentences)
-        reports = [r for r in reports if r.sentence.id not in in_tallies]
+        reports = casualty_rules.incident_reports(sentences, attributions)
         reports = _this_incident(_preferred(reports, article), date, mentions)
         entries, figure_disputes = tally(reports)
         killed, injured = _total(entries, "killed"), _total(entries, "injured")

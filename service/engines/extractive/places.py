@@ -19,6 +19,7 @@ from service.engines.extractive.gazetteer import Gazetteer, Place, fold
 from service.engines.extractive.place_mentions import PlaceMention, find_mentions
 from service.engines.extractive.sentences import Dateline
 from service.schema import Location
+from service.text.fold import folded_pattern
 
 _CUE_SCORE = {
     "attack": 3.0, "site": 2.5, "locative": 1.5, "reference": -0.5, "origin": -1.0, "dateline": -1.0, "none": 0.0,
@@ -34,9 +35,7 @@ _ATTACKER_NOUN = re.compile(
     r"|forces|troops|army|soldiers|military|navy|warships?|gunboats?)\b"
 )
 # Words for a kind of place used in one country only: "Barangay Tubodlan" is in the Philippines.
-_NATIONAL_PLACE_WORDS = re.compile(
-    r"\b(?:(?P<PH>barangay|brgy|sitio|purok)|(?P<ET>kebele|woreda))\b", re.IGNORECASE
-)
+_NATIONAL_PLACE_WORDS = folded_pattern(r"\b(?:(?P<PH>barangay|brgy|sitio|purok)|(?P<ET>kebele|woreda))\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
 _MILLIONS = 1_000_000
 
@@ -82,7 +81,7 @@ def _place_words(sentences: list[Sentence]) -> Weights:
     """The countries whose own words for a kind of place the article uses ("Barangay", "Sitio", "woreda")."""
     weights: Weights = defaultdict(float)
     for sentence in sentences:
-        for m in _NATIONAL_PLACE_WORDS.finditer(sentence.text):
+        for m in _NATIONAL_PLACE_WORDS.finditer(cues.folded(sentence.text)):
             weights[m.lastgroup or ""] += 1.0
     return weights
 
@@ -93,6 +92,7 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
     in Syria do not make "Kamyshly" the Russian town of Kamyshlov). A nationality before the means or the men
     of an attack ("Turkish drones", "Russian troops") names the attacker and counts for nothing."""
     weights: Weights = defaultdict(float)
+    cities: dict[str, str | None] = {}  # capitalised word -> its city of millions' country (names recur)
     for sentence in sentences:
         text = sentence.text
         for m in _ADJECTIVE.finditer(text):
@@ -100,8 +100,9 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
             if code and not _ATTACKER_NOUN.match(text, m.end()):
                 weights[code] += 0.3
         for word in _CAPITALISED.findall(text):
-            code = _city_of_millions(word, gazetteer)
-            if code:
+            if word not in cities:
+                cities[word] = _city_of_millions(word, gazetteer)
+            if code := cities[word]:
                 weights[code] += 0.3
     return weights
 
