@@ -20,8 +20,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from functools import cached_property, lru_cache
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property, lru_cache, partial
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -531,10 +531,12 @@ _MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b", re.IGNOR
 _LARGE_VAGUE = 12  # "dozens", "scores", "hundreds", "thousands"
 
 
-def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
+def _free_text_numbers(path: str, text: str, stated: Callable[[], set[int]]) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
-    its citations; a large vague quantity ("dozens") only where the citations state as many."""
+    its citations (`stated()`, read only for a text that gives a figure); a large vague quantity ("dozens")
+    only where the citations state as many."""
     for q in find_quantities(text):
+        supported = stated()
         # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
         if q.vague:
             unsupported = (
@@ -557,7 +559,7 @@ def headline_violations(summary: IncidentSummary, article: Article) -> list[Viol
     model's rule; the extractive engine's headline gives the toll it adds up from the entries.)"""
     cited = [c for c in dict.fromkeys(summary.citation_ids()) if c in article.by_id]
     stated = set().union(*(supported_values(article.by_id[c].text) for c in cited))
-    return list(_free_text_numbers("headline", summary.headline, stated))
+    return list(_free_text_numbers("headline", summary.headline, lambda: stated))
 
 
 def _name_violation(
@@ -603,7 +605,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
         for j, p in enumerate(d.positions)
     ]
     for path, text, citations in free_texts:
-        violations.extend(_free_text_numbers(path, text, supported(citations)))
+        violations.extend(_free_text_numbers(path, text, partial(supported, citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and f" {_fold(summary.date.text)} " not in f" {folded(summary.date.citations)} ":

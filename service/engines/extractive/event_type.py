@@ -17,6 +17,7 @@ from importlib import resources
 from service.article import Sentence
 from service.engines.extractive import cues
 from service.schema import SUB_EVENT_TYPES
+from service.text.alternation import by_first_letter
 from service.text.fold import folded_pattern
 
 # Security forces as the target of an attack: an armed clash, unless a bomb, shell or strike was the means
@@ -46,7 +47,7 @@ def _load_cues() -> tuple[Cue, ...]:
     rows = json.loads(resources.files("service").joinpath("data", "event_cues.json").read_text("utf-8"))
     return tuple(
         Cue(
-            folded_pattern(rf"\b(?:{'|'.join(row['patterns'])})"),
+            folded_pattern(rf"\b(?:{by_first_letter('|'.join(row['patterns']))})"),
             row["event_type"],
             row["sub_event_type"],
             row["weight"],

@@ -142,6 +142,7 @@ class Gazetteer:
         self._padded_institutions: tuple[tuple[str, str], ...] = ()  # " name ", to find whole words
         self._nationality_cache: dict[str, str | None] = {}
         self._country_starts: frozenset[str] = frozenset()  # first words of the countries' folded names
+        self._cities_of_millions: dict[str, str] = {}  # folded name -> country code
         self._build(min_town_population)
 
     # --- queries ---------------------------------------------------------------------------------
@@ -197,6 +198,11 @@ class Gazetteer:
     def demonym_folded(self, key: str) -> str | None:
         """`demonym` of a word already folded (`fold`)."""
         return self._demonyms.get(key)
+
+    def city_of_millions(self, key: str) -> str | None:
+        """The country of the one city of a million or more people whose own name folds to `key` ("tijuana"),
+        when no country and no nationality goes by that name; else None."""
+        return self._cities_of_millions.get(key)
 
     def nationality(self, words: str) -> str | None:
         """ISO code of the first state a phrase names by adjective, country, abbreviation or institution:
@@ -284,6 +290,7 @@ class Gazetteer:
         self.not_places = frozenset(fold(name) for name in aliases["not_places"])
 
         admin1_names = self._build_admin1()
+        big_towns: set[Place] = set()  # of a million people or more
         for info in cache.get_cities().values():
             cc = info["countrycode"]
             home = self._countries.get(cc)
@@ -299,6 +306,8 @@ class Gazetteer:
             )
             names = (info["name"], *(n for n in info["alternatenames"] if not _is_code(n)))
             self._add_all((n for n in names if _is_latin(n)), town)
+            if town.population >= _MILLION:
+                big_towns.add(town)
         for alias, (target, code) in aliases["places"].items():
             for place in list(self._by_name.get(fold(target), ())):
                 if place.cc == code:
@@ -308,6 +317,13 @@ class Gazetteer:
             for key, bucket in self._by_name.items()
             if any(p.kind == "country" for p in bucket)
         )
+        for key in {fold(p.name) for p in big_towns}:
+            readings = self.lookup_folded(key)
+            if any(p.kind == "country" for p in readings) or key in self._demonyms:
+                continue
+            codes = {p.cc for p in readings if p in big_towns and fold(p.name) == key}
+            if len(codes) == 1:
+                self._cities_of_millions[key] = codes.pop()
 
     def _build_admin1(self) -> dict[tuple[str, str], str]:
         names: dict[tuple[str, str], str] = {}
@@ -340,6 +356,9 @@ class Gazetteer:
             if match is not None:
                 self._add(sub.name, match)
         return names
+
+
+_MILLION = 1_000_000
 
 
 def _spelling(folded: str) -> str:

@@ -92,7 +92,6 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
     in Syria do not make "Kamyshly" the Russian town of Kamyshlov). A nationality before the means or the men
     of an attack ("Turkish drones", "Russian troops") names the attacker and counts for nothing."""
     weights: Weights = defaultdict(float)
-    cities: dict[str, str | None] = {}  # capitalised word -> its city of millions' country (names recur)
     for sentence in sentences:
         text = sentence.text
         for m in _ADJECTIVE.finditer(text):
@@ -100,21 +99,9 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
             if code and not _ATTACKER_NOUN.match(text, m.end()):
                 weights[code] += 0.3
         for word in _CAPITALISED.findall(text):
-            if word not in cities:
-                cities[word] = _city_of_millions(word, gazetteer)
-            if code := cities[word]:
+            if code := gazetteer.city_of_millions(fold(word)):
                 weights[code] += 0.3
     return weights
-
-
-def _city_of_millions(word: str, gazetteer: Gazetteer) -> str | None:
-    """The country of the one city of a million or more people called `word` ("Tijuana"), if any."""
-    key = fold(word)
-    readings = gazetteer.lookup_folded(key)
-    if not readings or any(p.kind == "country" for p in readings) or gazetteer.demonym_folded(key):
-        return None
-    codes = {p.cc for p in readings if p.kind == "town" and p.population >= _MILLIONS and fold(p.name) == key}
-    return next(iter(codes)) if len(codes) == 1 else None
 
 
 def _pointers(mentions: list[PlaceMention]) -> dict[str, Weights]:
