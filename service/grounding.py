@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from service.article import Article
 from service.errors import Violation
 from service.schema import IncidentSummary, Range
-from service.text.numbers import find_quantities, supported_values
+from service.text.numbers import find_quantities, supported_values, written_figures
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(
@@ -64,14 +64,14 @@ _STOPWORDS = frozenset(
 )
 
 
-_NON_WORD = re.compile(r"[^\w]+")
+_WORDS = re.compile(r"\w+")
 
 
 @lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form: "U.S.-led Coalition" -> "us led coalition"."""
     if text.isascii():  # no accents, no curly quote, and casefold is lower: the short way, same result
-        return " ".join(_NON_WORD.sub(" ", text.lower().replace(".", "")).split())
+        return " ".join(_WORDS.findall(text.lower().replace(".", "")))
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace(".", "").replace("’", "'"))
     # ASCII has no combining marks: skip the per-character filter (most English text)
     plain = (
@@ -79,7 +79,7 @@ def _fold(text: str) -> str:
         if decomposed.isascii()
         else "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     )
-    return " ".join(_NON_WORD.sub(" ", plain).split())
+    return " ".join(_WORDS.findall(plain))
 
 
 def name_in_text(name: str, text: str) -> bool:
@@ -533,8 +533,8 @@ _LARGE_VAGUE = 12  # "dozens", "scores", "hundreds", "thousands"
 
 def _free_text_numbers(path: str, text: str, stated: Callable[[], set[int]]) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
-    its citations (`stated()`, read only for a text that gives a figure); a large vague quantity ("dozens")
-    only where the citations state as many."""
+    its citations (`stated()`: their `written_figures`, read only for a text that gives a figure); a large
+    vague quantity ("dozens") only where the citations state as many."""
     for q in find_quantities(text):
         supported = stated()
         # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
@@ -558,7 +558,7 @@ def headline_violations(summary: IncidentSummary, article: Article) -> list[Viol
     """The headline cites nothing of its own: its figures must be those of a sentence the summary cites. (A
     model's rule; the extractive engine's headline gives the toll it adds up from the entries.)"""
     cited = [c for c in dict.fromkeys(summary.citation_ids()) if c in article.by_id]
-    stated = set().union(*(supported_values(article.by_id[c].text) for c in cited))
+    stated = set().union(*(written_figures(article.by_id[c].text) for c in cited))
     return list(_free_text_numbers("headline", summary.headline, lambda: stated))
 
 
@@ -580,7 +580,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     entities = _Entities(article)
     # Many facts cite the same sentences: their folded text and figures are worked out once per check.
     folds: dict[tuple[str, ...], str] = {}
-    stated: dict[tuple[str, ...], set[int]] = {}
+    stated: dict[tuple[tuple[str, ...], bool], set[int]] = {}
 
     def folded(citations: Sequence[str]) -> str:
         key = tuple(citations)
@@ -588,12 +588,14 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
             folds[key] = _folded_sentences(article, citations)
         return folds[key]
 
-    def supported(citations: Sequence[str]) -> set[int]:
-        """The figures the cited sentences state, each sentence on its own (and each read once)."""
-        key = tuple(citations)
+    def supported(citations: Sequence[str], written: bool = False) -> set[int]:
+        """The figures the cited sentences state, each sentence on its own (and each read once): all of them
+        (`supported_values`), or the `written_figures` a figure in other text is checked against."""
+        key = (tuple(citations), written)
         if key not in stated:
+            figures = written_figures if written else supported_values
             stated[key] = set().union(
-                *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
+                *(figures(article.by_id[c].text) for c in citations if c in article.by_id)
             )
         return stated[key]
 
@@ -605,7 +607,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
         for j, p in enumerate(d.positions)
     ]
     for path, text, citations in free_texts:
-        violations.extend(_free_text_numbers(path, text, partial(supported, citations)))
+        violations.extend(_free_text_numbers(path, text, partial(supported, citations, written=True)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and f" {_fold(summary.date.text)} " not in f" {folded(summary.date.citations)} ":
