@@ -7,8 +7,8 @@ does a sentence report?), so both read "at least four" and "several" the same wa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from service.text.alternation import by_first_letter
 from service.text.fold import fold_case
@@ -169,8 +169,7 @@ def number_value(words: str) -> int | None:
     return total + current if seen else None
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
+class Quantity(NamedTuple):  # a tuple: one for every number read, cheaper than a frozen dataclass
     """A count found in text, as a range; `start`/`end` are offsets into the text searched."""
 
     text: str

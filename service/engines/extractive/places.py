@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive import cues
@@ -40,8 +39,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
 _MILLIONS = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):  # a tuple: one for every reading kept, cheaper than a frozen dataclass
     mention: PlaceMention
     place: Place | None  # None: a named site the gazetteer lacks
     score: float = 0.0
@@ -190,7 +188,7 @@ def _with_sounds_like(mention: PlaceMention, countries: Weights, gazetteer: Gaze
     if mention.cue not in ("site", "attack", "locative") and mention.type_hint is None:
         return mention  # a transliteration reading needs a place cue (see `_reading`)
     top = sorted(countries, key=lambda code: -countries[code])[:2]
-    return replace(mention, sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, top)))
+    return mention._replace(sounds_like=tuple(gazetteer.lookup_skeleton(mention.name, top)))
 
 
 def _score(m: PlaceMention, place: Place | None) -> float:
