@@ -105,7 +105,8 @@ def incident_hits_in(text: str, start: int, end: int) -> int:
         or _cuts_word(text, end)
         or any(s < start < e or s < end < e for s, e in spans)
     ):
-        return incident_hits(text[start:end])
+        # the window scanned again, in the sentence's fold (`fold_case` keeps each character in its place)
+        return len(_INCIDENT_FOLDED.findall(folded(text)[start:end]))
     return sum(1 for s, e in spans if start <= s and e <= end)
 
 
