@@ -139,7 +139,8 @@ class _Party:
     family: str
     names: Counter[str] = field(default_factory=Counter)
     sentences: dict[str, str] = field(default_factory=dict)  # name -> first sentence id naming it
-    roles: Counter[str] = field(default_factory=Counter)
+    # where it is named: (case-folded sentence, start, end); read for its role only if the party is kept
+    mentions: list[tuple[str, int, int]] = field(default_factory=list)
     first: int = 10**9
     in_incident: bool = False
 
@@ -243,7 +244,7 @@ def find_actors(sentences: list[Sentence], lexicon: ActorLexicon, incident_cc: s
         for start, end, name, kind, cc in lexicon.named(text):
             spans.append((start, end))
             family = "coalition" if "coalition" in name.lower() else f"named:{name.lower()}"
-            _note(parties, kind, cc, family, name, sentence, position, _role(folded, start, end))
+            _note(parties, kind, cc, family, name, sentence, position, (folded, start, end))
             parties[(kind, cc, family)].in_incident |= in_incident
         for m in _HEAD.finditer(folded):
             head = text[m.start() : m.end()]
@@ -264,7 +265,7 @@ def find_actors(sentences: list[Sentence], lexicon: ActorLexicon, incident_cc: s
                 kind = "state_forces" if cc == incident_cc else "external_forces"
             name = f"{mods} {head}".strip() if mods else head
             name = _LEADING_ARTICLE.sub("", name)
-            _note(parties, kind, cc, family, name, sentence, position, _role(folded, begin, m.end()))
+            _note(parties, kind, cc, family, name, sentence, position, (folded, begin, m.end()))
             parties[(kind, cc, family)].in_incident |= in_incident
     kept = [
         p
@@ -289,7 +290,7 @@ def _merge_unattributed(parties: dict[tuple[str, str | None, str], _Party]) -> l
             owner.names.update(party.names)
             for name, sid in party.sentences.items():
                 owner.sentences.setdefault(name, sid)
-            owner.roles.update(party.roles)
+            owner.mentions.extend(party.mentions)
             owner.first = min(owner.first, party.first)
             owner.in_incident |= party.in_incident
         elif not owners:
@@ -298,25 +299,22 @@ def _merge_unattributed(parties: dict[tuple[str, str | None, str], _Party]) -> l
 
 
 def _note(parties: dict[tuple[str, str | None, str], _Party], kind: str, cc: str | None, family: str, name: str,
-          sentence: Sentence, position: int, role: str) -> None:  # fmt: skip
+          sentence: Sentence, position: int, mention: tuple[str, int, int]) -> None:  # fmt: skip
     party = parties.get((kind, cc, family))
-    if party is None:  # (not `setdefault`, which would build a party, three counters and all, every time)
+    if party is None:  # (not `setdefault`, which would build a party, its counters and all, every time)
         party = parties[(kind, cc, family)] = _Party(kind, cc, family)
     party.names[name] += 1
     party.sentences.setdefault(name, sentence.id)
-    party.roles[role] += 1
+    party.mentions.append(mention)
     party.first = min(party.first, position)
 
 
 def _actor(party: _Party, lexicon: ActorLexicon) -> Actor:
     name = max(party.names, key=lambda n: (party.names[n], len(n)))
-    roles = [r for r, _ in party.roles.most_common() if r != "other"]
+    counted = Counter(_role(*mention) for mention in party.mentions)
+    roles = [r for r, _ in counted.most_common() if r != "other"]
     role = roles[0] if roles else "other"
-    if (
-        "initiator" in party.roles
-        and "target" in party.roles
-        and party.roles["initiator"] >= party.roles["target"]
-    ):
+    if "initiator" in counted and "target" in counted and counted["initiator"] >= counted["target"]:
         role = "initiator"
     affiliation = lexicon.country_name(party.affiliation) if party.affiliation else None
     citations = list(dict.fromkeys([party.sentences[name], *party.sentences.values()]))[:3]
