@@ -20,8 +20,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property, lru_cache, partial
+from collections.abc import Iterator, Sequence
+from functools import cached_property, lru_cache
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from service.article import Article
 from service.errors import Violation
 from service.schema import IncidentSummary, Range
-from service.text.numbers import find_quantities, supported_values, written_figures
+from service.text.numbers import find_quantities, supported_values
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(
@@ -531,12 +531,10 @@ _MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b", re.IGNOR
 _LARGE_VAGUE = 12  # "dozens", "scores", "hundreds", "thousands"
 
 
-def _free_text_numbers(path: str, text: str, stated: Callable[[], set[int]]) -> Iterator[Violation]:
+def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
-    its citations (`stated()`: their `written_figures`, read only for a text that gives a figure); a large
-    vague quantity ("dozens") only where the citations state as many."""
+    its citations; a large vague quantity ("dozens") only where the citations state as many."""
     for q in find_quantities(text):
-        supported = stated()
         # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
         if q.vague:
             unsupported = (
@@ -558,8 +556,8 @@ def headline_violations(summary: IncidentSummary, article: Article) -> list[Viol
     """The headline cites nothing of its own: its figures must be those of a sentence the summary cites. (A
     model's rule; the extractive engine's headline gives the toll it adds up from the entries.)"""
     cited = [c for c in dict.fromkeys(summary.citation_ids()) if c in article.by_id]
-    stated = set().union(*(written_figures(article.by_id[c].text) for c in cited))
-    return list(_free_text_numbers("headline", summary.headline, lambda: stated))
+    stated = set().union(*(supported_values(article.by_id[c].text) for c in cited))
+    return list(_free_text_numbers("headline", summary.headline, stated))
 
 
 def _name_violation(
@@ -580,7 +578,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     entities = _Entities(article)
     # Many facts cite the same sentences: their folded text and figures are worked out once per check.
     folds: dict[tuple[str, ...], str] = {}
-    stated: dict[tuple[tuple[str, ...], bool], set[int]] = {}
+    stated: dict[tuple[str, ...], set[int]] = {}
 
     def folded(citations: Sequence[str]) -> str:
         key = tuple(citations)
@@ -588,14 +586,12 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
             folds[key] = _folded_sentences(article, citations)
         return folds[key]
 
-    def supported(citations: Sequence[str], written: bool = False) -> set[int]:
-        """The figures the cited sentences state, each sentence on its own (and each read once): all of them
-        (`supported_values`), or the `written_figures` a figure in other text is checked against."""
-        key = (tuple(citations), written)
+    def supported(citations: Sequence[str]) -> set[int]:
+        """The figures the cited sentences state, each sentence on its own (and each read once)."""
+        key = tuple(citations)
         if key not in stated:
-            figures = written_figures if written else supported_values
             stated[key] = set().union(
-                *(figures(article.by_id[c].text) for c in citations if c in article.by_id)
+                *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
             )
         return stated[key]
 
@@ -607,7 +603,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
         for j, p in enumerate(d.positions)
     ]
     for path, text, citations in free_texts:
-        violations.extend(_free_text_numbers(path, text, partial(supported, citations, written=True)))
+        violations.extend(_free_text_numbers(path, text, supported(citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and f" {_fold(summary.date.text)} " not in f" {folded(summary.date.citations)} ":

@@ -275,12 +275,43 @@ def test_a_paragraph_with_no_sentence_mark_inside_is_one_sentence_without_syntok
             "BAGHDAD (Reuters) - A bomb killed two soldiers on Tuesday.",
             ["BAGHDAD (Reuters)", "- A bomb killed two soldiers on Tuesday."],
         ),
+        # a stop of another script or width is no in-sentence mark either: syntok decides
+        (
+            "Gunmen killed five villagers！ The army deployed troops.",
+            ["Gunmen killed five villagers！", "The army deployed troops."],
+        ),
+        (
+            "Gunmen killed five villagers。 The army deployed troops.",
+            ["Gunmen killed five villagers。", "The army deployed troops."],
+        ),
     ],
 )
 def test_a_paragraph_with_a_sentence_mark_inside_is_split_by_syntok(
     paragraph: str, sentences: list[str]
 ) -> None:
     assert [paragraph[s:e] for s, e in sentence_spans(paragraph)] == sentences
+
+
+def test_every_character_the_rule_lets_through_is_one_syntok_does_not_cut_at() -> None:
+    """The characters a paragraph taken whole may hold (words, spaces, commas, dashes, quotes, ...): each of
+    them, and a sample of the letters and digits of every script, in the middle and at the end of a sentence
+    syntok also leaves whole (fails if a syntok release starts cutting at one)."""
+    tokenizer = Tokenizer(replace_not_contraction=False)
+    letters = 0
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or not sentences.one_sentence(f"a{char}b"):
+            continue
+        if char.isalnum():
+            letters += 1
+            if letters % 97:
+                continue
+        for paragraph in (
+            f"Gunmen killed five{char} villagers on Monday.",
+            f"Police said {char}{char} Three died",
+        ):
+            if sentences.one_sentence(paragraph):
+                assert len(list(segmenter.split(tokenizer.tokenize(paragraph)))) == 1, hex(code)
 
 
 def test_paragraphs_taken_whole_are_those_syntok_leaves_whole() -> None:

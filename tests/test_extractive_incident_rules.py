@@ -299,12 +299,11 @@ def test_a_reading_in_a_country_nothing_else_points_to_is_an_unknown_village(gaz
 
 
 def test_the_gazetteer_knows_the_one_city_of_millions_by_a_name(gazetteer: Gazetteer) -> None:
-    assert gazetteer.city_of_millions("tijuana") == "MX"
-    assert gazetteer.city_of_millions("mogadishu") == "SO"
-    assert gazetteer.city_of_millions("hyderabad") is None  # India's and Pakistan's
-    assert gazetteer.city_of_millions("singapore") is None  # also a country
-    assert gazetteer.city_of_millions("florida") is None  # no city of millions
-    assert gazetteer.city_of_millions("san isidro") is None
+    assert gazetteer.city_of_millions("Tijuana") == "MX"
+    assert gazetteer.city_of_millions("Mogadishu") == "SO"
+    assert gazetteer.city_of_millions("Hyderabad") is None  # India's and Pakistan's
+    assert gazetteer.city_of_millions("Singapore") is None  # also a country
+    assert gazetteer.city_of_millions("Florida") is None  # no city of millions
 
 
 def test_a_city_of_millions_named_anywhere_points_to_its_country(gazetteer: Gazetteer) -> None:

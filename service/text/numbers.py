@@ -256,26 +256,18 @@ def supported_values(text: str) -> set[int]:
 
 
 @lru_cache(maxsize=8192)
-def written_figures(text: str) -> frozenset[int]:
-    """The figures of two or more a sentence can be cited for (`supported_values` less the 0 and 1 that only
-    its wording gives): what a figure written in other text is checked against. Cached: the grounding check
-    asks about the same cited text for every fact that cites it."""
+def _supported_values(text: str) -> frozenset[int]:
+    """Cached: the grounding check asks about the same cited text for every fact that cites it."""
     values: set[int] = set()
     for q in find_quantities(text):
         values.update(v for v in (q.low, q.best, q.high) if v is not None)
         if q.low is not None and q.high is None and not q.vague:
             values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
-    if 2 not in values and _BOTH.search(fold_case(text)):
-        values.add(2)
-    return frozenset(values)
-
-
-@lru_cache(maxsize=8192)
-def _supported_values(text: str) -> frozenset[int]:
-    values = set(written_figures(text))
     folded = fold_case(text)  # each form is looked for only where its figure is not stated already
     if 1 not in values and (_ONE.search(folded) or _NAMED_ONE.search(text)):
         values.add(1)
+    if 2 not in values and _BOTH.search(folded):
+        values.add(2)
     if 0 not in values and _NEGATION.search(folded):
         values.add(0)
     return frozenset(values)

@@ -1,8 +1,9 @@
 """Normalisation and the sentence split: one line per paragraph, sentences as spans of the text.
 
-A paragraph with no mark that could end a sentence before its closing punctuation is one sentence: most news
-paragraphs are. syntok (through its public API: `Tokenizer` and `segmenter.split`) splits the others; a cut
-after a title or an abbreviation, or before a lower-case word, is rejoined.
+A paragraph of words, spaces and marks that never end a sentence (commas, dashes, quotes), then its closing
+punctuation, is one sentence: most news paragraphs are. syntok (through its public API: `Tokenizer` and
+`segmenter.split`) splits the others; a cut after a title or an abbreviation, or before a lower-case word, is
+rejoined.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ _NO_SPLIT_AFTER = re.compile(
     r"|No|Nos|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|approx|est|vs|etc|Gov't|Govt)\.$"
 )
 _LOWER_START = re.compile(r"^[a-z(]")
-# What could end a sentence inside a paragraph, and the closing punctuation that may follow its last word.
-_SENTENCE_MARK = re.compile(r"[.!?;:…()[\]]")
+# A paragraph made of words, spaces and these marks that never end a sentence (commas, dashes, quotes,
+# apostrophes, "/", "&", "%", "$"), then its closing punctuation, is one sentence; any other character (a stop,
+# a colon, a bracket, "！", "。") is left to syntok.
+_NOT_IN_A_SENTENCE = re.compile(r"[^\w\s,\-–—'\"‘’“”/&%$]")
 _CLOSING = ".!?…\"'”’»"
 
 
@@ -77,14 +80,15 @@ def _tokenizer() -> Tokenizer:
 
 
 def one_sentence(paragraph: str) -> bool:
-    """No mark that could end a sentence before the paragraph's closing punctuation: nothing to cut at."""
-    return paragraph == paragraph.strip() and not _SENTENCE_MARK.search(paragraph.rstrip(_CLOSING))
+    """Only words, spaces and marks that never end a sentence before the paragraph's closing punctuation:
+    nothing to cut at."""
+    return paragraph == paragraph.strip() and not _NOT_IN_A_SENTENCE.search(paragraph.rstrip(_CLOSING))
 
 
 def _split_paragraph(paragraph: str, offset: int) -> list[tuple[int, int]]:
     """syntok's sentences of one paragraph as spans into the text, rejoined where syntok cut after a title or
-    abbreviation or before a lower-case word. A paragraph with no sentence mark before its closing
-    punctuation is one sentence, without asking syntok (nothing in it to cut at)."""
+    abbreviation or before a lower-case word. A paragraph that is `one_sentence` is taken whole, without
+    asking syntok."""
     if one_sentence(paragraph):
         return [(offset, offset + len(paragraph))] if paragraph else []
     spans: list[tuple[int, int]] = []

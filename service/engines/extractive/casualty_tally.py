@@ -1,4 +1,4 @@
-"""One toll per incident from the figures its sentences give (`casualties.reports_in`).
+"""One toll per incident from the figures its sentences give (`casualties.incident_reports`).
 
 Figures of one group (civilians, state forces, armed group) in different sentences are reports of the same
 deaths: one figure per group is kept, the highest and most specific, and another source's different figure

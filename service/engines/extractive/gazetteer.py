@@ -36,6 +36,7 @@ _DIGRAPHS = (("sch", "sh"), ("kh", "h"), ("gh", "g"), ("ph", "f"), ("ch", "sh"),
 _SINGLE = str.maketrans({"q": "k", "c": "k", "w": "v", "x": "ks", "j": "y"})
 _VOWELS = frozenset("aeiouy")
 _MIN_SIMILARITY = 70.0
+MILLIONS = 1_000_000  # people in a city of millions
 _US_ABBREVIATIONS = frozenset({"US", "USA", "America"})
 _NATIONALITY_TOKEN = re.compile(r"[A-Za-z][\w.'’-]*")
 _LED_OR_POSSESSIVE = re.compile(r"(?:-led|-backed|['’]s)$")
@@ -199,10 +200,10 @@ class Gazetteer:
         """`demonym` of a word already folded (`fold`)."""
         return self._demonyms.get(key)
 
-    def city_of_millions(self, key: str) -> str | None:
-        """The country of the one city of a million or more people whose own name folds to `key` ("tijuana"),
-        when no country and no nationality goes by that name; else None."""
-        return self._cities_of_millions.get(key)
+    def city_of_millions(self, name: str) -> str | None:
+        """The country of the one city of a million or more people called `name` ("Tijuana": its own name,
+        folded), when no country and no nationality goes by that name; else None."""
+        return self._cities_of_millions.get(fold(name))
 
     def nationality(self, words: str) -> str | None:
         """ISO code of the first state a phrase names by adjective, country, abbreviation or institution:
@@ -306,7 +307,7 @@ class Gazetteer:
             )
             names = (info["name"], *(n for n in info["alternatenames"] if not _is_code(n)))
             self._add_all((n for n in names if _is_latin(n)), town)
-            if town.population >= _MILLION:
+            if town.population >= MILLIONS:
                 big_towns.add(town)
         for alias, (target, code) in aliases["places"].items():
             for place in list(self._by_name.get(fold(target), ())):
@@ -356,9 +357,6 @@ class Gazetteer:
             if match is not None:
                 self._add(sub.name, match)
         return names
-
-
-_MILLION = 1_000_000
 
 
 def _spelling(folded: str) -> str:

@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.gazetteer import Gazetteer, Place, fold
+from service.engines.extractive.gazetteer import MILLIONS, Gazetteer, Place, fold
 from service.engines.extractive.place_mentions import PlaceMention, find_mentions
 from service.engines.extractive.sentences import Dateline
 from service.schema import Location
@@ -36,7 +36,6 @@ _ATTACKER_NOUN = re.compile(
 # Words for a kind of place used in one country only: "Barangay Tubodlan" is in the Philippines.
 _NATIONAL_PLACE_WORDS = folded_pattern(r"\b(?:(?P<PH>barangay|brgy|sitio|purok)|(?P<ET>kebele|woreda))\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
-_MILLIONS = 1_000_000
 
 
 class Resolved(NamedTuple):  # a tuple: one for every reading kept, cheaper than a frozen dataclass
@@ -97,7 +96,7 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
             if code and not _ATTACKER_NOUN.match(text, m.end()):
                 weights[code] += 0.3
         for word in _CAPITALISED.findall(text):
-            if code := gazetteer.city_of_millions(fold(word)):
+            if code := gazetteer.city_of_millions(word):
                 weights[code] += 0.3
     return weights
 
@@ -151,7 +150,7 @@ def _reading(
     unfounded = False  # a place by its cue, but each reading is in a country nothing else points to
     if elsewhere and (countries or any(name != named for name in pointers or {})):
         elsewhere = [
-            p for p in elsewhere if p.population >= _MILLIONS or hints.get(p.cc, 0.0) - own.get(p.cc, 0.0) > 0
+            p for p in elsewhere if p.population >= MILLIONS or hints.get(p.cc, 0.0) - own.get(p.cc, 0.0) > 0
         ]
         unfounded = not elsewhere
     pools = [
