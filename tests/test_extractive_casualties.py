@@ -90,7 +90,7 @@ def test_numbers_that_are_not_casualties_are_ignored(text: str) -> None:
 def _summarize(text: str) -> tuple[list[Casualties], list[Dispute]]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
-    attributions = find_attributions(sentences, lambda _: None)
+    attributions = find_attributions(sentences)
     reports = incident_reports(sentences, attributions)
     return tally(reports)
 

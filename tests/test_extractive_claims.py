@@ -26,7 +26,7 @@ def _side(text: str) -> str | None:
 
 def _analyse(text: str) -> tuple[list[Sentence], dict[str, list[Attribution]]]:
     sentences = citable(prepare(ArticleIn(text=text), max_chars=100_000))
-    return sentences, find_attributions(sentences, _side)
+    return sentences, find_attributions(sentences)
 
 
 def _sources(text: str) -> list[str]:
@@ -92,7 +92,7 @@ def test_opposing_sides_that_accuse_and_defend_make_an_account_dispute() -> None
         "Syrian state news agency SANA reports that US forces opened fire after their vehicles were stopped. "
         "“The patrol came under fire and returned fire in self-defense,” said US Colonel Miles Cuggins."
     )
-    disputes = account_disputes(attributions)
+    disputes = account_disputes(attributions, _side)
     assert len(disputes) == 1 and disputes[0].topic == "who opened fire first"
     assert {p.source for p in disputes[0].positions} == {
         "Syrian state news agency SANA",
@@ -104,7 +104,7 @@ def test_sources_on_the_same_side_do_not_dispute() -> None:
     _, attributions = _analyse(
         "Russian officials said the US violated the deal. The Russian Defense Ministry said it acted in response."
     )
-    assert account_disputes(attributions) == []
+    assert account_disputes(attributions, _side) == []
 
 
 def test_different_counts_of_strikes_make_a_count_dispute() -> None:

@@ -257,7 +257,7 @@ def test_nationality_skips_only_words_no_country_name_starts_with(
 def _disputes(text: str) -> list[str]:
     article = prepare(ArticleIn(text=text), max_chars=100_000)
     sentences = citable(article)
-    attributions = find_attributions(sentences, lambda _: None)
+    attributions = find_attributions(sentences)
     reports = incident_reports(sentences, attributions)
     return [dispute.topic for dispute in tally(reports)[1]]
 

@@ -10,10 +10,11 @@ Every attribution is a claim. Disputes come in three forms:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from service.article import Sentence
 from service.engines.extractive import cues
-from service.engines.extractive.sources import Attribution
+from service.engines.extractive.sources import Attribution, side_of
 from service.schema import Claim, Dispute, Position
 from service.text.alternation import by_first_letter
 from service.text.fold import fold_case, folded_pattern
@@ -82,15 +83,16 @@ def _stance(attribution: Attribution) -> str | None:
     return None
 
 
-def account_disputes(attributions: dict[str, list[Attribution]]) -> list[Dispute]:
-    """Sources of different states with opposing accounts: one accuses, the other accuses back or defends."""
+def account_disputes(
+    attributions: dict[str, list[Attribution]], affiliation_of: Callable[[str], str | None]
+) -> list[Dispute]:
+    """Sources of different states with opposing accounts: one accuses, the other accuses back or defends.
+    A source's side (`sources.side_of`) is looked up only where it takes a stance."""
     by_side: dict[str, list[tuple[str, Attribution]]] = {}
     for items in attributions.values():
         for a in items:
-            if not a.affiliation:
-                continue  # a stance without a side is not used: not read
-            if stance := _stance(a):
-                by_side.setdefault(a.affiliation, []).append((stance, a))
+            if (stance := _stance(a)) and (state := side_of(a, affiliation_of)):
+                by_side.setdefault(state, []).append((stance, a))
     if len(by_side) < 2 or not any(st == "accuses" for side in by_side.values() for st, _ in side):
         return []
     positions: list[Position] = []

@@ -115,7 +115,7 @@ class ExtractiveEngine:
             side = gazetteer.nationality(text) or resources.actors.group_of(text)
             return side or (incident_cc if _STATE_WORDS.search(text) else None)
 
-        attributions = find_attributions(sentences, affiliation)
+        attributions = find_attributions(sentences)
         reports = casualty_rules.incident_reports(sentences, attributions)
         reports = _this_incident(_preferred(reports, article), date, mentions)
         entries, figure_disputes = tally(reports)
@@ -124,7 +124,7 @@ class ExtractiveEngine:
         disputes = [
             *figure_disputes,
             *claim_rules.count_disputes(sentences, attributions),
-            *claim_rules.account_disputes(attributions),
+            *claim_rules.account_disputes(attributions, affiliation),
         ]
         summary = IncidentSummary(
             headline=digest.headline(event_type, sub_type, locations, killed, injured, entries),

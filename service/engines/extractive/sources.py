@@ -37,7 +37,7 @@ class Attribution:
     start: int
     end: int
     citations: tuple[str, ...]
-    affiliation: str | None
+    named_in: str  # the sentences that name the source (where a person's title or side is read)
     quote_before: str = ""  # the earlier sentences of a quote this attribution closes
 
     @property
@@ -75,9 +75,7 @@ def _looks_like_person(name: str) -> bool:
     return len(capitals) >= 1 and words[-1][0].isupper() and words[-1].lower() not in _ORG_WORDS
 
 
-def find_attributions(
-    sentences: list[Sentence], affiliation_of: Callable[[str], str | None]
-) -> dict[str, list[Attribution]]:
+def find_attributions(sentences: list[Sentence]) -> dict[str, list[Attribution]]:
     """Attributions per sentence id, with pronouns, definite descriptions and surnames resolved."""
     result: dict[str, list[Attribution]] = {}
     history: list[Attribution] = []
@@ -88,18 +86,25 @@ def find_attributions(
             if source is None or source in seen:
                 continue
             seen.add(source)
-            context = " ".join(s.text for s in sentences if s.id in cited) if cited else sentence.text
-            affiliation = affiliation_of(source)
-            if affiliation is None and _looks_like_person(source) and len(source.split()) >= 2:
-                affiliation = affiliation_of(_apposition(context, source))
+            named_in = " ".join(s.text for s in sentences if s.id in cited) if cited else sentence.text
             quoted = _quote_opening(sentences, index, start)
             attribution = Attribution(
-                sentence, source, start, end, tuple(dict.fromkeys([*cited, *quoted, sentence.id])), affiliation,
+                sentence, source, start, end, tuple(dict.fromkeys([*cited, *quoted, sentence.id])), named_in,
                 " ".join(s.text for s in sentences if s.id in quoted) if quoted else "",
             )  # fmt: skip
             result.setdefault(sentence.id, []).append(attribution)
             history.append(attribution)
     return result
+
+
+def side_of(attribution: Attribution, affiliation_of: Callable[[str], str | None]) -> str | None:
+    """The side a source speaks for: `affiliation_of` its name, else, for a person named in full, of the words
+    around the name ("Valery Gerasimov, Chief of the Russian General Staff")."""
+    source = attribution.source
+    side = affiliation_of(source)
+    if side is None and _looks_like_person(source) and len(source.split()) >= 2:
+        side = affiliation_of(_apposition(attribution.named_in, source))
+    return side
 
 
 def _quote_opening(sentences: list[Sentence], index: int, start: int) -> list[str]:
