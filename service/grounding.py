@@ -603,7 +603,8 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
         for j, p in enumerate(d.positions)
     ]
     for path, text, citations in free_texts:
-        violations.extend(_free_text_numbers(path, text, supported(citations)))
+        if find_quantities(text):  # a text that gives no figure is not read against its citations' figures
+            violations.extend(_free_text_numbers(path, text, supported(citations)))
     if summary.date is not None:
         text = cited(summary.date.citations)
         if text and f" {_fold(summary.date.text)} " not in f" {folded(summary.date.citations)} ":
