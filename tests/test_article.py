@@ -250,6 +250,9 @@ def test_a_surrogate_pair_written_as_one_character_is_valid_text() -> None:
         "“We found the bodies in the river,” a resident told reporters.",
         "Gunmen stormed the village at dawn and burned 40 homes, witnesses said?!",
         "Clashes between the army and the rebels",  # a title line: no final stop
+        # short asides in brackets once the sentence has begun: syntok steps over them
+        "IDLIB, Syria (AFP) — Air strikes by Syrian government forces killed nine civilians on Sunday.",
+        "Fighters of Hayat Tahrir al-Sham (HTS) attacked the post (a checkpoint) at dawn.",
     ],
 )
 def test_a_paragraph_of_words_and_in_sentence_marks_is_one_sentence_without_syntok(
@@ -292,6 +295,20 @@ def test_a_paragraph_with_a_sentence_mark_inside_is_split_by_syntok(
     assert [paragraph[s:e] for s, e in sentence_spans(paragraph)] == expected
 
 
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "BAGHDAD (Reuters) - A bomb killed two soldiers on Tuesday.",  # within the first two words
+        "Police said (AFP) (Reuters) The army came.",  # one aside after another
+        "Police said (" + "An Aside " * 30 + "Again) The army came.",  # some sixty tokens
+        "Police said (in part ,) The army came.",  # ",)" is one token to syntok: no bracket
+    ],
+)
+def test_an_aside_syntok_may_cut_at_is_left_to_it(paragraph: str) -> None:
+    assert not sentences.one_sentence(paragraph)
+    assert len(_syntok_cuts(paragraph)) > 1
+
+
 _SYNTOK_TOKENIZER = Tokenizer(replace_not_contraction=False)  # as the split builds it
 
 
@@ -317,6 +334,9 @@ def test_every_character_the_rule_lets_through_is_one_syntok_does_not_cut_at() -
         for paragraph in (
             f"Gunmen killed five{char} villagers on Monday.",
             f"Police said {char}{char} Three died",
+            f"Police said (in{char}part) The army came.",  # in an aside, and after one
+            f"Police said (in part){char} Three died",
+            f"Police said ({char}) The army came.",
         ):
             if sentences.one_sentence(paragraph):
                 assert len(_syntok_cuts(paragraph)) == 1, hex(code)

@@ -1,7 +1,7 @@
 """Normalisation and the sentence split: one line per paragraph, sentences as spans of the text.
 
-A paragraph of words, spaces and marks that never end a sentence (commas, dashes, quotes), then its closing
-punctuation, is one sentence: most news paragraphs are. syntok (through its public API: `Tokenizer` and
+A paragraph of words, spaces, marks that never end a sentence (commas, dashes, quotes) and short asides in
+brackets ("IDLIB, Syria (AFP) — ..."), then its closing punctuation, is one sentence: most news paragraphs are. syntok (through its public API: `Tokenizer` and
 `segmenter.split`) splits the others; a cut after a title or an abbreviation, or before a lower-case word, is
 rejoined.
 """
@@ -33,6 +33,11 @@ _LOWER_START = re.compile(r"^[a-z(]")
 # a colon, a bracket, "！", "。") is left to syntok.
 _NOT_IN_A_SENTENCE = re.compile(r"[^\w\s,\-–—'\"‘’“”/&%$]")
 _CLOSING = ".!?…\"'”’»"
+# An aside in round brackets after a space ("IDLIB, Syria (AFP) — Air strikes ...", "Hayat Tahrir al-Sham
+# (HTS)"): syntok steps over a short one once a sentence has begun. Within its first two words it may cut after
+# the aside ("BAGHDAD (Reuters)" | "- A bomb ..."); after a long one (some fifty tokens) or before another
+# aside it may cut too: those are left to syntok.
+_ASIDE = re.compile(r"(?<=\s)\((?P<inside>[^\W_](?:[^()]{0,38}[^\W_])?)\)(?!\s*\()")
 
 
 def _clean_char(ch: str) -> bool:
@@ -79,10 +84,20 @@ def _tokenizer() -> Tokenizer:
     return Tokenizer(replace_not_contraction=False)
 
 
+def _aside_opened(m: re.Match[str]) -> str:
+    """A short aside after the paragraph's first two words with its brackets taken off, else as it is."""
+    return f" {m.group('inside')} " if len(m.string[: m.start()].split()) >= 2 else m.group(0)
+
+
 def one_sentence(paragraph: str) -> bool:
-    """Only words, spaces and marks that never end a sentence before the paragraph's closing punctuation:
-    nothing to cut at."""
-    return paragraph == paragraph.strip() and not _NOT_IN_A_SENTENCE.search(paragraph.rstrip(_CLOSING))
+    """Only words, spaces, marks that never end a sentence and short asides in brackets (`_ASIDE`) before
+    the paragraph's closing punctuation: nothing to cut at."""
+    if paragraph != paragraph.strip():
+        return False
+    body = paragraph.rstrip(_CLOSING)
+    if "(" in body:
+        body = _ASIDE.sub(_aside_opened, body)
+    return not _NOT_IN_A_SENTENCE.search(body)
 
 
 def _split_paragraph(paragraph: str, offset: int) -> list[tuple[int, int]]:
