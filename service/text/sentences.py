@@ -1,9 +1,9 @@
 """Normalisation and the sentence split: one line per paragraph, sentences as spans of the text.
 
 A paragraph of words, spaces, marks that never end a sentence (commas, dashes, quotes) and short asides in
-brackets ("IDLIB, Syria (AFP) — ..."), then its closing punctuation, is one sentence: most news paragraphs are. syntok (through its public API: `Tokenizer` and
-`segmenter.split`) splits the others; a cut after a title or an abbreviation, or before a lower-case word, is
-rejoined.
+brackets ("IDLIB, Syria (AFP) — ..."), then its closing punctuation, is one sentence: most news paragraphs
+are. syntok (through its public API: `Tokenizer` and `segmenter.split`) splits the others; a cut after a
+title or an abbreviation, or before a lower-case word, is rejoined.
 """
 
 from __future__ import annotations
