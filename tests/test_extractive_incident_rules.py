@@ -11,7 +11,7 @@ import pytest
 
 from service.article import ArticleIn, Sentence, prepare
 from service.engines.extractive import ExtractiveEngine
-from service.engines.extractive.casualties import incident_reports, tallies
+from service.engines.extractive.casualties import _tally_reader, incident_reports, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
 from service.engines.extractive.place_mentions import find_mentions
@@ -112,6 +112,12 @@ def test_a_sentence_going_on_with_a_tally_is_part_of_it() -> None:
     ]
     sentences = [Sentence(f"S{i}", t, 0, len(t)) for i, t in enumerate(texts, 1)]
     assert tallies(sentences) == {"S2", "S3", "S5", "S6"}  # S7 has a day of its own
+    # asked in any order, sentence by sentence (as `incident_reports` asks), the answers are the same
+    for order in (range(len(texts)), reversed(range(len(texts))), (5, 2, 6, 0, 4, 3, 1)):
+        in_tally = _tally_reader(sentences)
+        assert {sentences[i].id for i in order if in_tally(i)} == {"S2", "S3", "S5", "S6"}
+    figures = incident_reports(sentences, {})
+    assert {r.sentence.id for r in figures} == {"S1", "S7"}  # (S4 states no casualty)
 
 
 def _summary(engine: ExtractiveEngine, text: str, published: date = date(2024, 3, 12)) -> IncidentSummary:

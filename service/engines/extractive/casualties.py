@@ -9,6 +9,7 @@ different sentences are reports of the same toll, which `casualty_tally` makes i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -425,16 +426,33 @@ def tallies(sentences: list[Sentence]) -> set[str]:
     """The sentences that give totals over a period or many incidents (`_CUMULATIVE`), and those that go on
     with one: "Also, ...", "In addition, ...", or a breakdown right after it (a figure of 50 or more, and no
     day of its own: "The monitors documented the killing of 230 civilians by the cells in ...")."""
-    found: set[str] = set()
-    previous = False
-    for sentence in sentences:
-        folded = cues.folded(sentence.text)
-        previous = _CUMULATIVE.search(folded) is not None or (
-            previous and (_GOES_ON.match(folded) is not None or _breakdown(sentence.text, folded))
-        )
-        if previous:
-            found.add(sentence.id)
-    return found
+    in_tally = _tally_reader(sentences)
+    return {sentence.id for index, sentence in enumerate(sentences) if in_tally(index)}
+
+
+def _tally_reader(sentences: list[Sentence]) -> Callable[[int], bool]:
+    """Whether the sentence at an index is one of `tallies`, read back from it only as far as the answer
+    needs (a sentence that goes on with the one before is what that one is): `incident_reports` asks only
+    about the sentences that state a casualty."""
+    known: dict[int, bool] = {}
+
+    def in_tally(index: int) -> bool:
+        going_on: list[int] = []
+        at = index
+        while at not in known:
+            folded = cues.folded(sentences[at].text)
+            if _CUMULATIVE.search(folded) is not None:
+                known[at] = True
+            elif at == 0 or not (_GOES_ON.match(folded) or _breakdown(sentences[at].text, folded)):
+                known[at] = False
+            else:
+                going_on.append(at)
+                at -= 1
+        for later in going_on:
+            known[later] = known[at]
+        return known[index]
+
+    return in_tally
 
 
 _DAY_WORD = folded_pattern(
@@ -457,21 +475,31 @@ def other_incident(sentence: Sentence) -> bool:
 def incident_reports(sentences: list[Sentence], attributions: dict[str, list[Attribution]]) -> list[Report]:
     """The casualty figures of the sentences that give no tally (`tallies`), each with the sentence's first
     source (`sources.find_attributions`)."""
-    in_tallies = tallies(sentences)
+    in_tally = _tally_reader(sentences)
     return [
         report
-        for sentence in sentences
-        if sentence.id not in in_tallies
-        for report in reports_in(sentence, next(iter(attributions.get(sentence.id, ())), None))
+        for index, sentence in enumerate(sentences)
+        if _may_state_casualties(sentence) and not in_tally(index)
+        for report in _reports(sentence, next(iter(attributions.get(sentence.id, ())), None))
     ]
+
+
+def _may_state_casualties(sentence: Sentence) -> bool:
+    """A casualty word, in a sentence that is not background ("since 2011")."""
+    return _CASUALTY_STEM.search(cues.folded(sentence.text)) is not None and not cues.is_background(
+        sentence.text
+    )
 
 
 def reports_in(sentence: Sentence, source: Attribution | None) -> list[Report]:
     """Every casualty figure a sentence states; background sentences ("since 2011") state none. Tallies
-    (`_CUMULATIVE`) are left out by `incident_reports`, which reads them once for every sentence."""
+    (`_CUMULATIVE`) are left out by `incident_reports`, which reads them only where a figure may be."""
+    return _reports(sentence, source) if _may_state_casualties(sentence) else []
+
+
+def _reports(sentence: Sentence, source: Attribution | None) -> list[Report]:
+    """`reports_in` once the sentence may state a casualty (`_may_state_casualties`)."""
     text = sentence.text
-    if _CASUALTY_STEM.search(cues.folded(text)) is None or cues.is_background(text):
-        return []
     pending: list[tuple[Quantity, str, Kind | None, int]] = []
     folded = cues.folded(text)  # for the lower-case patterns; same offsets as `text`
     earlier = _EARLIER_INCIDENT.search(folded)
