@@ -35,7 +35,10 @@ _ATTACKER_NOUN = re.compile(
 )
 # Words for a kind of place used in one country only: "Barangay Tubodlan" is in the Philippines.
 _NATIONAL_PLACE_WORDS = folded_pattern(r"\b(?:(?P<PH>barangay|brgy|sitio|purok)|(?P<ET>kebele|woreda))\b")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
+# One scan for both: the capitalised words, of which the nationality adjectives and the names of four letters
+# or more are looked up.
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+_ADJECTIVE_ENDINGS = ("ian", "ean", "an", "ese", "ish", "i", "ic")  # (`_ADJECTIVE`'s, a cheaper test first)
 
 
 class Resolved(NamedTuple):  # a tuple: one for every reading kept, cheaper than a frozen dataclass
@@ -91,13 +94,17 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
     weights: Weights = defaultdict(float)
     for sentence in sentences:
         text = sentence.text
-        for m in _ADJECTIVE.finditer(text):
-            code = gazetteer.demonym(m.group(0))
-            if code and not _ATTACKER_NOUN.match(text, m.end()):
-                weights[code] += 0.3
-        for word in _CAPITALISED.findall(text):
-            if code := gazetteer.city_of_millions(word):
-                weights[code] += 0.3
+        cities: list[str] = []
+        for m in _CAPITALISED.finditer(text):
+            word = m.group(0)
+            if word.endswith(_ADJECTIVE_ENDINGS) and _ADJECTIVE.fullmatch(word):
+                code = gazetteer.demonym(word)
+                if code and not _ATTACKER_NOUN.match(text, m.end()):
+                    weights[code] += 0.3
+            if len(word) >= 4 and (code := gazetteer.city_of_millions(word)):
+                cities.append(code)
+        for code in cities:  # (after the sentence's adjectives, as the weights were always added)
+            weights[code] += 0.3
     return weights
 
 
