@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from service.article import ArticleIn, Sentence, prepare
-from service.engines.extractive import ExtractiveEngine
+from service.engines.extractive import ExtractiveEngine, places
 from service.engines.extractive.casualties import _tally_reader, incident_reports, tallies
 from service.engines.extractive.dates import find_event_date
 from service.engines.extractive.gazetteer import Gazetteer
@@ -334,6 +334,20 @@ def test_a_word_for_a_kind_of_place_used_in_one_country_points_to_it(
     gazetteer: Gazetteer, text: str, country: str
 ) -> None:
     assert locations_in(gazetteer, text)[0].country == country
+
+
+@pytest.mark.parametrize(
+    ("code", "word"),
+    [(code, w) for code, words in places._NATIONAL_PLACE_WORDS_OF.items() for w in words.split("|")],
+)
+def test_every_national_place_word_counts_in_any_case(code: str, word: str) -> None:
+    texts = [
+        f"Gunmen raided the {word} at dawn.",
+        f"{word.upper()} Lumbia was raided.",
+        f"The {word}s were raided.",
+    ]
+    sentences = [Sentence(f"S{i}", text, 0, len(text)) for i, text in enumerate(texts, 1)]
+    assert places._place_words(sentences) == {code: 2.0}  # (not "...s": a word of its own)
 
 
 def test_the_nationality_of_an_attacker_is_no_evidence_of_the_place(gazetteer: Gazetteer) -> None:
