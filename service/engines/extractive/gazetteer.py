@@ -205,6 +205,10 @@ class Gazetteer:
         folded), when no country and no nationality goes by that name; else None."""
         return self._cities_of_millions.get(fold(name))
 
+    def city_of_millions_folded(self, key: str) -> str | None:
+        """`city_of_millions` of a name already folded (`fold`)."""
+        return self._cities_of_millions.get(key)
+
     def nationality(self, words: str) -> str | None:
         """ISO code of the first state a phrase names by adjective, country, abbreviation or institution:
         "Russian Defense Ministry" -> "RU", "U.S.-led" -> "US", "White House spokesman" -> "US"."""

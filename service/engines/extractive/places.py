@@ -106,11 +106,12 @@ def _nationalities(sentences: list[Sentence], gazetteer: Gazetteer) -> Weights:
         cities: list[str] = []
         for m in _CAPITALISED.finditer(text):
             word = m.group(0)
+            key = word.lower()  # (`fold` of a word of ASCII letters)
             if word.endswith(_ADJECTIVE_ENDINGS) and _ADJECTIVE.fullmatch(word):
-                code = gazetteer.demonym(word)
+                code = gazetteer.demonym_folded(key)
                 if code and not _ATTACKER_NOUN.match(text, m.end()):
                     weights[code] += 0.3
-            if len(word) >= 4 and (code := gazetteer.city_of_millions(word)):
+            if len(word) >= 4 and (code := gazetteer.city_of_millions_folded(key)):
                 cities.append(code)
         for code in cities:  # (after the sentence's adjectives, as the weights were always added)
             weights[code] += 0.3
