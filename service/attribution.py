@@ -26,7 +26,7 @@ from service import grounding
 from service.article import Article
 from service.engines.extractive.cues import REPORTING_VERBS
 from service.schema import IncidentSummary
-from service.text.numbers import find_quantities, supported_values
+from service.text.numbers import StatedFigures, find_quantities
 
 _REACH = 3
 _NEAR = 40
@@ -98,7 +98,7 @@ def _attributes_to(speaker: str, text: str) -> bool:
 def _figures_stated(item: dict[str, Any], citations: list[str], article: Article) -> bool:
     """Whether the sentences the item cites already state its figures: the added sentence settles who spoke,
     never what was said (a casualty count or a number in the statement)."""
-    stated = set().union(*(supported_values(article.by_id[c].text) for c in citations if c in article.by_id))
+    stated = StatedFigures(article.by_id[c].text for c in citations if c in article.by_id)
     figures: list[int] = []
     for kind in ("killed", "injured"):
         counts = item.get(kind)

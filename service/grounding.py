@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from service.article import Article
 from service.errors import Violation
 from service.schema import IncidentSummary, Range
-from service.text.numbers import find_quantities, supported_values
+from service.text.numbers import StatedFigures, find_quantities
 
 _FUZZY_TOKEN = 85
 _STOPWORDS = frozenset(
@@ -504,7 +504,7 @@ def _citation_violations(summary: IncidentSummary, article: Article) -> list[Vio
     return found
 
 
-def _range_violations(rng: Range | None, path: str, supported: set[int]) -> Iterator[Violation]:
+def _range_violations(rng: Range | None, path: str, supported: StatedFigures) -> Iterator[Violation]:
     if rng is None:
         return
     for part in ("low", "best", "high"):
@@ -531,15 +531,13 @@ _MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b", re.IGNOR
 _LARGE_VAGUE = 12  # "dozens", "scores", "hundreds", "thousands"
 
 
-def _free_text_numbers(path: str, text: str, supported: set[int]) -> Iterator[Violation]:
+def _free_text_numbers(path: str, text: str, supported: StatedFigures) -> Iterator[Violation]:
     """Figures written in a statement, claim or position (other than "one" and the day of a date) are stated in
     its citations; a large vague quantity ("dozens") only where the citations state as many."""
     for q in find_quantities(text):
         # vague: "dozens" where the sentences say five is a fabrication; "several outlets" is not a figure
         if q.vague:
-            unsupported = (
-                q.low is not None and q.low >= _LARGE_VAGUE and not any(v >= q.low for v in supported)
-            )
+            unsupported = q.low is not None and q.low >= _LARGE_VAGUE and not supported.any_at_least(q.low)
         else:
             unsupported = any(v not in supported for v in (q.low, q.best, q.high) if v is not None and v > 1)
         if (
@@ -556,7 +554,7 @@ def headline_violations(summary: IncidentSummary, article: Article) -> list[Viol
     """The headline cites nothing of its own: its figures must be those of a sentence the summary cites. (A
     model's rule; the extractive engine's headline gives the toll it adds up from the entries.)"""
     cited = [c for c in dict.fromkeys(summary.citation_ids()) if c in article.by_id]
-    stated = set().union(*(supported_values(article.by_id[c].text) for c in cited))
+    stated = StatedFigures([article.by_id[c].text for c in cited])
     return list(_free_text_numbers("headline", summary.headline, stated))
 
 
@@ -578,7 +576,7 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
     entities = _Entities(article)
     # Many facts cite the same sentences: their folded text and figures are worked out once per check.
     folds: dict[tuple[str, ...], str] = {}
-    stated: dict[tuple[str, ...], set[int]] = {}
+    stated: dict[tuple[str, ...], StatedFigures] = {}
 
     def folded(citations: Sequence[str]) -> str:
         key = tuple(citations)
@@ -586,13 +584,11 @@ def check(summary: IncidentSummary, article: Article) -> list[Violation]:
             folds[key] = _folded_sentences(article, citations)
         return folds[key]
 
-    def supported(citations: Sequence[str]) -> set[int]:
+    def supported(citations: Sequence[str]) -> StatedFigures:
         """The figures the cited sentences state, each sentence on its own (and each read once)."""
         key = tuple(citations)
         if key not in stated:
-            stated[key] = set().union(
-                *(supported_values(article.by_id[c].text) for c in citations if c in article.by_id)
-            )
+            stated[key] = StatedFigures([article.by_id[c].text for c in citations if c in article.by_id])
         return stated[key]
 
     free_texts = [(f"summary[{i}].text", st.text, st.citations) for i, st in enumerate(summary.summary)]

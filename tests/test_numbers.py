@@ -9,7 +9,8 @@ import pytest
 
 from service.text import fold, numbers
 from service.text.fold import fold_case
-from service.text.numbers import VAGUE, find_quantities, number_value, supported_values
+from service.text.numbers import VAGUE, StatedFigures, find_quantities, number_value, supported_values
+from tests.conftest import gold_sentences_and_variants
 
 
 @pytest.mark.parametrize(
@@ -120,3 +121,39 @@ def test_supported_values_are_a_fresh_set_every_time() -> None:
     first = supported_values("two people were killed")
     first.add(99)
     assert supported_values("two people were killed") == {2}
+
+
+def _sentences() -> list[str]:
+    return [
+        *gold_sentences_and_variants(),
+        "Both soldiers died.",
+        "No one was hurt.",
+        "A soldier was killed.",
+    ]
+
+
+def test_stated_figures_are_the_supported_values_of_their_sentences() -> None:
+    """`StatedFigures` answers as the union of `supported_values` would, for one sentence and for several."""
+    sentences = _sentences()
+    groups = [[s] for s in sentences] + [sentences[i : i + 3] for i in range(0, len(sentences), 3)]
+    for group in groups:
+        union = set().union(*map(supported_values, group))
+        stated = StatedFigures(group)
+        for figure in [*range(-1, 40), 50, 99, 100, 101, 1000, *union]:
+            assert (figure in stated) == (figure in union), (group, figure)
+        for least in [*range(0, 15), 50, 100, 1000, *union]:
+            assert stated.any_at_least(least) == any(v >= least for v in union), (group, least)
+    assert StatedFigures([]).any_at_least(0) is False and 1 not in StatedFigures([])
+
+
+def test_a_written_figure_is_found_without_reading_the_wording(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wording ("a soldier", "both", "no one") is read only when 0, 1 or 2 is asked about and not written:
+    most checks never pay for it."""
+    read: list[str] = []
+    monkeypatch.setattr(numbers, "worded_values", lambda text: read.append(text) or frozenset({1}))
+    stated = StatedFigures(["Gunmen killed 12 villagers and a soldier; 1 policeman was hurt."])
+    assert 12 in stated and 1 in stated and 13 not in stated and stated.any_at_least(12)
+    assert read == []
+    assert 0 not in stated  # 0 is not written: the wording is read, once
+    assert 2 not in stated
+    assert len(read) == 1

@@ -7,6 +7,7 @@ does a sentence report?), so both read "at least four" and "several" the same wa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -252,22 +253,61 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
 def supported_values(text: str) -> set[int]:
     """Every figure a sentence can be cited for: its numbers, their qualified bounds, vague quantities,
     1 for "a"/"one"/"another", 2 for "both", and 0 where the sentence negates ("no one was killed")."""
-    return set(_supported_values(text))
+    return set(written_values(text) | worded_values(text))
 
 
 @lru_cache(maxsize=8192)
-def _supported_values(text: str) -> frozenset[int]:
-    """Cached: the grounding check asks about the same cited text for every fact that cites it."""
+def written_values(text: str) -> frozenset[int]:
+    """The figures of `supported_values` that the sentence writes as numbers: its counts and their bounds.
+    Cached: the grounding check asks about the same cited text for every fact that cites it."""
     values: set[int] = set()
     for q in find_quantities(text):
         values.update(v for v in (q.low, q.best, q.high) if v is not None)
         if q.low is not None and q.high is None and not q.vague:
             values.add(q.low - 1 if q.text.lower().startswith(("more than", "over")) else q.low)
-    folded = fold_case(text)  # each form is looked for only where its figure is not stated already
-    if 1 not in values and (_ONE.search(folded) or _NAMED_ONE.search(text)):
+    return frozenset(values)
+
+
+WORDED = frozenset({0, 1, 2})  # the only figures wording alone gives
+
+
+@lru_cache(maxsize=8192)
+def worded_values(text: str) -> frozenset[int]:
+    """The figures of `supported_values` (of `WORDED`) that only the sentence's wording gives: 1 for "a
+    soldier was killed", 2 for "both", 0 for "no one was hurt"; each looked for only where the sentence does
+    not write it as a number."""
+    written = written_values(text)
+    folded = fold_case(text)
+    values: set[int] = set()
+    if 1 not in written and (_ONE.search(folded) or _NAMED_ONE.search(text)):
         values.add(1)
-    if 2 not in values and _BOTH.search(folded):
+    if 2 not in written and _BOTH.search(folded):
         values.add(2)
-    if 0 not in values and _NEGATION.search(folded):
+    if 0 not in written and _NEGATION.search(folded):
         values.add(0)
     return frozenset(values)
+
+
+class StatedFigures:
+    """The figures some sentences state (the `supported_values` of each, together), worked out only as far as
+    the questions asked need: the numbers the sentences write at once; the figures only their wording gives
+    (`worded_values`), which cost most of the reading, once one of 0, 1 or 2 is asked about. Most cited
+    figures are written, so most checks never need the wording."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = tuple(texts)
+        self._written = frozenset[int]().union(*map(written_values, self._texts))
+        self._worded: frozenset[int] | None = None
+
+    def __contains__(self, figure: object) -> bool:
+        if figure in self._written:
+            return True
+        if figure not in WORDED:
+            return False
+        if self._worded is None:
+            self._worded = frozenset[int]().union(*map(worded_values, self._texts))
+        return figure in self._worded
+
+    def any_at_least(self, figure: int) -> bool:
+        """Is a figure of `figure` or more stated?"""
+        return any(v >= figure for v in self._written) or any(v in self for v in WORDED if v >= figure)
