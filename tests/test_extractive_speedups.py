@@ -267,3 +267,29 @@ def test_disputes_come_in_the_order_their_groups_appear_whatever_the_hash_seed()
     civilians = "Police said two civilians were killed. Hospital officials said three civilians were killed."
     assert _disputes(f"{soldiers} {civilians}") == ["number of soldiers killed", "number of civilians killed"]
     assert _disputes(f"{civilians} {soldiers}") == ["number of civilians killed", "number of soldiers killed"]
+
+
+def _modifiers_by_tokens(text: str, start: int) -> tuple[str, int]:
+    """The modifiers before a head as they were read: every token of the window found with `\\S+`."""
+    window = text[max(0, start - 60) : start]
+    if window and not window[-1].isspace():
+        return "", start
+    kept = []
+    for token in reversed(list(re.finditer(r"\S+", window))[-3:]):
+        if not actors._MOD_WORD.fullmatch(token.group(0)):
+            break
+        kept.append(token)
+    if not kept:
+        return "", start
+    offset = max(0, start - 60) + kept[-1].start()
+    return text[offset:start].strip(), offset
+
+
+def test_the_modifiers_before_a_head_are_those_a_token_scan_finds() -> None:
+    """`actors._modifiers` (the window's last three words, found by splitting) reads what a scan of every
+    token found, at every place of every test sentence, repeated words included."""
+    texts = [*gold_sentences_and_variants(), "US US soldiers", "  Russian  Russian   military police", "a b"]
+    for text in texts:
+        for start in range(len(text) + 1):
+            assert actors._modifiers(text, start) == _modifiers_by_tokens(text, start), (text, start)
+    assert actors._modifiers("the pro-government militias", 19) == ("pro-government", 4)

@@ -57,7 +57,6 @@ _HEAD_RE = "|".join(re.escape(h) for h in sorted(_HEADS, key=len, reverse=True))
 _HEAD = folded_pattern(rf"\b(?:{by_first_letter(_HEAD_RE)})\b")  # (grouped by first letter: `alternation`)
 _MOD_WORD = re.compile(_MOD)
 _LEADING_ARTICLE = re.compile(r"^(?:The|A|An)\s+")
-_TOKEN = re.compile(r"\S+")
 
 
 def _modifiers(text: str, start: int) -> tuple[str, int]:
@@ -66,15 +65,14 @@ def _modifiers(text: str, start: int) -> tuple[str, int]:
     window = text[max(0, start - 60) : start]
     if window and not window[-1].isspace():
         return "", start
-    tokens = list(_TOKEN.finditer(window))[-3:]
-    kept: list[re.Match[str]] = []
-    for token in reversed(tokens):
-        if not _MOD_WORD.fullmatch(token.group(0)):
+    kept_at = len(window)  # where the earliest modifier kept starts
+    for token in reversed(window.split()[-3:]):
+        if not _MOD_WORD.fullmatch(token):
             break
-        kept.append(token)
-    if not kept:
+        kept_at = window.rfind(token, 0, kept_at)  # (the last run of the window before the words kept)
+    if kept_at == len(window):
         return "", start
-    offset = max(0, start - 60) + kept[-1].start()
+    offset = max(0, start - 60) + kept_at
     return text[offset:start].strip(), offset
 
 
