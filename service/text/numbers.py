@@ -93,7 +93,7 @@ _OPENERS = "|".join(
 # Digits that continue a date or a time ("2019-09-16", "25/08/2020", "10:30") are not a count.
 _FIRST_LETTERS = "".join(sorted({opener[0] for opener in _OPENERS.split("|")}))
 _QUANTITY = re.compile(
-    rf"\b(?<!\d[-/.:])(?!\d+[/:]\d)(?=[\d{_FIRST_LETTERS}])(?=\d|(?:{by_first_letter(_OPENERS)})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
+    rf"(?=[\d{_FIRST_LETTERS}])\b(?<!\d[-/.:])(?!\d+[/:]\d)(?=\d|(?:{by_first_letter(_OPENERS)})\b)(?:(?P<between>between)\s+(?P<a>{_NUMBER})\s+and\s+(?P<b>{_NUMBER})"
     rf"|(?P<from>{_DIGITS})\s*[-–]\s*(?P<to>{_DIGITS})|(?P<from_w>{_NUMBER})\s+to\s+(?P<to_w>{_NUMBER})"
     rf"|(?:(?P<qual>{_QUAL_RE})\s+)?(?P<num>{_NUMBER})"
     rf"|(?P<vague>{_VAGUE_RE}))\b"
