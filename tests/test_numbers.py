@@ -150,7 +150,12 @@ def test_a_written_figure_is_found_without_reading_the_wording(monkeypatch: pyte
     """The wording ("a soldier", "both", "no one") is read only when 0, 1 or 2 is asked about and not written:
     most checks never pay for it."""
     read: list[str] = []
-    monkeypatch.setattr(numbers, "worded_values", lambda text: read.append(text) or frozenset({1}))
+
+    def worded(text: str) -> frozenset[int]:
+        read.append(text)
+        return frozenset({1})
+
+    monkeypatch.setattr(numbers, "worded_values", worded)
     stated = StatedFigures(["Gunmen killed 12 villagers and a soldier; 1 policeman was hurt."])
     assert 12 in stated and 1 in stated and 13 not in stated and stated.any_at_least(12)
     assert read == []
