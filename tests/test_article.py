@@ -336,6 +336,7 @@ def test_every_character_the_rule_lets_through_is_one_syntok_does_not_cut_at() -
             f"Police said {char}{char} Three died",
             f"Police said (in{char}part) The army came.",  # in an aside, and after one
             f"Police said (in part){char} Three died",
+            f"Police{char}said (in part) The army came.",  # between the two words an aside must follow
             f"Police said ({char}) The army came.",
         ):
             if sentences.one_sentence(paragraph):

@@ -35,9 +35,11 @@ _NOT_IN_A_SENTENCE = re.compile(r"[^\w\s,\-–—'\"‘’“”/&%$]")
 _CLOSING = ".!?…\"'”’»"
 # An aside in round brackets after a space ("IDLIB, Syria (AFP) — Air strikes ...", "Hayat Tahrir al-Sham
 # (HTS)"): syntok steps over a short one once a sentence has begun. Within its first two words it may cut after
-# the aside ("BAGHDAD (Reuters)" | "- A bomb ..."); after a long one (some fifty tokens) or before another
-# aside it may cut too: those are left to syntok.
-_ASIDE = re.compile(r"(?<=\s)\((?P<inside>[^\W_](?:[^()]{0,38}[^\W_])?)\)(?!\s*\()")
+# the aside ("BAGHDAD (Reuters)" | "- A bomb ..."), and right before another aside too: those are left to it.
+# (syntok looks some fifty tokens ahead for an aside's end: forty characters keep within that.) Words are
+# counted between plain spaces, the only spaces normalised text has: syntok does not part words at every
+# character `str.split` does ("\x1f").
+_ASIDE = re.compile(r"(?<= )\((?P<inside>[^\W_](?:[^()]{0,38}[^\W_])?)\)(?!\s*\()")
 
 
 def _clean_char(ch: str) -> bool:
@@ -86,7 +88,8 @@ def _tokenizer() -> Tokenizer:
 
 def _aside_opened(m: re.Match[str]) -> str:
     """A short aside after the paragraph's first two words with its brackets taken off, else as it is."""
-    return f" {m.group('inside')} " if len(m.string[: m.start()].split()) >= 2 else m.group(0)
+    words = sum(1 for word in m.string[: m.start()].split(" ") if word)
+    return f" {m.group('inside')} " if words >= 2 else m.group(0)
 
 
 def one_sentence(paragraph: str) -> bool:
