@@ -118,8 +118,12 @@ _LINE_PATTERNS: tuple[str | _Anywhere, ...] = (
 )
 
 
+def _alternatives(patterns: list[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
 def _union(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    return re.compile(_alternatives(patterns), re.IGNORECASE)
 
 
 # What a boilerplate line is: one that this pattern matches whole. `is_boilerplate` gets the same answer
@@ -127,7 +131,7 @@ def _union(patterns: list[str]) -> re.Pattern[str]:
 # line (`service.text.fold`: re.IGNORECASE's matches at half the cost), each of the others only when the
 # line holds one of its words.
 _BOILERPLATE = _union([p.pattern if isinstance(p, _Anywhere) else p for p in _LINE_PATTERNS])
-_AT_START = folded_pattern("|".join(f"(?:{p})" for p in _LINE_PATTERNS if not isinstance(p, _Anywhere)))
+_AT_START = folded_pattern(_alternatives([p for p in _LINE_PATTERNS if not isinstance(p, _Anywhere)]))
 _ANYWHERE = tuple((_union([p.pattern]), p.words) for p in _LINE_PATTERNS if isinstance(p, _Anywhere))
 
 # Breadcrumbs scraped without separators: "Military DevelopmentsSyria" — short, no sentence punctuation,
